@@ -1,0 +1,3 @@
+"""otel_tokenwatch: GenAI spend next to what it bought, inside an OpenTelemetry pipeline."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,105 @@
+"""The contract between the assembler and the stages that work on trees.
+
+A stage is one small object with one method over a tree. It reads spans
+(``tree.spans``, ``entry.attrs``, ``entry.call``) and writes attributes with
+``entry.set``; it never builds SDK span objects and never drops a span.
+Stages run in the order the pipeline lists them. A stage that raises leaves
+the tree as the earlier stages made it: the tree is still exported, and the
+failure is counted (``tokenwatch.processor.failed``).
+
+The same chain runs in ``tokenwatch serve``, ``tokenwatch score``, the SDK
+exporter and for coding-agent sessions, so every rule has one
+implementation.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol, runtime_checkable
+
+from otel_tokenwatch.pipeline.tree import Tree
+
+log = logging.getLogger("otel_tokenwatch.pipeline")
+
+
+@runtime_checkable
+class TreeProcessor(Protocol):
+    """One stage of the traces pipeline."""
+
+    name: str
+
+    def process(self, tree: Tree) -> None:
+        """Work on the tree in place (add attributes, leave facts for later stages)."""
+
+    def start(self) -> None:
+        """Called once before the first tree (load state, start helpers)."""
+
+    def shutdown(self) -> None:
+        """Called once after the last tree (persist state)."""
+
+
+class BaseProcessor:
+    """Default no-op start/shutdown so small stages only write ``process``."""
+
+    name = "base"
+
+    def process(self, tree: Tree) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def start(self) -> None:
+        return None
+
+    def shutdown(self) -> None:
+        return None
+
+
+@dataclass
+class ProcessorFactory:
+    """Ties a config type name to its default config and its constructor (Collector style)."""
+
+    type: str
+    config_class: type
+    create: Callable[[Any, "ProcessorContext"], TreeProcessor]
+    stability: str = "alpha"
+
+
+@dataclass
+class ProcessorContext:
+    """What a stage may reach besides the tree: shared state, metrics, data dir."""
+
+    data_dir: str = "./tokenwatch-data"
+    state: Any = None  # otel_tokenwatch.state.StateStore
+    meter: Any = None  # opentelemetry.metrics.Meter
+    telemetry: Any = None  # otel_tokenwatch.telemetry.SelfTelemetry
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+class ProcessorChain:
+    """Runs stages in order; contains each stage's failure to that stage."""
+
+    def __init__(self, processors: list[TreeProcessor], on_failure: Callable[[str], None] | None = None) -> None:
+        self.processors = processors
+        self._on_failure = on_failure
+
+    def start(self) -> None:
+        for p in self.processors:
+            p.start()
+
+    def shutdown(self) -> None:
+        for p in self.processors:
+            try:
+                p.shutdown()
+            except Exception:  # noqa: BLE001 - shutdown of one stage must not stop the others
+                log.exception("processor shutdown failed", extra={"processor": p.name})
+
+    def process(self, tree: Tree) -> None:
+        for p in self.processors:
+            try:
+                p.process(tree)
+            except Exception as exc:  # noqa: BLE001 - a stage failure never loses the tree
+                tree.facts.setdefault("failed_stages", []).append(p.name)
+                log.warning("processor failed; tree exported without it",
+                            extra={"processor": p.name, "error": type(exc).__name__})
+                if self._on_failure is not None:
+                    self._on_failure(p.name)

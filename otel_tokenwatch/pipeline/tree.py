@@ -1,0 +1,208 @@
+"""The assembled span tree that every processor stage works on.
+
+A tree holds its spans as encoded OTLP bytes plus references to the shared
+resource and scope they came with. Stages read a span's attributes through a
+lazily decoded protobuf (``SpanEntry.span`` / ``SpanEntry.attrs``) and add
+attributes with ``SpanEntry.set``: the additions are appended to the wire
+bytes at encode time, so the original span is forwarded byte for byte plus
+what tokenwatch adds. The same tree type serves the service, ``tokenwatch
+score``, the SDK exporter and coding-agent sessions (built from log records).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from opentelemetry.proto.common.v1.common_pb2 import InstrumentationScope
+from opentelemetry.proto.resource.v1.resource_pb2 import Resource
+from opentelemetry.proto.trace.v1.trace_pb2 import Span
+
+from otel_tokenwatch.otlp.wire import AttrValue, encode_attributes, field_bytes, key_values_to_dict
+
+if TYPE_CHECKING:
+    from otel_tokenwatch.pipeline.call import Call
+
+
+class ResourceInfo:
+    """One resource (as encoded), shared by every span that came with it."""
+
+    __slots__ = ("data", "schema_url", "_attrs")
+
+    def __init__(self, data: bytes, schema_url: str) -> None:
+        self.data = data
+        self.schema_url = schema_url
+        self._attrs: dict[str, object] | None = None
+
+    @property
+    def attrs(self) -> dict[str, object]:
+        if self._attrs is None:
+            self._attrs = key_values_to_dict(Resource.FromString(self.data).attributes)
+        return self._attrs
+
+    @property
+    def service_name(self) -> str:
+        v = self.attrs.get("service.name")
+        return v if isinstance(v, str) and v else "unknown_service"
+
+
+class ScopeInfo:
+    """One instrumentation scope (as encoded), shared like ResourceInfo."""
+
+    __slots__ = ("data", "schema_url", "_scope")
+
+    def __init__(self, data: bytes, schema_url: str) -> None:
+        self.data = data
+        self.schema_url = schema_url
+        self._scope: InstrumentationScope | None = None
+
+    @property
+    def scope(self) -> InstrumentationScope:
+        if self._scope is None:
+            self._scope = InstrumentationScope.FromString(self.data)
+        return self._scope
+
+    @property
+    def name(self) -> str:
+        return self.scope.name
+
+
+class SpanEntry:
+    """One span of a tree: wire bytes, ids, and what stages learned about it."""
+
+    __slots__ = ("resource", "scope", "data", "span_id", "parent_id", "_span", "_attrs", "added", "call",
+                 "late")
+
+    def __init__(self, resource: ResourceInfo, scope: ScopeInfo, data: bytes, span_id: bytes,
+                 parent_id: bytes) -> None:
+        self.resource = resource
+        self.scope = scope
+        self.data = data
+        self.span_id = span_id
+        self.parent_id = parent_id
+        self._span: Span | None = None
+        self._attrs: dict[str, object] | None = None
+        self.added: dict[str, AttrValue] = {}
+        self.call: Call | None = None
+        self.late = False
+
+    @property
+    def span(self) -> Span:
+        """The decoded span (read-only use: changes go through ``set``)."""
+        if self._span is None:
+            self._span = Span.FromString(self.data)
+        return self._span
+
+    @property
+    def attrs(self) -> dict[str, object]:
+        """The span's original attributes as plain Python values."""
+        if self._attrs is None:
+            self._attrs = key_values_to_dict(self.span.attributes)
+        return self._attrs
+
+    def may_contain(self, needle: bytes) -> bool:
+        """Cheap pre-check on the wire bytes before decoding anything."""
+        return needle in self.data
+
+    def set(self, key: str, value: AttrValue) -> None:
+        """Add (or replace) an attribute that tokenwatch writes on this span."""
+        self.added[key] = value
+
+    def set_if_absent(self, key: str, value: AttrValue) -> bool:
+        """Write-back: add only when the span did not carry the key itself."""
+        if key in self.added or (key.encode() in self.data and key in self.attrs):
+            return False
+        self.added[key] = value
+        return True
+
+    def encoded(self) -> bytes:
+        """The span as it leaves tokenwatch: original bytes plus additions.
+
+        Keys the span already had are replaced (re-encoded) rather than
+        repeated, because OTLP requires unique keys per span.
+        """
+        if not self.added:
+            return self.data
+        clash = [k for k in self.added if k.encode() in self.data and k in self.attrs]
+        if not clash:
+            return self.data + encode_attributes(self.added.items())
+        span = Span.FromString(self.data)
+        keep = [kv for kv in span.attributes if kv.key not in self.added]
+        del span.attributes[:]
+        span.attributes.extend(keep)
+        return span.SerializeToString() + encode_attributes(self.added.items())
+
+
+@dataclass(slots=True)
+class Tree:
+    """The spans of one trace, as released by the assembler."""
+
+    trace_id: bytes
+    spans: list[SpanEntry] = field(default_factory=list)
+    first_seen: float = 0.0
+    last_seen: float = 0.0
+    byte_size: int = 0
+    root_seen: bool = False
+    complete: bool = False
+    #: why the assembler released it: complete, max_wait, max_open_traces, max_bytes, shutdown, late, flush
+    release_reason: str = ""
+    #: spans that arrived after the tree had been released (scored against the stored summary)
+    late: bool = False
+    #: journal sequence numbers of the requests these spans came from (durability)
+    sources: set[int] = field(default_factory=set)
+    #: where stages leave per-tree results for later stages and for metrics
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def trace_id_hex(self) -> str:
+        return self.trace_id.hex()
+
+    def root(self) -> SpanEntry | None:
+        """The span without a parent, or else the earliest span whose parent is not in the tree."""
+        local_root: SpanEntry | None = None
+        ids = None
+        for e in self.spans:
+            if not e.parent_id:
+                return e
+        ids = {e.span_id for e in self.spans}
+        for e in self.spans:
+            if e.parent_id not in ids:
+                if local_root is None or e.span.start_time_unix_nano < local_root.span.start_time_unix_nano:
+                    local_root = e
+        return local_root
+
+    def children(self) -> dict[bytes, list[SpanEntry]]:
+        out: dict[bytes, list[SpanEntry]] = {}
+        for e in self.spans:
+            out.setdefault(e.parent_id, []).append(e)
+        return out
+
+    def encode(self) -> bytes:
+        """This tree as one ExportTraceServiceRequest (bytes)."""
+        return encode_spans(self.spans)
+
+
+def encode_spans(entries: list[SpanEntry]) -> bytes:
+    """Group spans by resource then scope (first-seen order) and encode a request."""
+    by_res: dict[int, tuple[ResourceInfo, dict[int, tuple[ScopeInfo, list[bytes]]]]] = {}
+    for e in entries:
+        r = by_res.get(id(e.resource))
+        if r is None:
+            r = by_res[id(e.resource)] = (e.resource, {})
+        s = r[1].get(id(e.scope))
+        if s is None:
+            s = r[1][id(e.scope)] = (e.scope, [])
+        s[1].append(e.encoded())
+    out = []
+    for res, scopes in by_res.values():
+        parts = [field_bytes(1, res.data)]
+        for scope, spans in scopes.values():
+            ss = [field_bytes(1, scope.data)]
+            ss.extend(field_bytes(2, b) for b in spans)
+            if scope.schema_url:
+                ss.append(field_bytes(3, scope.schema_url.encode()))
+            parts.append(field_bytes(2, b"".join(ss)))
+        if res.schema_url:
+            parts.append(field_bytes(3, res.schema_url.encode()))
+        out.append(field_bytes(1, b"".join(parts)))
+    return b"".join(out)

@@ -1,0 +1,164 @@
+"""Every name tokenwatch writes, declared once.
+
+Attributes go on re-exported spans and log records; metrics go through the
+OpenTelemetry SDK. The README's reference tables are generated from these
+declarations (``python -m otel_tokenwatch.semconv``) and a test fails when
+the README drifts, so a name documented is a name shipped. Names follow
+OpenTelemetry's rules: lowercase, dot-namespaced, units in ``unit`` not in
+the name. Once shipped, a name does not change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+AttrType = Literal["string", "int", "double", "boolean", "string[]"]
+Where = Literal["root", "call", "span", "resource", "log"]
+
+
+@dataclass(frozen=True, slots=True)
+class Attr:
+    name: str
+    type: AttrType
+    where: Where
+    brief: str
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    name: str
+    instrument: Literal["counter", "histogram", "updowncounter", "gauge"]
+    unit: str
+    labels: tuple[str, ...]
+    brief: str
+
+    @property
+    def prometheus_name(self) -> str:
+        """The name a Prometheus scrape shows (OTel -> Prometheus rules)."""
+        base = self.name.replace(".", "_")
+        unit = {"s": "seconds", "By": "bytes", "USD": "usd", "1": "ratio", "{token}": "", "{span}": "",
+                "{call}": "", "{trace}": "", "{request}": "", "{outcome}": "", "{item}": "",
+                "{error}": "", "{batch}": "", "{record}": "", "{point}": ""}.get(self.unit, "")
+        if unit and not base.endswith("_" + unit):
+            base = f"{base}_{unit}"
+        if self.instrument == "counter":
+            base += "_total"
+        return base
+
+
+ATTRIBUTES: dict[str, Attr] = {}
+METRICS: dict[str, Metric] = {}
+
+
+def _a(name: str, type_: AttrType, where: Where, brief: str) -> str:
+    if name in ATTRIBUTES:
+        raise ValueError(f"attribute {name} declared twice")
+    ATTRIBUTES[name] = Attr(name, type_, where, brief)
+    return name
+
+
+def _m(name: str, instrument: Literal["counter", "histogram", "updowncounter", "gauge"], unit: str,
+       labels: tuple[str, ...], brief: str) -> str:
+    if name in METRICS:
+        raise ValueError(f"metric {name} declared twice")
+    METRICS[name] = Metric(name, instrument, unit, labels, brief)
+    return name
+
+
+# --- assembly -----------------------------------------------------------------
+TRACE_SPANS = _a("tokenwatch.trace.spans", "int", "root", "Spans tokenwatch saw in this tree when it was released.")
+TRACE_COMPLETE = _a("tokenwatch.trace.complete", "boolean", "root",
+                    "True when the root was seen and the tree went idle; false when a bound or tree_max_wait released it early.")
+LATE = _a("tokenwatch.late", "boolean", "span", "The span arrived after its tree had been released; it was forwarded at once.")
+
+# --- normalization (written by the normalize stage) ----------------------------
+SPAN_KIND = _a("tokenwatch.span.kind", "string", "span",
+               "What the span is: inference, embeddings, tool, agent, workflow, other.")
+DIALECT = _a("tokenwatch.dialect", "string", "call", "Which instrumentation dialect the call was read from.")
+COUNTED = _a("tokenwatch.usage.counted", "boolean", "call",
+             "False when this span's usage is already counted on another span (aggregate or second instrumentation).")
+USAGE_MISMATCH = _a("tokenwatch.usage.mismatch", "string", "span",
+                    "An aggregate on this span disagrees with the sum of its counted descendants: 'field: reported vs summed'.")
+NOT_NORMALIZABLE = _a("tokenwatch.usage.invalid", "string", "span",
+                      "Attributes that were present but could not be read (negative, NaN, wrong type); the call is uncounted.")
+COST_USD = _a("tokenwatch.cost_usd", "double", "call", "Cost of this call in USD (reported by the instrumentation or computed).")
+COST_SOURCE = _a("tokenwatch.cost.source", "string", "call", "reported | computed | unpriced.")
+PRICE_SOURCE = _a("tokenwatch.cost.price_source", "string", "call",
+                  "Where a computed price came from: genai-prices@<version> or config.")
+TRACE_TOKENS = _a("tokenwatch.trace.tokens", "int", "root", "Input plus output tokens of the tree's counted calls.")
+TRACE_INPUT_TOKENS = _a("tokenwatch.trace.input_tokens", "int", "root", "Input tokens (cache included) of counted calls.")
+TRACE_OUTPUT_TOKENS = _a("tokenwatch.trace.output_tokens", "int", "root", "Output tokens (reasoning included) of counted calls.")
+TRACE_CACHE_READ_TOKENS = _a("tokenwatch.trace.cache_read_tokens", "int", "root", "Cache-read input tokens of counted calls.")
+TRACE_CACHE_WRITE_TOKENS = _a("tokenwatch.trace.cache_write_tokens", "int", "root", "Cache-write input tokens of counted calls.")
+TRACE_REASONING_TOKENS = _a("tokenwatch.trace.reasoning_tokens", "int", "root", "Reasoning output tokens of counted calls.")
+TRACE_COST_USD = _a("tokenwatch.trace.cost_usd", "double", "root", "USD cost of the tree's priced calls.")
+TRACE_CALLS = _a("tokenwatch.trace.calls", "int", "root", "Counted GenAI calls in the tree.")
+TRACE_FAILED_CALLS = _a("tokenwatch.trace.failed_calls", "int", "root", "Counted calls that ended in error.")
+TRACE_UNPRICED_CALLS = _a("tokenwatch.trace.unpriced_calls", "int", "root", "Counted calls with usage but no price.")
+
+# --- enrichment ----------------------------------------------------------------
+WORKFLOW = _a("tokenwatch.workflow", "string", "root", "The workflow this tree belongs to.")
+WORKFLOW_SOURCE = _a("tokenwatch.workflow.source", "string", "root",
+                     "Which source named the workflow: attribute key, rule, or root_span_name.")
+TEAM = _a("tokenwatch.team", "string", "root", "The owning team; 'unknown' when nothing names one.")
+TEAM_SOURCE = _a("tokenwatch.team.source", "string", "root", "Which source named the team.")
+OUTCOME = _a("tokenwatch.outcome", "string", "root", "success | failure | abandoned | unknown.")
+OUTCOME_SOURCE = _a("tokenwatch.outcome.source", "string", "root", "attribute, status, reported, or default.")
+
+# --- waste score ----------------------------------------------------------------
+TRACE_WASTE_SCORE = _a("tokenwatch.trace.waste_score", "double", "root", "Wasted units / total units, in [0, 1].")
+TRACE_UNITS = _a("tokenwatch.trace.units", "string", "root", "usd when every call is priced, else tokens.")
+TRACE_TOTAL = _a("tokenwatch.trace.total", "double", "root", "Total units of the tree.")
+TRACE_WASTED = _a("tokenwatch.trace.wasted", "double", "root", "Wasted units of the tree.")
+TRACE_TOP_REASON = _a("tokenwatch.trace.top_reason", "string", "root", "The reason with the most wasted units, or none.")
+TRACE_SCORE_FINAL = _a("tokenwatch.trace.score_final", "boolean", "root",
+                       "True when the tree was complete at scoring; false for a running score.")
+WASTE_REASON = _a("tokenwatch.waste.reason", "string", "call", "Why this call's units are wasted (one reason).")
+WASTE_UNITS = _a("tokenwatch.waste.units", "double", "call", "Wasted units of this call, in the tree's units.")
+WASTE_MATCH = _a("tokenwatch.waste.match", "string", "call", "For duplicate/retry: exact or near.")
+WASTE_BASIS = _a("tokenwatch.waste.basis", "string", "call", "content when matched on captured messages, shape when inferred.")
+WASTE_MATCHED_SPAN = _a("tokenwatch.waste.matched_span_id", "string", "call", "The earlier span this one repeats (hex).")
+
+# --- self-telemetry (service health) --------------------------------------------
+M_RECEIVER_ACCEPTED = _m("tokenwatch.receiver.accepted", "counter", "{item}", ("receiver", "transport", "signal"),
+                         "Items (spans, data points, log records) accepted by a receiver.")
+M_RECEIVER_REFUSED = _m("tokenwatch.receiver.refused", "counter", "{item}",
+                        ("receiver", "transport", "signal", "reason"),
+                        "Items or requests refused by a receiver, by reason (bad_request, too_large, media_type, ...).")
+M_EXPORTER_SENT = _m("tokenwatch.exporter.sent", "counter", "{item}", ("exporter", "signal"),
+                     "Items confirmed by the backend.")
+M_EXPORTER_FAILED = _m("tokenwatch.exporter.send_failed", "counter", "{item}", ("exporter", "signal", "reason"),
+                       "Items a backend refused for good or that ran out of retry time (dead-lettered).")
+M_EXPORTER_RETRIED = _m("tokenwatch.exporter.retries", "counter", "{request}", ("exporter", "signal"),
+                        "Export attempts that were retried.")
+M_EXPORTER_REJECTED = _m("tokenwatch.exporter.partial_rejected", "counter", "{item}", ("exporter", "signal"),
+                         "Items a backend rejected in a partial_success answer (logged, not retried).")
+M_EXPORTER_ENQUEUE_FAILED = _m("tokenwatch.exporter.enqueue_failed", "counter", "{item}", ("exporter", "signal"),
+                               "Items refused because an exporter queue was full (the receiver refuses, never drops).")
+M_EXPORTER_QUEUE_SIZE = _m("tokenwatch.exporter.queue_size", "gauge", "{batch}", ("exporter",),
+                           "Batches waiting in an exporter's queue.")
+M_EXPORTER_QUEUE_CAPACITY = _m("tokenwatch.exporter.queue_capacity", "gauge", "{batch}", ("exporter",),
+                               "Capacity of an exporter's queue.")
+M_SPANS_LATE = _m("tokenwatch.assembler.late_spans", "counter", "{span}", (),
+                  "Spans that arrived after their tree was released.")
+M_TREES_RELEASED = _m("tokenwatch.assembler.trees_released", "counter", "{trace}", ("reason",),
+                      "Trees released, by reason: complete, max_wait, max_open_traces, max_bytes, shutdown.")
+M_OPEN_TREES = _m("tokenwatch.assembler.open_trees", "gauge", "{trace}", (), "Trees being assembled.")
+M_OPEN_BYTES = _m("tokenwatch.assembler.open_bytes", "gauge", "By", (), "Encoded bytes of spans held for assembly.")
+M_STAGE_FAILED = _m("tokenwatch.processor.failed", "counter", "{trace}", ("processor",),
+                    "Trees a processor raised on; they were exported unprocessed by that stage.")
+
+# --- GenAI metrics (written by stages; see the metrics issue) --------------------
+M_TOKENS = _m("tokenwatch.tokens", "counter", "{token}",
+              ("workflow", "team", "provider", "model", "token_type", "waste_reason"),
+              "Tokens of counted calls by type; waste_reason is none when not wasted.")
+M_COST = _m("tokenwatch.cost", "counter", "USD",
+            ("workflow", "team", "provider", "model", "waste_reason", "cost_source"), "Cost of counted calls.")
+M_CALLS = _m("tokenwatch.calls", "counter", "{call}",
+             ("workflow", "team", "provider", "model", "status", "waste_reason"), "Counted GenAI calls.")
+M_TRACE_WASTE_SCORE = _m("tokenwatch.trace.waste_score", "histogram", "1", ("workflow", "outcome"),
+                         "Waste score of each released tree.")
+M_TRACE_COST = _m("tokenwatch.trace.cost", "histogram", "USD", ("workflow", "outcome"), "USD cost per tree.")
+M_OUTCOMES = _m("tokenwatch.outcomes", "counter", "{outcome}", ("workflow", "team", "outcome"),
+                "Outcomes of trees.")

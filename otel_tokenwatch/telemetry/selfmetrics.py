@@ -1,0 +1,87 @@
+"""tokenwatch's own metrics, recorded through an OpenTelemetry SDK MeterProvider.
+
+One MeterProvider per service (no globals): a Prometheus reader with a
+registry of its own feeds ``/metrics`` on the admin port, and an optional
+periodic reader pushes the same metrics into the metrics pipeline's
+exporters. Instruments are created from the declarations in ``semconv``, so
+a metric cannot be recorded under a name that is not documented.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable
+
+from opentelemetry.metrics import CallbackOptions, Meter, Observation
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import MetricReader
+from opentelemetry.sdk.resources import Resource
+from prometheus_client import CollectorRegistry, generate_latest
+
+from otel_tokenwatch import __version__, semconv
+
+Gauge = Callable[[], Iterable[tuple[float, dict[str, str]]]]
+
+
+class SelfTelemetry:
+    """Instruments by declared name, plus the Prometheus text of everything recorded."""
+
+    def __init__(self, service_name: str = "tokenwatch", readers: list[MetricReader] | None = None,
+                 prometheus: bool = True) -> None:
+        from opentelemetry.exporter.prometheus import PrometheusMetricReader
+
+        self.registry = CollectorRegistry(auto_describe=True)
+        all_readers: list[MetricReader] = list(readers or [])
+        if prometheus:
+            all_readers.append(PrometheusMetricReader(registry=self.registry, disable_target_info=True,
+                                                      scope_info_enabled=False))
+        self.provider = MeterProvider(metric_readers=all_readers,
+                                      resource=Resource.create({"service.name": service_name,
+                                                                "service.version": __version__}))
+        self.meter: Meter = self.provider.get_meter("otel_tokenwatch", __version__)
+        self._instruments: dict[str, Any] = {}
+        self._gauges: dict[str, list[Gauge]] = {}
+
+    def instrument(self, name: str) -> Any:
+        """The counter/histogram declared under ``name`` (created on first use)."""
+        inst = self._instruments.get(name)
+        if inst is None:
+            m = semconv.METRICS[name]
+            if m.instrument == "counter":
+                inst = self.meter.create_counter(name, unit=m.unit, description=m.brief)
+            elif m.instrument == "histogram":
+                inst = self.meter.create_histogram(name, unit=m.unit, description=m.brief)
+            elif m.instrument == "updowncounter":
+                inst = self.meter.create_up_down_counter(name, unit=m.unit, description=m.brief)
+            else:
+                raise ValueError(f"{name} is a gauge: register it with observe()")
+            self._instruments[name] = inst
+        return inst
+
+    def add(self, name: str, value: float, attributes: dict[str, str] | None = None) -> None:
+        if value:
+            self.instrument(name).add(value, attributes)
+
+    def record(self, name: str, value: float, attributes: dict[str, str] | None = None) -> None:
+        self.instrument(name).record(value, attributes)
+
+    def observe(self, name: str, callback: Gauge) -> None:
+        """Register a source for a declared gauge; several sources may share one gauge."""
+        m = semconv.METRICS[name]
+        if m.instrument != "gauge":
+            raise ValueError(f"{name} is not a gauge")
+        if name not in self._gauges:
+            self._gauges[name] = []
+
+            def _cb(options: CallbackOptions, _name: str = name) -> Iterable[Observation]:
+                for source in list(self._gauges[_name]):
+                    for value, attrs in source():
+                        yield Observation(value, attrs)
+
+            self.meter.create_observable_gauge(name, callbacks=[_cb], unit=m.unit, description=m.brief)
+        self._gauges[name].append(callback)
+
+    def prometheus_text(self) -> bytes:
+        return generate_latest(self.registry)
+
+    def shutdown(self) -> None:
+        self.provider.shutdown()
