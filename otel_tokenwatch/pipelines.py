@@ -75,6 +75,8 @@ class TracesPipeline:
         self.spans_in = 0
         self.spans_out = 0
         self.trees_out = 0
+        #: called with each processed tree before it is encoded (metrics recording)
+        self.observers: list[Callable[[Tree], None]] = []
 
     def check_capacity(self) -> None:
         """Refuse new data while a downstream queue is full (never drop what was accepted)."""
@@ -106,6 +108,11 @@ class TracesPipeline:
     def emit(self, trees: list[Tree]) -> None:
         for tree in trees:
             self.chain.process(tree)
+            for observe in self.observers:
+                try:
+                    observe(tree)
+                except Exception:  # noqa: BLE001 - metrics must never cost a span
+                    log.exception("tree observer failed")
             n = len(tree.spans)
             self.spans_out += n
             self.trees_out += 1

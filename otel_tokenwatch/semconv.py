@@ -162,3 +162,46 @@ M_TRACE_WASTE_SCORE = _m("tokenwatch.trace.waste_score", "histogram", "1", ("wor
 M_TRACE_COST = _m("tokenwatch.trace.cost", "histogram", "USD", ("workflow", "outcome"), "USD cost per tree.")
 M_OUTCOMES = _m("tokenwatch.outcomes", "counter", "{outcome}", ("workflow", "team", "outcome"),
                 "Outcomes of trees.")
+
+
+# --- documentation ----------------------------------------------------------------------
+BEGIN_ATTRS = "<!-- BEGIN GENERATED: attributes (python -m otel_tokenwatch.semconv) -->"
+END_ATTRS = "<!-- END GENERATED: attributes -->"
+BEGIN_METRICS = "<!-- BEGIN GENERATED: metrics (python -m otel_tokenwatch.semconv) -->"
+END_METRICS = "<!-- END GENERATED: metrics -->"
+
+
+def attributes_table() -> str:
+    rows = ["| attribute | type | on | meaning |", "|---|---|---|---|"]
+    rows += [f"| `{a.name}` | {a.type} | {a.where} | {a.brief} |" for a in ATTRIBUTES.values()]
+    return "\n".join(rows)
+
+
+def metrics_table() -> str:
+    rows = ["| metric (OTLP) | Prometheus | instrument | unit | labels | meaning |", "|---|---|---|---|---|---|"]
+    rows += [f"| `{m.name}` | `{m.prometheus_name}` | {m.instrument} | {m.unit} | "
+             f"{', '.join(m.labels) or '-'} | {m.brief} |" for m in METRICS.values()]
+    return "\n".join(rows)
+
+
+def render_readme(text: str) -> str:
+    """The README with both generated sections replaced by the current declarations."""
+    for begin, end, body in ((BEGIN_ATTRS, END_ATTRS, attributes_table()),
+                             (BEGIN_METRICS, END_METRICS, metrics_table())):
+        head, sep, rest = text.partition(begin)
+        if not sep:
+            raise ValueError(f"README lacks the marker {begin}")
+        _, sep2, tail = rest.partition(end)
+        if not sep2:
+            raise ValueError(f"README lacks the marker {end}")
+        text = f"{head}{begin}\n{body}\n{end}{tail}"
+    return text
+
+
+if __name__ == "__main__":  # pragma: no cover
+    import sys
+    from pathlib import Path
+
+    readme = Path(sys.argv[1] if len(sys.argv) > 1 else "README.md")
+    readme.write_text(render_readme(readme.read_text()))
+    print(f"updated {readme}")

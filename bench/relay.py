@@ -1,0 +1,223 @@
+"""Throughput of tokenwatch against a reference relay, measured side by side in one run.
+
+Processes: a client (sends pre-encoded GenAI-heavy requests over OTLP gRPC),
+the relay under test, and a sink (an OTLP gRPC server that counts spans).
+The reference relay does the least a Python OTLP processor must do: parse
+each request, read every span's attributes once, add one attribute,
+serialize, forward. tokenwatch runs its real service (`tokenwatch serve`)
+with the pipeline variants below. Figures are spans/s from the first send to
+the last span at the sink, and the ratio to the reference in the same run.
+
+Usage: python bench/relay.py [--spans N] [--variants assemble,normalize,full] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing as mp
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import grpc
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import traces  # noqa: E402
+
+TRACE_EXPORT = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# --- sink ---------------------------------------------------------------------------------
+def sink_main(port: int, counter: "mp.Value", first: "mp.Value", last: "mp.Value") -> None:  # type: ignore[type-arg]
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+    async def handle(raw: bytes, context: grpc.aio.ServicerContext) -> bytes:
+        req = ExportTraceServiceRequest.FromString(raw)
+        n = sum(len(ss.spans) for rs in req.resource_spans for ss in rs.scope_spans)
+        now = time.time()
+        with counter.get_lock():
+            if counter.value == 0:
+                first.value = now
+            counter.value += n
+            last.value = now
+        return b""
+
+    async def run() -> None:
+        server = grpc.aio.server(options=[("grpc.max_receive_message_length", 64 << 20)])
+        server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler(
+            "opentelemetry.proto.collector.trace.v1.TraceService",
+            {"Export": grpc.unary_unary_rpc_method_handler(handle)})])
+        server.add_insecure_port(f"127.0.0.1:{port}")
+        await server.start()
+        await server.wait_for_termination()
+
+    asyncio.run(run())
+
+
+# --- reference relay ----------------------------------------------------------------------
+def reference_main(port: int, sink_port: int) -> None:
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+    async def run() -> None:
+        channel = grpc.aio.insecure_channel(f"127.0.0.1:{sink_port}")
+        forward = channel.unary_unary(TRACE_EXPORT)
+
+        async def handle(raw: bytes, context: grpc.aio.ServicerContext) -> bytes:
+            req = ExportTraceServiceRequest.FromString(raw)
+            for rs in req.resource_spans:
+                for ss in rs.scope_spans:
+                    for sp in ss.spans:
+                        for kv in sp.attributes:
+                            _ = (kv.key, kv.value.WhichOneof("value"))
+                        a = sp.attributes.add()
+                        a.key = "relay.seen"
+                        a.value.bool_value = True
+            await forward(req.SerializeToString())
+            return b""
+
+        server = grpc.aio.server(options=[("grpc.max_receive_message_length", 64 << 20)])
+        server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler(
+            "opentelemetry.proto.collector.trace.v1.TraceService",
+            {"Export": grpc.unary_unary_rpc_method_handler(handle)})])
+        server.add_insecure_port(f"127.0.0.1:{port}")
+        await server.start()
+        await server.wait_for_termination()
+
+    asyncio.run(run())
+
+
+# --- client -------------------------------------------------------------------------------
+async def send_all(port: int, requests: list[bytes], concurrency: int = 4) -> float:
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}", options=[("grpc.max_send_message_length", 64 << 20)])
+    await channel.channel_ready()
+    call = channel.unary_unary(TRACE_EXPORT)
+    queue = list(reversed(requests))
+    t0 = time.time()
+
+    async def worker() -> None:
+        while queue:
+            body = queue.pop()
+            for _ in range(50):
+                try:
+                    await call(body, timeout=30)
+                    break
+                except grpc.aio.AioRpcError as e:
+                    if e.code() in (grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.UNAVAILABLE):
+                        await asyncio.sleep(0.05)
+                        continue
+                    raise
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    await channel.close()
+    return t0
+
+
+def tokenwatch_config(port: int, http_port: int, admin_port: int, sink_port: int, processors: list[str],
+                      data_dir: str) -> str:
+    procs = "\n".join(f"  {p}:" + ("\n    tree_idle: 200ms\n    tree_max_wait: 5s" if p == "assemble" else "")
+                      for p in processors)
+    return f"""
+receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: 127.0.0.1:{port}
+        max_recv_msg_size: 64MiB
+      http:
+        endpoint: 127.0.0.1:{http_port}
+processors:
+{procs}
+exporters:
+  otlp:
+    endpoint: 127.0.0.1:{sink_port}
+service:
+  data_dir: {data_dir}
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: [{", ".join(processors)}]
+      exporters: [otlp]
+  telemetry:
+    admin:
+      endpoint: 127.0.0.1:{admin_port}
+"""
+
+
+def measure(name: str, start_relay, requests: list[bytes], total: int) -> float:  # type: ignore[no-untyped-def]
+    sink_port = free_port()
+    counter, first, last = mp.Value("q", 0), mp.Value("d", 0.0), mp.Value("d", 0.0)
+    sink = mp.Process(target=sink_main, args=(sink_port, counter, first, last), daemon=True)
+    sink.start()
+    port = free_port()
+    relay = start_relay(port, sink_port)
+    time.sleep(1.5)
+    try:
+        t0 = asyncio.run(send_all(port, requests))
+        deadline = time.time() + 120
+        while counter.value < total and time.time() < deadline:
+            time.sleep(0.02)
+        got = counter.value
+        elapsed = last.value - t0
+    finally:
+        relay.terminate() if hasattr(relay, "terminate") else None
+        relay.join(5) if isinstance(relay, mp.Process) else relay.wait(10)
+        sink.terminate()
+        sink.join(5)
+    rate = got / elapsed if elapsed > 0 else 0.0
+    lost = total - got
+    print(f"{name:<28} {rate:>12,.0f} spans/s   ({got} of {total} spans in {elapsed:.2f}s{', LOST ' + str(lost) if lost else ''})",
+          flush=True)
+    return rate
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--trees", type=int, default=4000)
+    ap.add_argument("--variants", default="assemble,normalize,full")
+    args = ap.parse_args()
+    trees = traces.make_trees(args.trees)
+    requests = traces.batch_requests(trees)
+    total = sum(len(t) for t in trees)
+    size = sum(len(r) for r in requests)
+    print(f"workload: {len(trees)} traces, {total} spans, {len(requests)} requests, {size / total:.0f} bytes/span; "
+          f"machine: {os.cpu_count()} cores", flush=True)
+
+    def ref(port: int, sink_port: int) -> mp.Process:
+        p = mp.Process(target=reference_main, args=(port, sink_port), daemon=True)
+        p.start()
+        return p
+
+    results = {"reference relay": measure("reference relay", ref, requests, total)}
+    variants = {"assemble": ["assemble"], "normalize": ["assemble", "normalize"],
+                "full": ["assemble", "normalize", "enrich", "score"]}
+    for v in args.variants.split(","):
+        procs = variants[v]
+        tmp = tempfile.mkdtemp(prefix="twbench-")
+
+        def tw(port: int, sink_port: int, procs: list[str] = procs, tmp: str = tmp) -> subprocess.Popen[bytes]:
+            cfg = Path(tmp) / "config.yaml"
+            cfg.write_text(tokenwatch_config(port, free_port(), free_port(), sink_port, procs, tmp))
+            return subprocess.Popen([sys.executable, "-m", "otel_tokenwatch", "serve", "--config", str(cfg)],
+                                    cwd=tmp)
+
+        results[f"tokenwatch {v}"] = measure(f"tokenwatch [{', '.join(procs)}]", tw, requests, total)
+    ref_rate = results["reference relay"]
+    for k, v in results.items():
+        if k != "reference relay" and ref_rate:
+            print(f"ratio {k} / reference relay: {v / ref_rate:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

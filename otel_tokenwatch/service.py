@@ -1,0 +1,237 @@
+"""``tokenwatch serve``: builds receivers, pipelines and exporters from a Config and runs them.
+
+Everything hangs off the Service object (no module globals), so a test can
+run two services in one process, the SDK exporter can reuse the pipeline
+builder, and shutdown is one ordered walk: receivers stop taking data, open
+trees are flushed through the stages, exporters drain, state is persisted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import time
+from collections import deque
+from typing import Any
+
+from otel_tokenwatch import __version__, semconv
+from otel_tokenwatch.components import factory_for
+from otel_tokenwatch.config import Config
+from otel_tokenwatch.exporters.contract import Exporter, ExporterContext
+from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig
+from otel_tokenwatch.pipeline.processor import ProcessorChain, ProcessorContext, TreeProcessor
+from otel_tokenwatch.pipeline.tree import Tree
+from otel_tokenwatch.pipelines import Consumers, Fanout, PassthroughPipeline, TracesPipeline
+from otel_tokenwatch.state import MemoryStore, StateStore
+from otel_tokenwatch.telemetry.selfmetrics import SelfTelemetry
+
+log = logging.getLogger("otel_tokenwatch.service")
+
+TICK_SECONDS = 0.1
+
+
+class RecentErrors(logging.Handler):
+    """Keeps the last warnings and errors for the status page (messages only, never payloads)."""
+
+    def __init__(self, size: int = 20) -> None:
+        super().__init__(logging.WARNING)
+        self.items: deque[dict[str, Any]] = deque(maxlen=size)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        extra = {k: v for k, v in record.__dict__.items()
+                 if k in ("exporter", "receiver", "processor", "error", "pipeline")}
+        self.items.append({"time": record.created, "level": record.levelname.lower(),
+                           "logger": record.name, "msg": record.getMessage(), **extra})
+
+
+def build_state(config: Config) -> StateStore:
+    """The state backend: Redis when configured, else memory snapshotted to the data dir."""
+    backend = getattr(config.service, "state", None)
+    url = getattr(backend, "redis_url", "") if backend is not None else ""
+    if url:
+        from otel_tokenwatch.state.redis_store import RedisStore  # optional dependency
+        return RedisStore(url)  # type: ignore[no-any-return]
+    return MemoryStore(snapshot_path=os.path.join(config.service.data_dir, "state", "state.json"))
+
+
+def build_processors(config: Config, pipeline_id: str, ctx: ProcessorContext) -> tuple[AssembleConfig | None,
+                                                                                       list[TreeProcessor]]:
+    """The assembler settings and the stage chain of one traces pipeline, in listed order."""
+    pipe = config.service.pipelines[pipeline_id]
+    assemble: AssembleConfig | None = None
+    stages: list[TreeProcessor] = []
+    for cid in pipe.processors:
+        comp = config.processors[cid]
+        fac = factory_for("processors", comp.type)
+        if comp.type == "assemble":
+            assemble = comp.config
+        stage = fac.create(comp.config, ctx)
+        stage.name = cid
+        stages.append(stage)
+    return assemble, stages
+
+
+class Service:
+    def __init__(self, config: Config, telemetry: SelfTelemetry | None = None) -> None:
+        self.config = config
+        self.telemetry = telemetry or SelfTelemetry()
+        self.started_at = time.time()
+        self.recent_errors = RecentErrors()
+        logging.getLogger("otel_tokenwatch").addHandler(self.recent_errors)
+        os.makedirs(config.service.data_dir, exist_ok=True)
+        self.state = build_state(config)
+        self.ctx = ProcessorContext(data_dir=config.service.data_dir, state=self.state,
+                                    meter=self.telemetry.meter, telemetry=self.telemetry)
+        self.exporters: dict[tuple[str, str], Exporter] = {}
+        self.traces: dict[str, TracesPipeline] = {}
+        self.passthrough: dict[str, PassthroughPipeline] = {}
+        self.receivers: dict[str, Any] = {}
+        self.tree_observers: list[Any] = []
+        self.admin: Any = None
+        self._tick_task: asyncio.Task[None] | None = None
+        self._ready = False
+        self._build()
+
+    # --- construction -------------------------------------------------------------
+    def _exporter(self, cid: str, signal_name: str) -> Exporter:
+        key = (cid, signal_name)
+        if key not in self.exporters:
+            comp = self.config.exporters[cid]
+            fac = factory_for("exporters", comp.type)
+            self.exporters[key] = fac.create(comp.config, ExporterContext(
+                id=cid, signal=signal_name, telemetry=self.telemetry,  # type: ignore[arg-type]
+                data_dir=self.config.service.data_dir))
+        return self.exporters[key]
+
+    def _build(self) -> None:
+        from otel_tokenwatch.telemetry.genai_metrics import GenAIMetrics
+
+        self.genai_metrics = GenAIMetrics(self.telemetry)
+        self.ctx.extras["genai_metrics"] = self.genai_metrics
+        consumers: dict[str, Consumers] = {rid: Consumers() for rid in self.config.receivers}
+        for pid, pipe in self.config.service.pipelines.items():
+            signal_name = pid.split("/", 1)[0]
+            fanout = Fanout([self._exporter(e, signal_name) for e in pipe.exporters])
+            if signal_name == "traces":
+                assemble, stages = build_processors(self.config, pid, self.ctx)
+                chain = ProcessorChain(stages, on_failure=lambda name: self.telemetry.add(
+                    semconv.M_STAGE_FAILED, 1, {"processor": name}))
+                tp = TracesPipeline(pid, assemble, chain, fanout, self.telemetry)
+                tp.observers.append(self.genai_metrics.record_tree)
+                self.traces[pid] = tp
+                for rid in pipe.receivers:
+                    consumers[rid].traces_pipelines.append(tp)
+            else:
+                pp = PassthroughPipeline(pid, signal_name, fanout)
+                self.passthrough[pid] = pp
+                for rid in pipe.receivers:
+                    getattr(consumers[rid], f"{signal_name}_pipelines").append(pp)
+        for ext in self.ctx.extras.get("http_routes", []):
+            for c in consumers.values():
+                c.http_routes.append(ext)
+        for h in self.ctx.extras.get("grpc_handlers", []):
+            for c in consumers.values():
+                c.grpc_handlers.append(h)
+        from otel_tokenwatch.receivers.contract import ReceiverContext
+
+        for rid, comp in self.config.receivers.items():
+            if not any(consumers[rid].accepts(s) for s in ("traces", "metrics", "logs")):
+                continue
+            fac = factory_for("receivers", comp.type)
+            self.receivers[rid] = fac.create(comp.config, ReceiverContext(
+                id=rid, consumers=consumers[rid], telemetry=self.telemetry, extras=self.ctx.extras))
+        self.telemetry.observe(semconv.M_OPEN_TREES, lambda: [
+            (float(p.assembler.open_trees), {}) for p in self.traces.values() if p.assembler is not None])
+        self.telemetry.observe(semconv.M_OPEN_BYTES, lambda: [
+            (float(p.assembler.open_bytes), {}) for p in self.traces.values() if p.assembler is not None])
+
+    # --- lifecycle --------------------------------------------------------------------
+    async def start(self) -> None:
+        for p in self.traces.values():
+            p.chain.start()
+        for e in self.exporters.values():
+            await e.start()
+        for r in self.receivers.values():
+            await r.start()
+        from otel_tokenwatch.admin.server import AdminServer
+
+        self.admin = AdminServer(self.config.service.telemetry.admin.endpoint, self.telemetry,
+                                 status=self.status, ready=lambda: self._ready)
+        await self.admin.start()
+        self._tick_task = asyncio.create_task(self._ticker(), name="tokenwatch-assembly-tick")
+        self._ready = True
+        log.info("tokenwatch started", extra={"config": self.config.source, "version": __version__})
+
+    async def _ticker(self) -> None:
+        while True:
+            await asyncio.sleep(TICK_SECONDS)
+            for p in self.traces.values():
+                try:
+                    p.tick()
+                except Exception:  # noqa: BLE001 - the ticker must survive anything
+                    log.exception("assembly tick failed", extra={"pipeline": p.id})
+
+    async def shutdown(self, timeout: float = 10.0) -> None:
+        self._ready = False
+        for r in self.receivers.values():
+            await r.shutdown()
+        if self._tick_task is not None:
+            self._tick_task.cancel()
+        for p in self.traces.values():
+            p.flush("shutdown")
+            p.chain.shutdown()
+        await asyncio.gather(*(e.shutdown(timeout) for e in self.exporters.values()))
+        if self.admin is not None:
+            await self.admin.shutdown()
+        self.state.close()
+        self.telemetry.shutdown()
+        logging.getLogger("otel_tokenwatch").removeHandler(self.recent_errors)
+
+    async def run(self) -> None:
+        """Start, serve until SIGINT/SIGTERM, then shut down in order."""
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await self.start()
+        await stop.wait()
+        await self.shutdown()
+
+    # --- views ------------------------------------------------------------------------
+    def endpoints(self) -> dict[str, Any]:
+        return {rid: getattr(r, "endpoints", {}) for rid, r in self.receivers.items()}
+
+    def status(self) -> dict[str, Any]:
+        pipelines = []
+        for pid, pipe in self.config.service.pipelines.items():
+            row: dict[str, Any] = {"id": pid, "receivers": pipe.receivers, "processors": pipe.processors,
+                                   "exporters": pipe.exporters}
+            tp = self.traces.get(pid)
+            if tp is not None:
+                row.update(items_in=tp.spans_in, items_out=tp.spans_out, trees_out=tp.trees_out)
+                if tp.assembler is not None:
+                    row.update(open_trees=tp.assembler.open_trees, open_bytes=tp.assembler.open_bytes,
+                               late_spans=tp.assembler.late_spans,
+                               released=dict(tp.assembler.released_by_reason))
+            pp = self.passthrough.get(pid)
+            if pp is not None:
+                row.update(items_in=pp.items_in)
+            pipelines.append(row)
+        return {
+            "version": __version__,
+            "config_source": self.config.source,
+            "uptime_s": round(time.time() - self.started_at, 1),
+            "ready": self._ready,
+            "pipelines": pipelines,
+            "receivers": {rid: r.status() for rid, r in self.receivers.items()},
+            "exporters": {f"{cid} ({sig})": e.status() for (cid, sig), e in self.exporters.items()},
+            "recent_errors": list(self.recent_errors.items),
+        }
+
+    def emit_tree(self, tree: Tree) -> None:
+        """Send a tree built outside the receivers (late outcome spans) through a traces pipeline."""
+        for p in self.traces.values():
+            p.emit([tree])
+            break
