@@ -77,6 +77,8 @@ class TracesPipeline:
         self.trees_out = 0
         #: called with each processed tree before it is encoded (metrics recording)
         self.observers: list[Callable[[Tree], None]] = []
+        #: the durable journal (None when durability is off): delivery releases a tree's sources
+        self.journal: Any = None
 
     def check_capacity(self) -> None:
         """Refuse new data while a downstream queue is full (never drop what was accepted)."""
@@ -84,18 +86,29 @@ class TracesPipeline:
             raise Refused("an exporter queue is full; retry later", retry_after=1.0)
 
     def consume(self, request: ExportTraceServiceRequest, raw: bytes | None = None,
-                source: int | None = None, done: Callable[[bool], None] | None = None) -> int:
-        """Take one export request; returns its span count."""
-        n = count_spans(request)
+                source: int | None = None, n: int | None = None) -> int:
+        """Take one export request; returns how many items (trees) now hold ``source``."""
+        n = count_spans(request) if n is None else n
         self.spans_in += n
         if self.assembler is None:
             data = raw if raw is not None else request.SerializeToString()
             self.spans_out += n
-            self.fanout.offer(data, n, done)
-            return n
+            self.fanout.offer(data, n, self._releaser({source} if source is not None else set()))
+            return 1
         released = self.assembler.add(request, self.clock(), source)
+        touched = self.assembler.last_touched
         self.emit(released)
-        return n
+        return touched
+
+    def _releaser(self, sources: set[int]) -> Callable[[bool], None] | None:
+        journal = self.journal
+        if journal is None or not sources:
+            return None
+
+        def done(ok: bool) -> None:
+            for s in sources:
+                journal.release(s)
+        return done
 
     def tick(self) -> None:
         if self.assembler is not None:
@@ -120,8 +133,7 @@ class TracesPipeline:
                 self.telemetry.add(semconv.M_TREES_RELEASED, 1, {"reason": tree.release_reason})
             if self.telemetry is not None and tree.late:
                 self.telemetry.add(semconv.M_SPANS_LATE, sum(1 for e in tree.spans if e.late))
-            done = tree.facts.get("on_delivered")
-            self.fanout.offer(encode_spans(tree.spans), n, done)
+            self.fanout.offer(encode_spans(tree.spans), n, self._releaser(tree.sources))
 
 
 class PassthroughPipeline:
@@ -159,28 +171,56 @@ class Consumers:
         self.logs_pipelines = logs or []
         self.http_routes: list[tuple[str, str, Any]] = []
         self.grpc_handlers: list[Any] = []
+        #: the service's journal (None when durability is off) and this receiver's id
+        self.journal: Any = None
+        self.origin = ""
 
     def accepts(self, signal: str) -> bool:
         return bool(getattr(self, f"{signal}_pipelines"))
 
-    def traces(self, request: ExportTraceServiceRequest, raw: bytes | None = None) -> int:
-        """Hand a decoded trace request on; raises Refused when a pipeline is saturated."""
-        for p in self.traces_pipelines:
+    def _check(self, pipelines: list[Any]) -> None:
+        if self.journal is not None and self.journal.full:
+            raise Refused("the journal's disk budget is full; retry later", retry_after=2.0)
+        for p in pipelines:
             p.check_capacity()
-        n = 0
+
+    def traces(self, request: ExportTraceServiceRequest, raw: bytes | None = None) -> int:
+        """Hand a decoded trace request on; raises Refused when a budget is reached.
+
+        With durability on, the request is journaled first; ``await commit()``
+        before acknowledging makes it as durable as configured.
+        """
+        self._check(self.traces_pipelines)
+        n = count_spans(request)
+        seq = None
+        if self.journal is not None:
+            seq = self.journal.append("traces", raw if raw is not None else request.SerializeToString(), self.origin)
+        items = 0
         for p in self.traces_pipelines:
-            n = p.consume(request, raw)
+            items += p.consume(request, raw, seq, n)
+        if seq is not None:
+            self.journal.hold(seq, items)
         return n
 
     def metrics(self, raw: bytes, count: int) -> None:
-        self._passthrough(self.metrics_pipelines, raw, count)
+        self._passthrough("metrics", self.metrics_pipelines, raw, count)
 
     def logs(self, raw: bytes, count: int) -> None:
-        self._passthrough(self.logs_pipelines, raw, count)
+        self._passthrough("logs", self.logs_pipelines, raw, count)
 
-    @staticmethod
-    def _passthrough(pipelines: list[PassthroughPipeline], raw: bytes, count: int) -> None:
+    def _passthrough(self, signal: str, pipelines: list[Any], raw: bytes, count: int) -> None:
+        self._check(pipelines)
+        journal = self.journal
+        if journal is None:
+            for p in pipelines:
+                p.consume_raw(raw, count)
+            return
+        seq = journal.append(signal, raw, self.origin)
+        journal.hold(seq, len(pipelines))
         for p in pipelines:
-            p.check_capacity()
-        for p in pipelines:
-            p.consume_raw(raw, count)
+            p.consume_raw(raw, count, lambda ok, s=seq: journal.release(s))
+
+    async def commit(self) -> None:
+        """Wait until what was consumed is durable (no-op without a journal or with sync: write)."""
+        if self.journal is not None:
+            await self.journal.commit()

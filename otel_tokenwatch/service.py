@@ -20,6 +20,7 @@ from otel_tokenwatch import __version__, semconv
 from otel_tokenwatch.components import factory_for
 from otel_tokenwatch.config import Config
 from otel_tokenwatch.exporters.contract import Exporter, ExporterContext
+from otel_tokenwatch.journal import Journal
 from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig
 from otel_tokenwatch.pipeline.processor import ProcessorChain, ProcessorContext, TreeProcessor
 from otel_tokenwatch.pipeline.tree import Tree
@@ -48,11 +49,11 @@ class RecentErrors(logging.Handler):
 
 def build_state(config: Config) -> StateStore:
     """The state backend: Redis when configured, else memory snapshotted to the data dir."""
-    backend = getattr(config.service, "state", None)
-    url = getattr(backend, "redis_url", "") if backend is not None else ""
+    url = config.service.state.redis_url
     if url:
         from otel_tokenwatch.state.redis_store import RedisStore  # optional dependency
-        return RedisStore(url)  # type: ignore[no-any-return]
+
+        return RedisStore(url, prefix=config.service.state.key_prefix)  # type: ignore[no-any-return]
     return MemoryStore(snapshot_path=os.path.join(config.service.data_dir, "state", "state.json"))
 
 
@@ -82,6 +83,9 @@ class Service:
         logging.getLogger("otel_tokenwatch").addHandler(self.recent_errors)
         os.makedirs(config.service.data_dir, exist_ok=True)
         self.state = build_state(config)
+        self.journal: Journal | None = None
+        if config.service.durability.mode == "journal":
+            self.journal = Journal(os.path.join(config.service.data_dir, "journal"), config.service.durability)
         self.ctx = ProcessorContext(data_dir=config.service.data_dir, state=self.state,
                                     meter=self.telemetry.meter, telemetry=self.telemetry)
         self.exporters: dict[tuple[str, str], Exporter] = {}
@@ -120,6 +124,7 @@ class Service:
                     semconv.M_STAGE_FAILED, 1, {"processor": name}))
                 tp = TracesPipeline(pid, assemble, chain, fanout, self.telemetry)
                 tp.observers.append(self.genai_metrics.record_tree)
+                tp.journal = self.journal
                 self.traces[pid] = tp
                 for rid in pipe.receivers:
                     consumers[rid].traces_pipelines.append(tp)
@@ -134,6 +139,9 @@ class Service:
         for h in self.ctx.extras.get("grpc_handlers", []):
             for c in consumers.values():
                 c.grpc_handlers.append(h)
+        for rid, c in consumers.items():
+            c.journal, c.origin = self.journal, rid
+        self.consumers = consumers
         from otel_tokenwatch.receivers.contract import ReceiverContext
 
         for rid, comp in self.config.receivers.items():
@@ -153,6 +161,7 @@ class Service:
             p.chain.start()
         for e in self.exporters.values():
             await e.start()
+        self.replay()
         for r in self.receivers.values():
             await r.start()
         from otel_tokenwatch.admin.server import AdminServer
@@ -163,6 +172,35 @@ class Service:
         self._tick_task = asyncio.create_task(self._ticker(), name="tokenwatch-assembly-tick")
         self._ready = True
         log.info("tokenwatch started", extra={"config": self.config.source, "version": __version__})
+
+    def replay(self) -> int:
+        """Feed what the journal held from the last run back through the pipelines (at-least-once)."""
+        if self.journal is None:
+            return 0
+        from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+        n = 0
+        for seq, signal_name, origin, body in self.journal.replay():
+            targets = [self.consumers[origin]] if origin in self.consumers else list(self.consumers.values())
+            items = 0
+            try:
+                if signal_name == "traces":
+                    req = ExportTraceServiceRequest.FromString(body)
+                    for c in targets:
+                        for p in c.traces_pipelines:
+                            items += p.consume(req, body, seq)
+                else:
+                    for c in targets:
+                        for p in getattr(c, f"{signal_name}_pipelines"):
+                            items += 1
+                            p.consume_raw(body, 0, lambda ok, s=seq: self.journal.release(s))  # type: ignore[union-attr]
+            except Exception:  # noqa: BLE001 - a damaged record must not stop the start
+                log.exception("journal record could not be replayed", extra={"seq": seq})
+            self.journal.hold(seq, items)
+            n += 1
+        if n:
+            log.warning("replayed journal records from the previous run", extra={"records": n})
+        return n
 
     async def _ticker(self) -> None:
         while True:
@@ -186,6 +224,8 @@ class Service:
         if self.admin is not None:
             await self.admin.shutdown()
         self.state.close()
+        if self.journal is not None:
+            self.journal.close()
         self.telemetry.shutdown()
         logging.getLogger("otel_tokenwatch").removeHandler(self.recent_errors)
 

@@ -20,6 +20,7 @@ import yaml
 
 from otel_tokenwatch.components import SIGNAL_PROCESSORS, factory_for
 from otel_tokenwatch.config.build import ConfigError, build, require
+from otel_tokenwatch.journal.journal import DurabilityConfig
 
 SIGNALS = ("traces", "metrics", "logs")
 
@@ -73,11 +74,27 @@ class TelemetryConfig:
 
 
 @dataclass(frozen=True)
+class StateConfig:
+    #: redis://host:port/db to share baselines, inflation windows and early outcomes across replicas;
+    #: empty keeps state in memory, snapshotted to the data directory
+    redis_url: str = ""
+    #: prefix of every Redis key, so several deployments can share one Redis
+    key_prefix: str = "tokenwatch:"
+
+    def validate(self, path: str) -> None:
+        require(not self.redis_url or self.redis_url.startswith(("redis://", "rediss://", "unix://")),
+                f"{path}.redis_url", "must start with redis://, rediss:// or unix://")
+
+
+@dataclass(frozen=True)
 class ServiceSection:
     pipelines: dict[str, PipelineConfig] = field(default_factory=dict)
     telemetry: TelemetryConfig = field(default_factory=TelemetryConfig)
     #: where the journal, state snapshots and default files live
     data_dir: str = "./tokenwatch-data"
+    #: journal (acknowledge only what is on disk, replay on start) or none
+    durability: DurabilityConfig = field(default_factory=DurabilityConfig)
+    state: StateConfig = field(default_factory=StateConfig)
     extensions: list[str] = field(default_factory=list)
 
 

@@ -65,6 +65,8 @@ class Assembler:
         self.open_bytes = 0
         self.late_spans = 0
         self.released_by_reason: dict[str, int] = {}
+        #: distinct trees the last ``add`` put spans into (the journal holds the request that long)
+        self.last_touched = 0
 
     # --- intake ---------------------------------------------------------------
     @property
@@ -93,6 +95,7 @@ class Assembler:
         """Take a request's spans; return trees that must leave now (late spans, bound releases)."""
         out: list[Tree] = []
         late: dict[bytes, Tree] = {}
+        touched: set[int] = set()
         trees = self._trees
         released = self._released
         for rs in request.resource_spans:
@@ -120,6 +123,7 @@ class Assembler:
                                 lt.sources.add(source)
                             continue
                         tree = trees[tid] = Tree(tid, first_seen=now)
+                    touched.add(id(tree))
                     tree.spans.append(entry)
                     tree.last_seen = now
                     tree.byte_size += len(data)
@@ -133,6 +137,7 @@ class Assembler:
                         self._idle.move_to_end(tid)
                     if len(tree.spans) >= self.config.max_spans_per_trace:
                         out.append(self._release(tid, "max_spans_per_trace", now))
+        self.last_touched = len(touched) + len(late)
         for lt in late.values():
             self.late_spans += sum(1 for e in lt.spans if e.late)
             out.append(lt)
