@@ -19,8 +19,7 @@ from typing import Any, Literal
 import yaml
 
 from otel_tokenwatch.components import SIGNAL_PROCESSORS, factory_for
-from otel_tokenwatch.config.build import ConfigError, build, require
-from otel_tokenwatch.journal.journal import DurabilityConfig
+from otel_tokenwatch.config.build import ByteSize, ConfigError, build, require
 
 SIGNALS = ("traces", "metrics", "logs")
 
@@ -71,6 +70,20 @@ class TelemetryConfig:
     logs: LogsTelemetry = field(default_factory=LogsTelemetry)
     metrics: MetricsTelemetry = field(default_factory=MetricsTelemetry)
     admin: AdminConfig = field(default_factory=AdminConfig)
+
+
+@dataclass(frozen=True)
+class DurabilityConfig:
+    #: journal: acknowledge only what is on disk; none: acknowledge at once (faster, loses data on a crash)
+    mode: Literal["journal", "none"] = "journal"
+    sync: Literal["write", "fsync"] = "write"
+    #: bytes of unreleased requests on disk at most; past it receivers refuse with a retry hint
+    max_bytes: ByteSize = ByteSize(2 * 2**30)
+    segment_bytes: ByteSize = ByteSize(64 * 2**20)
+
+    def validate(self, path: str) -> None:
+        require(self.max_bytes > 0, f"{path}.max_bytes", "must be > 0")
+        require(0 < self.segment_bytes <= self.max_bytes, f"{path}.segment_bytes", "must be > 0 and <= max_bytes")
 
 
 @dataclass(frozen=True)

@@ -25,31 +25,16 @@ import os
 import struct
 import time
 import zlib
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Literal
+from typing import Iterator
 
-from otel_tokenwatch.config.build import ByteSize, require
+from otel_tokenwatch.config.service import DurabilityConfig
 
 log = logging.getLogger("otel_tokenwatch.journal")
 
 _HEAD = struct.Struct(">2sIIQB")
 _SIGNALS = {"traces": 1, "metrics": 2, "logs": 3}
 _SIGNAL_NAMES = {v: k for k, v in _SIGNALS.items()}
-
-
-@dataclass(frozen=True)
-class DurabilityConfig:
-    #: journal: acknowledge only what is on disk; none: acknowledge at once (faster, loses data on a crash)
-    mode: Literal["journal", "none"] = "journal"
-    sync: Literal["write", "fsync"] = "write"
-    #: bytes of unreleased requests on disk at most; past it receivers refuse with a retry hint
-    max_bytes: ByteSize = ByteSize(2 * 2**30)
-    segment_bytes: ByteSize = ByteSize(64 * 2**20)
-
-    def validate(self, path: str) -> None:
-        require(self.max_bytes > 0, f"{path}.max_bytes", "must be > 0")
-        require(0 < self.segment_bytes <= self.max_bytes, f"{path}.segment_bytes", "must be > 0 and <= max_bytes")
 
 
 class _Segment:
