@@ -106,7 +106,8 @@ class Service:
             fac = factory_for("exporters", comp.type)
             self.exporters[key] = fac.create(comp.config, ExporterContext(
                 id=cid, signal=signal_name, telemetry=self.telemetry,  # type: ignore[arg-type]
-                data_dir=self.config.service.data_dir))
+                data_dir=self.config.service.data_dir,
+                extras={"durable": self.config.service.durability.mode == "journal"}))
         return self.exporters[key]
 
     def _build(self) -> None:

@@ -70,6 +70,10 @@ def _convert(tp: Any, value: Any, path: str) -> Any:
     if origin in (typing.Union, types.UnionType):
         args = get_args(tp)
         if value is None and type(None) in args:
+            # "grpc:" with nothing under it means "on, with defaults" (the Collector's reading)
+            for a in args:
+                if dataclasses.is_dataclass(a):
+                    return build(a, {}, path)  # type: ignore[arg-type]
             return None
         errors = []
         for a in args:

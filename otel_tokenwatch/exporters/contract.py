@@ -10,8 +10,9 @@ data with a retry hint instead of dropping anything already accepted.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal, Protocol
+from typing import Any, Literal, Protocol
 
 Signal = Literal["traces", "metrics", "logs"]
 
