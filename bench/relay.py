@@ -134,7 +134,7 @@ receivers:
     protocols:
       grpc:
         endpoint: 127.0.0.1:{port}
-        max_recv_msg_size: 64MiB
+        max_recv_msg_size_mib: 64
       http:
         endpoint: 127.0.0.1:{http_port}
 processors:
@@ -142,6 +142,8 @@ processors:
 exporters:
   otlp:
     endpoint: 127.0.0.1:{sink_port}
+    tls:
+      insecure: true
 service:
   data_dir: {data_dir}
   pipelines:
@@ -182,6 +184,29 @@ def measure(name: str, start_relay, requests: list[bytes], total: int) -> float:
     return rate
 
 
+def memory_per_span(requests: list[bytes], total: int) -> float:
+    """Bytes of Python heap per span held open by the assembler (no tree released)."""
+    import gc
+    import tracemalloc
+
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+    from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig, Assembler
+
+    cfg = AssembleConfig(tree_idle=3600, tree_max_wait=3600, max_open_traces=10**7, max_bytes=2**40)
+    asm = Assembler(cfg)
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    for raw in requests:
+        asm.add(ExportTraceServiceRequest.FromString(raw), 0.0, None)
+    gc.collect()
+    held = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    assert asm.open_trees > 0
+    return held / total
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--trees", type=int, default=4000)
@@ -213,6 +238,8 @@ def main() -> None:
                                     cwd=tmp)
 
         results[f"tokenwatch {v}"] = measure(f"tokenwatch [{', '.join(procs)}]", tw, requests, total)
+    print(f"memory per buffered span (assembler, tracemalloc): {memory_per_span(requests, total):.0f} bytes "
+          f"(encoded span on the wire: {size / total:.0f} bytes)", flush=True)
     ref_rate = results["reference relay"]
     for k, v in results.items():
         if k != "reference relay" and ref_rate:

@@ -100,6 +100,12 @@ class SpanEntry:
             self._attrs = key_values_to_dict(self.span.attributes)
         return self._attrs
 
+    def get(self, key: str, default: object = None) -> object:
+        """An attribute as the span will leave: what a stage added, else what it carried."""
+        if key in self.added:
+            return self.added[key]
+        return self.attrs.get(key, default)
+
     def may_contain(self, needle: bytes) -> bool:
         """Cheap pre-check on the wire bytes before decoding anything."""
         return needle in self.data

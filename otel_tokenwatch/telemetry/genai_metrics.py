@@ -1,0 +1,91 @@
+"""Spend, tokens, calls, waste and outcomes per workflow, as metrics, from each processed tree.
+
+Labels are bounded and private by design: workflow, team, provider, model,
+token type, waste reason, outcome; never a user, session or trace id. A
+label that would exceed its distinct-value budget is folded into "other"
+so a misbehaving client cannot blow up a Prometheus server.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from otel_tokenwatch import semconv
+from otel_tokenwatch.pipeline.tree import Tree
+
+TOKEN_TYPES = ("input", "output", "cache_read", "cache_write", "reasoning")
+
+
+class BoundedLabel:
+    """Distinct values of one label, capped; the rest become ``other``."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.seen: set[str] = set()
+
+    def __call__(self, value: object) -> str:
+        v = str(value) if value not in (None, "") else "unknown"
+        if v in self.seen:
+            return v
+        if len(self.seen) >= self.limit:
+            return "other"
+        self.seen.add(v)
+        return v
+
+
+class GenAIMetrics:
+    def __init__(self, telemetry: Any, max_workflows: int = 200, max_models: int = 100, max_teams: int = 100) -> None:
+        self.telemetry = telemetry
+        self.workflow = BoundedLabel(max_workflows)
+        self.model = BoundedLabel(max_models)
+        self.team = BoundedLabel(max_teams)
+        self.provider = BoundedLabel(50)
+
+    def record_tree(self, tree: Tree) -> None:
+        if tree.late:
+            return
+        root = tree.root()
+        get = root.get if root is not None else (lambda k, d=None: d)
+        workflow = self.workflow(get(semconv.WORKFLOW))
+        team = self.team(get(semconv.TEAM))
+        outcome = str(get(semconv.OUTCOME) or "unknown")
+        tel = self.telemetry
+        any_call = False
+        for e in tree.spans:
+            c = e.call
+            if c is None or not c.counted:
+                continue
+            any_call = True
+            base = {"workflow": workflow, "team": team, "provider": self.provider(c.provider),
+                    "model": self.model(c.model)}
+            reason = c.waste_reason or "none"
+            uncached = c.uncached_input_tokens
+            by_type = {"input": uncached, "output": (c.output_tokens or 0) - (c.reasoning_tokens or 0),
+                       "cache_read": c.cache_read_tokens or 0, "cache_write": c.cache_write_tokens or 0,
+                       "reasoning": c.reasoning_tokens or 0}
+            for tt, n in by_type.items():
+                if n > 0:
+                    wasted = min(n, int(c.wasted_tokens.get(tt, 0))) if c.waste_reason else 0
+                    if wasted:
+                        tel.add(semconv.M_TOKENS, wasted, {**base, "token_type": tt, "waste_reason": reason})
+                    if n - wasted:
+                        tel.add(semconv.M_TOKENS, n - wasted, {**base, "token_type": tt, "waste_reason": "none"})
+            if c.cost_usd is not None:
+                cost = float(c.cost_usd)
+                wasted_cost = min(cost, c.waste_cost_usd) if c.waste_reason else 0.0
+                if wasted_cost:
+                    tel.add(semconv.M_COST, wasted_cost, {**base, "waste_reason": reason,
+                                                          "cost_source": c.cost_source})
+                if cost - wasted_cost:
+                    tel.add(semconv.M_COST, cost - wasted_cost, {**base, "waste_reason": "none",
+                                                                 "cost_source": c.cost_source})
+            tel.add(semconv.M_CALLS, 1, {**base, "status": "error" if c.error else "ok", "waste_reason": reason})
+        if not any_call:
+            return
+        score = get(semconv.TRACE_WASTE_SCORE)
+        if isinstance(score, (int, float)):
+            tel.record(semconv.M_TRACE_WASTE_SCORE, float(score), {"workflow": workflow, "outcome": outcome})
+        cost = get(semconv.TRACE_COST_USD)
+        if isinstance(cost, (int, float)):
+            tel.record(semconv.M_TRACE_COST, float(cost), {"workflow": workflow, "outcome": outcome})
+        tel.add(semconv.M_OUTCOMES, 1, {"workflow": workflow, "team": team, "outcome": outcome})
