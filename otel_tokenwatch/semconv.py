@@ -105,6 +105,12 @@ TEAM = _a("tokenwatch.team", "string", "root", "The owning team; 'unknown' when 
 TEAM_SOURCE = _a("tokenwatch.team.source", "string", "root", "Which source named the team.")
 OUTCOME = _a("tokenwatch.outcome", "string", "root", "success | failure | abandoned | unknown.")
 OUTCOME_SOURCE = _a("tokenwatch.outcome.source", "string", "root", "attribute, status, reported, or default.")
+OUTCOME_KPI_PREFIX = "tokenwatch.outcome.kpi."
+_a("tokenwatch.outcome.kpi.<name>", "double", "root", "A KPI reported with the outcome (cycle_time_s, defects, value, ...).")
+PSEUDONYMIZED = _a("tokenwatch.privacy.pseudonymized", "string[]", "span",
+                   "Attribute keys whose values were replaced by a keyed hash (hmac-sha256:...).")
+CONTENT_REMOVED = _a("tokenwatch.privacy.content_removed", "int", "span",
+                     "Attributes and events carrying prompt or completion content that were removed.")
 
 # --- waste score ----------------------------------------------------------------
 TRACE_WASTE_SCORE = _a("tokenwatch.trace.waste_score", "double", "root", "Wasted units / total units, in [0, 1].")
@@ -162,6 +168,13 @@ M_TRACE_WASTE_SCORE = _m("tokenwatch.trace.waste_score", "histogram", "1", ("wor
 M_TRACE_COST = _m("tokenwatch.trace.cost", "histogram", "USD", ("workflow", "outcome"), "USD cost per tree.")
 M_OUTCOMES = _m("tokenwatch.outcomes", "counter", "{outcome}", ("workflow", "team", "outcome"),
                 "Outcomes of trees.")
+M_OUTCOME_TREES = _m("tokenwatch.outcome.trees", "updowncounter", "{trace}", ("workflow", "team", "outcome"),
+                     "Trees by their current outcome; a late report moves a tree from one outcome to another.")
+M_OUTCOME_SPEND = _m("tokenwatch.outcome.spend", "updowncounter", "USD", ("workflow", "team", "outcome"),
+                     "USD spent by trees with each current outcome; spend per success = spend{success} / "
+                     "trees{success}.")
+M_OUTCOME_REPORTS = _m("tokenwatch.outcome.reports", "counter", "{report}", ("result",),
+                       "Outcome reports by result: applied, held, duplicate, expired, rejected.")
 
 
 # --- documentation ----------------------------------------------------------------------

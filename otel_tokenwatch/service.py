@@ -23,7 +23,6 @@ from otel_tokenwatch.exporters.contract import Exporter, ExporterContext
 from otel_tokenwatch.journal import Journal
 from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig
 from otel_tokenwatch.pipeline.processor import ProcessorChain, ProcessorContext, TreeProcessor
-from otel_tokenwatch.pipeline.tree import Tree
 from otel_tokenwatch.pipelines import Consumers, Fanout, PassthroughPipeline, TracesPipeline
 from otel_tokenwatch.state import MemoryStore, StateStore
 from otel_tokenwatch.telemetry.selfmetrics import SelfTelemetry
@@ -115,6 +114,7 @@ class Service:
 
         self.genai_metrics = GenAIMetrics(self.telemetry)
         self.ctx.extras["genai_metrics"] = self.genai_metrics
+        self.ctx.extras["emit_span"] = self.emit_outcome_span
         consumers: dict[str, Consumers] = {rid: Consumers() for rid in self.config.receivers}
         for pid, pipe in self.config.service.pipelines.items():
             signal_name = pid.split("/", 1)[0]
@@ -134,6 +134,7 @@ class Service:
                 self.passthrough[pid] = pp
                 for rid in pipe.receivers:
                     getattr(consumers[rid], f"{signal_name}_pipelines").append(pp)
+        self.genai_metrics.team_label = self.ctx.extras.get("team_label", self.genai_metrics.team_label)
         for ext in self.ctx.extras.get("http_routes", []):
             for c in consumers.values():
                 c.http_routes.append(ext)
@@ -271,8 +272,14 @@ class Service:
             "recent_errors": list(self.recent_errors.items),
         }
 
-    def emit_tree(self, tree: Tree) -> None:
-        """Send a tree built outside the receivers (late outcome spans) through a traces pipeline."""
+    def emit_outcome_span(self, summary: Any, span: bytes) -> None:
+        """Send one span made by tokenwatch (a late outcome) straight to the traces exporters."""
+        from otel_tokenwatch.outcome.intake import SCOPE
+        from otel_tokenwatch.pipeline.tree import ResourceInfo, ScopeInfo, SpanEntry, encode_spans
+
+        entry = SpanEntry(ResourceInfo(bytes.fromhex(summary.resource), ""), ScopeInfo(SCOPE, ""), span,
+                          span[:0], span[:0])
+        data = encode_spans([entry])
         for p in self.traces.values():
-            p.emit([tree])
-            break
+            p.spans_out += 1
+            p.fanout.offer(data, 1)

@@ -121,6 +121,19 @@ class SpanEntry:
         self.added[key] = value
         return True
 
+    def rewrite(self, edit: Any) -> None:
+        """Change the span itself (privacy: pseudonymize, drop content): decode, ``edit(span)``, re-encode.
+
+        Rare by design: only configured privacy rules use it, everything else
+        appends attributes and keeps the original bytes.
+        """
+        span = Span()
+        span.CopyFrom(self.span)
+        edit(span)
+        self.data = span.SerializeToString()
+        self._span = span
+        self._attrs = None
+
     def encoded(self) -> bytes:
         """The span as it leaves tokenwatch: original bytes plus additions.
 

@@ -40,6 +40,8 @@ class GenAIMetrics:
         self.model = BoundedLabel(max_models)
         self.team = BoundedLabel(max_teams)
         self.provider = BoundedLabel(50)
+        #: maps a team to its reported label (the enrich stage rolls up teams below the k minimum)
+        self.team_label: Any = lambda team: team
 
     def record_tree(self, tree: Tree) -> None:
         if tree.late:
@@ -47,7 +49,7 @@ class GenAIMetrics:
         root = tree.root()
         get = root.get if root is not None else (lambda k, d=None: d)
         workflow = self.workflow(get(semconv.WORKFLOW))
-        team = self.team(get(semconv.TEAM))
+        team = self.team(self.team_label(str(get(semconv.TEAM) or "unknown")))
         outcome = str(get(semconv.OUTCOME) or "unknown")
         tel = self.telemetry
         any_call = False
@@ -88,4 +90,8 @@ class GenAIMetrics:
         cost = get(semconv.TRACE_COST_USD)
         if isinstance(cost, (int, float)):
             tel.record(semconv.M_TRACE_COST, float(cost), {"workflow": workflow, "outcome": outcome})
-        tel.add(semconv.M_OUTCOMES, 1, {"workflow": workflow, "team": team, "outcome": outcome})
+        labels = {"workflow": workflow, "team": team, "outcome": outcome}
+        tel.add(semconv.M_OUTCOMES, 1, labels)
+        tel.add(semconv.M_OUTCOME_TREES, 1, labels)
+        if isinstance(cost, (int, float)) and cost:
+            tel.add(semconv.M_OUTCOME_SPEND, float(cost), labels)

@@ -1,0 +1,145 @@
+"""The ``enrich`` processor: workflow, team and outcome on every tree, and the privacy rules.
+
+Runs after normalize (it reads ``entry.call``) and before score (which reads
+the outcome from ``tree.facts``). It also owns the late-outcome API, because
+the outcomes it holds are the ones it applies.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from typing import Any
+
+from otel_tokenwatch import semconv
+from otel_tokenwatch.config.build import ConfigError
+from otel_tokenwatch.outcome.api import OutcomeAPI
+from otel_tokenwatch.outcome.book import OutcomeBook, TreeSummary
+from otel_tokenwatch.outcome.intake import OutcomeIntake
+from otel_tokenwatch.pipeline.enrich import resolve
+from otel_tokenwatch.pipeline.enrich.config import EnrichConfig
+from otel_tokenwatch.pipeline.enrich.privacy import GroupSizes, Pseudonymizer, drop_content
+from otel_tokenwatch.pipeline.processor import BaseProcessor, ProcessorContext, ProcessorFactory
+from otel_tokenwatch.pipeline.tree import Tree
+
+CONVERSATION_KEYS = ("gen_ai.conversation.id", "session.id", "langfuse.session.id")
+
+
+class EnrichProcessor(BaseProcessor):
+    name = "enrich"
+
+    def __init__(self, cfg: EnrichConfig, book: OutcomeBook, groups: GroupSizes,
+                 pseudonymizer: Pseudonymizer | None) -> None:
+        self.cfg = cfg
+        self.book = book
+        self.groups = groups
+        self.pseudonymizer = pseudonymizer
+        self.content_keys = frozenset(cfg.privacy.content_attributes)
+
+    def process(self, tree: Tree) -> None:
+        if tree.late:
+            self._privacy(tree)
+            return
+        root = tree.root()
+        wf, wf_src = resolve.workflow(tree, root, self.cfg.workflow)
+        team, team_src = resolve.team(root, tree, self.cfg.team)
+        conversations = self._conversations(tree)
+        reported = self.book.take_pending(tree.trace_id_hex, conversations)
+        kpis: dict[str, float] = {}
+        if reported is not None:
+            outcome, out_src, kpis = reported.outcome, "reported", dict(reported.kpis)
+        else:
+            outcome, out_src = resolve.outcome(tree, root, self.cfg.outcome)
+        self.groups.observe(team, self._principals(tree))
+        for e in tree.spans:
+            if e.call is not None:
+                e.call.workflow = wf
+        tree.facts.update(workflow=wf, team=team, team_label=self.groups.label(team), outcome=outcome,
+                          outcome_source=out_src, kpis=kpis)
+        if root is not None:
+            root.set(semconv.WORKFLOW, wf)
+            root.set(semconv.WORKFLOW_SOURCE, wf_src)
+            root.set(semconv.TEAM, team)
+            root.set(semconv.TEAM_SOURCE, team_src)
+            root.set(semconv.OUTCOME, outcome)
+            root.set(semconv.OUTCOME_SOURCE, out_src)
+            for k, v in sorted(kpis.items()):
+                root.set(semconv.OUTCOME_KPI_PREFIX + k, v)
+            cost = root.get(semconv.TRACE_COST_USD)
+            self.book.remember(TreeSummary(
+                trace_id=tree.trace_id_hex, root_span_id=root.span_id.hex(), workflow=wf, team=team,
+                outcome=outcome, outcome_source=out_src, cost_usd=float(cost) if isinstance(cost, (int, float)) else 0.0,
+                resource=root.resource.data.hex(), scope=root.scope.data.hex(),
+                end_time_unix_nano=root.span.end_time_unix_nano), conversations)
+        self._privacy(tree)
+
+    def _conversations(self, tree: Tree) -> list[str]:
+        found: dict[str, None] = {}
+        for e in tree.spans:
+            if e.call is not None and e.call.conversation_id:
+                found[e.call.conversation_id] = None
+                continue
+            for key in CONVERSATION_KEYS:
+                if e.may_contain(key.encode()):
+                    v = e.attrs.get(key)
+                    if v:
+                        found[str(v)] = None
+        return list(found)
+
+    def _principals(self, tree: Tree) -> set[str]:
+        out: set[str] = set()
+        for e in tree.spans:
+            if e.call is not None and e.call.principal:
+                out.add(e.call.principal)
+            for key in self.cfg.privacy.user_attributes:
+                if e.may_contain(key.encode()):
+                    v = e.attrs.get(key)
+                    if v:
+                        out.add(str(v))
+            for key in self.cfg.privacy.user_attributes:
+                v = e.resource.attrs.get(key)
+                if v:
+                    out.add(str(v))
+        return out
+
+    def _privacy(self, tree: Tree) -> None:
+        p = self.cfg.privacy
+        if not p.drop_content and self.pseudonymizer is None:
+            return
+        for e in tree.spans:
+            if p.drop_content:
+                drop_content(e, self.content_keys)
+            if self.pseudonymizer is not None:
+                self.pseudonymizer.apply(e)
+
+
+def _create(cfg: EnrichConfig, ctx: ProcessorContext) -> EnrichProcessor:
+    p = cfg.privacy
+    pseudonymizer = None
+    if p.pseudonymize:
+        key = os.environ.get(p.key_env, "")
+        if not key:
+            raise ConfigError("processors.enrich.privacy.key_env",
+                              f"pseudonymize is set but the environment variable {p.key_env} is empty; "
+                              f"set it to a secret of at least 16 characters")
+        pseudonymizer = Pseudonymizer(list(p.pseudonymize), key.encode())
+    # principals are counted as keyed digests with a per-process key: never stored in clear
+    groups = GroupSizes(p.min_group_size, secrets.token_bytes(32))
+    ctx.extras["team_label"] = groups.label
+    book = OutcomeBook(ctx.state, pending_ttl=cfg.outcome.pending_ttl, tree_ttl=cfg.outcome.tree_ttl)
+
+    def emit(summary: TreeSummary, span: bytes) -> None:
+        sink: Any = ctx.extras.get("emit_span")
+        if sink is not None:
+            sink(summary, span)
+
+    intake = OutcomeIntake(book, ctx.telemetry, emit=emit, team_label=groups.label)
+    ctx.extras["outcome_intake"] = intake
+    if cfg.outcome.api:
+        api = OutcomeAPI(intake, cfg.outcome.auth_token, cfg.outcome.max_body_size)
+        ctx.extras.setdefault("http_routes", []).extend(api.http_routes())
+        ctx.extras.setdefault("grpc_handlers", []).append(api.grpc_handler())
+    return EnrichProcessor(cfg, book, groups, pseudonymizer)
+
+
+FACTORY = ProcessorFactory(type="enrich", config_class=EnrichConfig, create=_create)

@@ -1,0 +1,142 @@
+"""Privacy rules applied to spans before they leave: pseudonyms, content removal, group sizes.
+
+Pseudonyms are HMAC-SHA256 with a key from the environment: stable for one
+key (joins across traces still work), unrelated across keys, and not
+reversible without the key. Content removal takes out every attribute and
+event that the popular instrumentations use for prompt and completion text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+from typing import Any
+
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+from opentelemetry.proto.trace.v1.trace_pb2 import Span
+
+from otel_tokenwatch import semconv
+from otel_tokenwatch.pipeline.tree import SpanEntry
+
+CONTENT_KEYS = frozenset({
+    "gen_ai.input.messages", "gen_ai.output.messages", "gen_ai.system_instructions", "gen_ai.prompt",
+    "gen_ai.completion", "gen_ai.tool.call.arguments", "gen_ai.tool.call.result", "gen_ai.tool.definitions",
+    "input.value", "output.value", "traceloop.entity.input", "traceloop.entity.output",
+    "langfuse.observation.input", "langfuse.observation.output", "langfuse.trace.input", "langfuse.trace.output",
+    "pydantic_ai.all_messages", "all_messages_events", "final_result", "tool_arguments", "tool_response",
+    "gen_ai.content.prompt", "gen_ai.content.completion", "llm.prompts", "prompt", "completion",
+})
+CONTENT_PREFIXES = ("gen_ai.prompt.", "gen_ai.completion.", "llm.input_messages.", "llm.output_messages.",
+                    "llm.prompts.", "llm.prompt_template.", "gen_ai.input.", "gen_ai.output.messages.")
+CONTENT_EVENTS = frozenset({"gen_ai.choice", "gen_ai.content.prompt", "gen_ai.content.completion",
+                            "gen_ai.client.inference.operation.details"})
+
+
+def is_content_key(key: str, extra: frozenset[str] = frozenset()) -> bool:
+    return key in CONTENT_KEYS or key in extra or key.startswith(CONTENT_PREFIXES)
+
+
+def is_content_event(name: str) -> bool:
+    return name in CONTENT_EVENTS or (name.startswith("gen_ai.") and name.endswith(".message"))
+
+
+def drop_content(entry: SpanEntry, extra: frozenset[str] = frozenset()) -> int:
+    """Remove content attributes (the known keys plus ``extra``) and events; returns how many."""
+    attrs = entry.span.attributes
+    events = entry.span.events
+    if not any(is_content_key(kv.key, extra) for kv in attrs) and not any(is_content_event(ev.name) for ev in events) \
+            and not any(is_content_key(kv.key, extra) for ev in events for kv in ev.attributes):
+        return 0
+    removed = [0]
+
+    def edit(span: Span) -> None:
+        keep = [kv for kv in span.attributes if not is_content_key(kv.key, extra)]
+        removed[0] += len(span.attributes) - len(keep)
+        del span.attributes[:]
+        span.attributes.extend(keep)
+        kept_events = []
+        for ev in span.events:
+            if is_content_event(ev.name):
+                removed[0] += 1
+                continue
+            copy = Span.Event()
+            copy.CopyFrom(ev)
+            kept = [kv for kv in copy.attributes if not is_content_key(kv.key, extra)]
+            removed[0] += len(copy.attributes) - len(kept)
+            del copy.attributes[:]
+            copy.attributes.extend(kept)
+            kept_events.append(copy)
+        del span.events[:]
+        span.events.extend(kept_events)
+
+    entry.rewrite(edit)
+    entry.set(semconv.CONTENT_REMOVED, removed[0])
+    return removed[0]
+
+
+class Pseudonymizer:
+    def __init__(self, keys: list[str], secret: bytes) -> None:
+        self.keys = keys
+        self.secret = secret
+
+    def value(self, v: object) -> str:
+        return "hmac-sha256:" + hmac.new(self.secret, str(v).encode(), hashlib.sha256).hexdigest()[:32]
+
+    def apply(self, entry: SpanEntry) -> None:
+        done = []
+        for key in self.keys:
+            if not entry.may_contain(key.encode()):
+                continue
+            v = entry.attrs.get(key)
+            if v is None:
+                continue
+            done.append(key)
+        if not done:
+            return
+        wanted = set(done)
+
+        def edit(span: Span) -> None:
+            for kv in span.attributes:
+                if kv.key in wanted:
+                    kv.value.CopyFrom(AnyValue(string_value=self.value(_plain(kv.value))))
+
+        entry.rewrite(edit)
+        entry.set(semconv.PSEUDONYMIZED, done)
+
+
+def _plain(v: AnyValue) -> object:
+    kind = v.WhichOneof("value")
+    return getattr(v, kind) if kind else ""
+
+
+class GroupSizes:
+    """Distinct principals per team, counted up to k: below k a team is reported only rolled up."""
+
+    ROLLUP = "_small_teams"
+
+    def __init__(self, k: int, secret: bytes) -> None:
+        self.k = k
+        self.secret = secret
+        self.members: dict[str, set[str]] = {}
+        self._lock = threading.Lock()
+
+    def observe(self, team: str, principals: set[str]) -> None:
+        if not principals:
+            return
+        with self._lock:
+            s = self.members.setdefault(team, set())
+            for p in principals:
+                if len(s) >= self.k:
+                    break
+                # only a keyed digest is kept, never the identifier itself
+                s.add(hmac.new(self.secret, p.encode(), hashlib.sha256).hexdigest()[:16])
+
+    def label(self, team: str) -> str:
+        if self.k <= 1 or team == "unknown":
+            return team
+        with self._lock:
+            return team if len(self.members.get(team, ())) >= self.k else self.ROLLUP
+
+    def state(self) -> dict[str, Any]:
+        return {t: len(s) for t, s in self.members.items()}

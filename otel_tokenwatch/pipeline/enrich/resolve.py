@@ -1,0 +1,101 @@
+"""Workflow, team and outcome of one tree, each with the source that named it."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from otel_tokenwatch.pipeline.enrich.config import OutcomeConfig, TeamConfig, WorkflowConfig, WorkflowRule
+from otel_tokenwatch.pipeline.tree import SpanEntry, Tree
+
+WELL_KNOWN_WORKFLOW_KEYS = ("gen_ai.workflow.name", "traceloop.workflow.name")
+OUTCOMES = ("success", "failure", "abandoned", "unknown")
+
+
+def _first_attr(tree: Tree, root: SpanEntry | None, key: str) -> Any:
+    """The value of ``key`` on the root, else on the earliest span that has it."""
+    if root is not None:
+        v = root.attrs.get(key)
+        if v not in (None, ""):
+            return v
+    needle = key.encode()
+    for e in tree.spans:
+        if e is root or not e.may_contain(needle):
+            continue
+        v = e.attrs.get(key)
+        if v not in (None, ""):
+            return v
+    return None
+
+
+def _match(pattern: str, value: str, regex: bool) -> bool:
+    if not pattern:
+        return True
+    return re.fullmatch(pattern, value) is not None if regex else pattern == value
+
+
+def _rule_matches(rule: WorkflowRule, e: SpanEntry) -> bool:
+    if not _match(rule.service, e.resource.service_name, rule.regex):
+        return False
+    if not _match(rule.span_name, e.span.name, rule.regex):
+        return False
+    if rule.attribute:
+        v = e.attrs.get(rule.attribute)
+        if v is None:
+            return False
+        if rule.value and not _match(rule.value, str(v), rule.regex):
+            return False
+    return True
+
+
+def workflow(tree: Tree, root: SpanEntry | None, cfg: WorkflowConfig) -> tuple[str, str]:
+    for key in (*WELL_KNOWN_WORKFLOW_KEYS, *cfg.attributes):
+        v = _first_attr(tree, root, key)
+        if v is not None:
+            return str(v), key
+    for i, rule in enumerate(cfg.rules):
+        candidates = [root] if root is not None else []
+        candidates += [e for e in tree.spans if e is not root]
+        if any(_rule_matches(rule, e) for e in candidates):
+            return rule.workflow, f"rule[{i}]"
+    if root is not None and root.span.name:
+        return root.span.name, "root_span_name"
+    return "unknown", "default"
+
+
+def team(root: SpanEntry | None, tree: Tree, cfg: TeamConfig) -> tuple[str, str]:
+    entry = root or (tree.spans[0] if tree.spans else None)
+    if entry is None:
+        return "unknown", "default"
+    res = entry.resource.attrs
+    for key in cfg.resource_attributes:
+        v = res.get(key)
+        if v not in (None, ""):
+            return str(v), key
+    svc = entry.resource.service_name
+    if svc in cfg.services:
+        return cfg.services[svc], "services"
+    return "unknown", "default"
+
+
+def outcome_from_value(value: Any, cfg: OutcomeConfig) -> str | None:
+    v = str(value).strip().lower()
+    if v in OUTCOMES:
+        return v
+    return cfg.values.get(v)
+
+
+def outcome(tree: Tree, root: SpanEntry | None, cfg: OutcomeConfig) -> tuple[str, str]:
+    for key in cfg.attributes:
+        v = _first_attr(tree, root, key)
+        if v is not None:
+            o = outcome_from_value(v, cfg)
+            if o is not None:
+                return o, f"attribute:{key}"
+    if cfg.from_status and root is not None:
+        code = root.span.status.code
+        if code == 2:
+            return "failure", "status"
+        if code == 1:
+            return "success", "status"
+    return "unknown", "default"
