@@ -1,0 +1,109 @@
+"""Attribute values as instrumentations really send them, coerced to what they mean.
+
+Integers arrive as strings (OTLP/JSON int64), numbers as JSON strings
+(MLflow, LiteLLM), lists as JSON strings or Python reprs, booleans as
+"True". Each helper returns None when the value is absent or unreadable,
+and the caller records unreadable keys instead of guessing.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+_MISSING = object()
+
+
+class Unreadable(ValueError):
+    """Present but not convertible; the key goes to ``tokenwatch.usage.invalid``."""
+
+
+def to_int(v: Any) -> int | None:
+    if v is None or v == "" or v == "None":
+        return None
+    if isinstance(v, bool):
+        raise Unreadable(v)
+    if isinstance(v, int):
+        return v
+    if isinstance(v, float):
+        if v != v or v < 0:
+            raise Unreadable(v)
+        return int(v)
+    if isinstance(v, str):
+        s = v.strip().strip('"')
+        try:
+            return int(s)
+        except ValueError:
+            try:
+                f = float(s)
+            except ValueError:
+                raise Unreadable(v) from None
+            if f != f:
+                raise Unreadable(v) from None
+            return int(f)
+    raise Unreadable(v)
+
+
+def to_decimal(v: Any) -> Decimal | None:
+    if v is None or v == "" or v == "None" or isinstance(v, bool):
+        return None
+    try:
+        d = Decimal(str(v).strip().strip('"'))
+    except InvalidOperation:
+        raise Unreadable(v) from None
+    if not d.is_finite() or d < 0:
+        raise Unreadable(v)
+    return d
+
+
+def to_float(v: Any) -> float | None:
+    d = to_decimal(v)
+    return float(d) if d is not None else None
+
+
+def to_bool(v: Any) -> bool | None:
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, str) and v.strip().lower() in ("true", "false"):
+        return v.strip().lower() == "true"
+    return None
+
+
+def to_str(v: Any) -> str | None:
+    if v is None:
+        return None
+    s = str(v).strip()
+    if s in ("", "None", "null"):
+        return None
+    if len(s) >= 2 and s[0] == s[-1] == '"':
+        s = s[1:-1]
+    return s or None
+
+
+def parse_structured(v: Any) -> Any:
+    """A JSON string or Python repr as the value it encodes; other values unchanged."""
+    if not isinstance(v, str):
+        return v
+    s = v.strip()
+    if not s or s[0] not in "[{\"":
+        return v
+    try:
+        return json.loads(s)
+    except ValueError:
+        pass
+    try:
+        return ast.literal_eval(s)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return v
+
+
+def to_str_list(v: Any) -> list[str]:
+    v = parse_structured(v)
+    if v is None:
+        return []
+    if isinstance(v, (list, tuple)):
+        return [str(x) for x in v if x is not None and str(x) != ""]
+    s = to_str(v)
+    return [s] if s else []

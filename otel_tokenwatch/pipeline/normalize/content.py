@@ -1,0 +1,143 @@
+"""Captured messages and tool calls, read only to fingerprint requests and find repeated tool calls.
+
+What this returns stays in memory with the tree (``Call.input_content``)
+and is never logged or exported; tool arguments leave this module only as
+keyed hashes (HMAC with a per-process random key).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from typing import Any
+
+import orjson
+
+from otel_tokenwatch.pipeline.normalize.coerce import parse_structured
+
+_KEY = secrets.token_bytes(32)
+_OI_IN = re.compile(r"^llm\.input_messages\.(\d+)\.message\.(role|content)$")
+_PROMPT = re.compile(r"^gen_ai\.prompt\.(\d+)\.(role|content)$")
+_OI_TOOL = re.compile(r"^llm\.output_messages\.(\d+)\.message\.tool_calls\.(\d+)\.tool_call\.function\.(name|arguments)$")
+_COMPLETION_TOOL = re.compile(r"^gen_ai\.completion\.(\d+)\.tool_calls\.(\d+)\.(name|arguments)$")
+
+
+def keyed_hash(value: Any) -> str:
+    """A stable-per-process digest of arguments: JSON is canonicalized so key order does not matter."""
+    v = parse_structured(value) if isinstance(value, str) else value
+    try:
+        blob = orjson.dumps(v, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        blob = str(v).encode()
+    return hmac.new(_KEY, blob, hashlib.sha256).hexdigest()[:16]
+
+
+def _text_of(msg: Any) -> str:
+    if isinstance(msg, str):
+        return msg
+    if not isinstance(msg, dict):
+        return str(msg)
+    if "parts" in msg and isinstance(msg["parts"], list):
+        return "\n".join(_text_of(p.get("content", p.get("arguments", ""))) if isinstance(p, dict) else str(p)
+                         for p in msg["parts"])
+    c = msg.get("content")
+    if isinstance(c, list):
+        return "\n".join(_text_of(x.get("text", x.get("content", ""))) if isinstance(x, dict) else str(x) for x in c)
+    return "" if c is None else str(c)
+
+
+def _messages(v: Any) -> list[tuple[str, str]] | None:
+    v = parse_structured(v)
+    if isinstance(v, dict) and isinstance(v.get("messages"), list):
+        v = v["messages"]
+    if isinstance(v, list):
+        out = []
+        for m in v:
+            role = str(m.get("role", "")) if isinstance(m, dict) else ""
+            out.append((role, _text_of(m)))
+        return out
+    if isinstance(v, str) and v:
+        return [("user", v)]
+    return None
+
+
+def input_messages(a: dict[str, Any]) -> list[tuple[str, str]] | None:
+    for key in ("gen_ai.input.messages", "langfuse.observation.input", "pydantic_ai.all_messages",
+                "traceloop.entity.input"):
+        if key in a:
+            msgs = _messages(a[key])
+            if msgs:
+                return msgs
+    indexed: dict[int, dict[str, str]] = {}
+    for k, v in a.items():
+        m = _OI_IN.match(k) or _PROMPT.match(k)
+        if m:
+            indexed.setdefault(int(m.group(1)), {})[m.group(2)] = str(v)
+    if indexed:
+        return [(d.get("role", ""), d.get("content", "")) for _, d in sorted(indexed.items())]
+    if "input.value" in a:
+        return _messages(a["input.value"])
+    return None
+
+
+def split_system(msgs: list[tuple[str, str]], a: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(system content, the rest) as canonical strings."""
+    system = [t for r, t in msgs if r in ("system", "developer")]
+    extra = a.get("gen_ai.system_instructions")
+    if extra is not None:
+        system.insert(0, _text_of(parse_structured(extra)) if not isinstance(extra, str) else extra)
+    rest = [(r, t) for r, t in msgs if r not in ("system", "developer")]
+    return ("\n".join(system) if system else None,
+            orjson.dumps(rest).decode() if rest else None)
+
+
+def requested_tools(a: dict[str, Any]) -> tuple[tuple[str, str | None], ...]:
+    """Tool calls the model asked for in this response: (name, keyed hash of arguments)."""
+    out: list[tuple[str, str | None]] = []
+    for key in ("gen_ai.output.messages", "langfuse.observation.output"):
+        if key not in a:
+            continue
+        v = parse_structured(a[key])
+        msgs = v if isinstance(v, list) else [v]
+        for m in msgs:
+            if not isinstance(m, dict):
+                continue
+            for p in m.get("parts", []) or []:
+                if isinstance(p, dict) and p.get("type") == "tool_call" and p.get("name"):
+                    out.append((str(p["name"]), keyed_hash(p.get("arguments")) if p.get("arguments") else None))
+            for tc in m.get("tool_calls", []) or []:
+                fn = tc.get("function", tc) if isinstance(tc, dict) else {}
+                if isinstance(fn, dict) and fn.get("name"):
+                    out.append((str(fn["name"]), keyed_hash(fn.get("arguments")) if fn.get("arguments") else None))
+        if out:
+            return tuple(out)
+    indexed: dict[tuple[int, int], dict[str, str]] = {}
+    for k, v in a.items():
+        m = _OI_TOOL.match(k) or _COMPLETION_TOOL.match(k)
+        if m:
+            indexed.setdefault((int(m.group(1)), int(m.group(2))), {})[m.group(3)] = str(v)
+    for _, d in sorted(indexed.items()):
+        if d.get("name"):
+            out.append((d["name"], keyed_hash(d["arguments"]) if d.get("arguments") else None))
+    return tuple(out)
+
+
+def tool_arguments_hash(a: dict[str, Any]) -> str | None:
+    for key in ("gen_ai.tool.call.arguments", "gen_ai.tool.args", "tool.parameters", "ai.toolCall.args",
+                "input.value"):
+        v = a.get(key)
+        if v not in (None, ""):
+            return keyed_hash(v)
+    return None
+
+
+def tool_definitions_digest(a: dict[str, Any]) -> str | None:
+    for key in ("gen_ai.tool.definitions", "llm.tools", "gen_ai.request.functions"):
+        if key in a:
+            return keyed_hash(a[key])
+    names = sorted(k for k in a if k.startswith("llm.tools."))
+    if names:
+        return keyed_hash([a[k] for k in names])
+    return None

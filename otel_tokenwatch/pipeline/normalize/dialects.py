@@ -1,0 +1,285 @@
+"""Reading one span into a ``Call``, whatever instrumentation wrote it.
+
+Each field is read by precedence, first non-null wins (genai-dialects.md
+section 7): current semconv, older semconv, OpenInference, then vendor
+keys. One value per field, never a sum of dialects. Cache and reasoning
+inclusion is then fixed per (dialect, provider) so that input always
+includes cache and output always includes reasoning.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from otel_tokenwatch.pipeline.call import Call, SpanKind
+from otel_tokenwatch.pipeline.normalize import coerce
+from otel_tokenwatch.pipeline.normalize.providers import normalize_provider
+from otel_tokenwatch.pipeline.tree import SpanEntry
+
+INFERENCE_OPS = {"chat", "text_completion", "generate_content", "realtime_inference", "llm_call", "completion",
+                 "responses", "response", "generate"}
+EMBEDDING_OPS = {"embeddings", "embedding"}
+TOOL_OPS = {"execute_tool", "tool_call"}
+AGENT_OPS = {"invoke_agent", "create_agent", "agent_call"}
+WORKFLOW_OPS = {"invoke_workflow", "workflow"}
+
+OI_KINDS: dict[str, SpanKind] = {"LLM": "inference", "EMBEDDING": "embeddings", "TOOL": "tool", "AGENT": "agent",
+                                 "CHAIN": "workflow"}
+TRACELOOP_KINDS: dict[str, SpanKind] = {"workflow": "workflow", "task": "workflow", "agent": "agent",
+                                        "tool": "tool"}
+LANGFUSE_KINDS: dict[str, SpanKind] = {"generation": "inference", "embedding": "embeddings", "tool": "tool",
+                                       "agent": "agent", "chain": "workflow"}
+MLFLOW_KINDS: dict[str, SpanKind] = {"LLM": "inference", "CHAT_MODEL": "inference", "EMBEDDING": "embeddings",
+                                     "TOOL": "tool", "AGENT": "agent", "CHAIN": "workflow"}
+
+USAGE_KEYS = ("gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens", "gen_ai.usage.prompt_tokens",
+              "gen_ai.usage.completion_tokens", "llm.token_count.prompt", "llm.token_count.completion",
+              "ai.usage.inputTokens", "ai.usage.outputTokens", "ai.usage.promptTokens", "ai.usage.completionTokens",
+              "langfuse.observation.usage_details", "mlflow.chat.tokenUsage")
+
+
+def _op(a: dict[str, Any]) -> str | None:
+    op = coerce.to_str(a.get("gen_ai.operation.name")) or coerce.to_str(a.get("llm.request.type"))
+    if op is None:
+        return None
+    op = op.lower()
+    # LiteLLM v1 puts its call type here: acompletion, aembedding, atext_completion
+    if op.startswith("a") and op[1:] in INFERENCE_OPS | EMBEDDING_OPS:
+        op = op[1:]
+    return op
+
+
+def dialect_of(a: dict[str, Any], scope: str) -> str:
+    s = scope.lower()
+    if "openinference.span.kind" in a or any(k.startswith("llm.token_count.") for k in a):
+        return "openinference"
+    if any(k.startswith("langfuse.observation.") for k in a):
+        return "langfuse"
+    if "openlit" in s or "gen_ai.usage.cost" in a:
+        return "openlit"
+    if "pydantic" in s or "logfire.msg" in a or "operation.cost" in a:
+        return "pydantic-ai"
+    if any(k.startswith("litellm.") or k.startswith("gen_ai.cost.") for k in a):
+        return "litellm"
+    if any(k.startswith("mlflow.") for k in a):
+        return "mlflow"
+    if any(k.startswith("ai.") for k in a):
+        return "vercel-ai"
+    if "traceloop" in s or any(k.startswith("traceloop.") or k.startswith("llm.usage.") for k in a) \
+            or ("opentelemetry.instrumentation.openai" in s and "v2" not in s):
+        return "openllmetry"
+    if "gemini_cli" in s or "gemini-cli" in s:
+        return "gemini-cli"
+    if any(k.startswith("gen_ai.") for k in a):
+        return "semconv"
+    return ""
+
+
+def kind_of(a: dict[str, Any], name: str, op: str | None) -> SpanKind:
+    if op is not None:
+        if op in INFERENCE_OPS:
+            return "inference"
+        if op in EMBEDDING_OPS:
+            return "embeddings"
+        if op in TOOL_OPS:
+            return "tool"
+        if op in AGENT_OPS:
+            return "agent"
+        if op in WORKFLOW_OPS:
+            return "workflow"
+    for key, table in (("openinference.span.kind", OI_KINDS), ("traceloop.span.kind", TRACELOOP_KINDS),
+                       ("langfuse.observation.type", LANGFUSE_KINDS), ("mlflow.spanType", MLFLOW_KINDS)):
+        v = coerce.to_str(a.get(key))
+        if v is not None:
+            k = table.get(v) or table.get(v.upper()) or table.get(v.lower())
+            if k is not None:
+                return k
+            return "other"
+    if name.startswith("ai.") and name.endswith((".doGenerate", ".doStream")):
+        return "inference"
+    if name.startswith(("ai.generateText", "ai.streamText", "ai.generateObject", "ai.streamObject")):
+        return "agent"
+    if name.startswith("ai.embed"):
+        return "embeddings"
+    if name.startswith("execute_tool") or "gen_ai.tool.name" in a or "ai.toolCall.name" in a:
+        return "tool"
+    if name.startswith("invoke_agent") or "gen_ai.agent.name" in a:
+        return "agent"
+    if any(k in a for k in USAGE_KEYS):
+        return "inference"
+    return "other"
+
+
+def _first(a: dict[str, Any], keys: tuple[str, ...], conv: Any, invalid: list[str]) -> Any:
+    for k in keys:
+        if k in a:
+            try:
+                v = conv(a[k])
+            except coerce.Unreadable:
+                invalid.append(k)
+                continue
+            if v is not None:
+                return v
+    return None
+
+
+def _json_field(a: dict[str, Any], key: str, invalid: list[str]) -> dict[str, Any]:
+    if key not in a:
+        return {}
+    v = coerce.parse_structured(a[key])
+    if isinstance(v, dict):
+        return v
+    invalid.append(key)
+    return {}
+
+
+def _dig(d: dict[str, Any], *path: str) -> Any:
+    cur: Any = d
+    for p in path:
+        if not isinstance(cur, dict):
+            return None
+        cur = cur.get(p)
+    return cur
+
+
+def read_call(e: SpanEntry) -> Call:
+    a = e.attrs
+    span = e.span
+    op = _op(a)
+    kind = kind_of(a, span.name, op)
+    call = Call(kind=kind, dialect=dialect_of(a, e.scope.name), operation=op)
+    if kind == "other":
+        return call
+    inv = call.invalid
+    s, i = coerce.to_str, coerce.to_int
+    raw_provider = _first(a, ("gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system",
+                              "ai.model.provider", "mlflow.llm.provider"), s, inv)
+    call.provider = normalize_provider(raw_provider)
+    call.request_model = _first(a, ("gen_ai.request.model", "llm.request.model_name", "llm.model_name",
+                                    "langfuse.observation.model.name", "ai.model.id", "mlflow.llm.model",
+                                    "model_name"), s, inv)
+    call.response_model = _first(a, ("gen_ai.response.model", "llm.response.model_name", "ai.response.model"),
+                                 s, inv)
+    # --- tokens, by precedence -----------------------------------------------------------------
+    call.input_tokens = _first(a, ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens",
+                                   "llm.token_count.prompt", "ai.usage.inputTokens", "ai.usage.promptTokens"), i, inv)
+    call.output_tokens = _first(a, ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens",
+                                    "llm.token_count.completion", "ai.usage.outputTokens",
+                                    "ai.usage.completionTokens"), i, inv)
+    call.cache_read_tokens = _first(a, ("gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.cache_read_input_tokens",
+                                        "llm.token_count.prompt_details.cache_read", "ai.usage.cachedInputTokens",
+                                        "gen_ai.usage.details.cache_read_tokens"), i, inv)
+    call.cache_write_tokens = _first(a, ("gen_ai.usage.cache_write.input_tokens",
+                                         "gen_ai.usage.cache_creation.input_tokens",
+                                         "gen_ai.usage.cache_creation_input_tokens",
+                                         "llm.token_count.prompt_details.cache_write",
+                                         "ai.usage.inputTokenDetails.cacheWriteTokens",
+                                         "gen_ai.usage.details.cache_write_tokens"), i, inv)
+    call.reasoning_tokens = _first(a, ("gen_ai.usage.reasoning.output_tokens", "gen_ai.usage.reasoning_tokens",
+                                       "llm.usage.reasoning_tokens", "llm.token_count.completion_details.reasoning",
+                                       "gen_ai.usage.details.reasoning_tokens", "ai.usage.reasoningTokens"), i, inv)
+    cache_in_input = True
+    if call.input_tokens is None and call.output_tokens is None:
+        cache_in_input = _vendor_usage(a, call, inv)
+    # --- cache and reasoning inclusion (genai-dialects.md section 6) ----------------------------
+    if call.provider == "anthropic" and call.dialect in ("openlit", "mlflow"):
+        cache_in_input = False
+    if not cache_in_input and call.input_tokens is not None:
+        call.input_tokens += (call.cache_read_tokens or 0) + (call.cache_write_tokens or 0)
+    if call.dialect == "gemini-cli" and call.output_tokens is not None and call.reasoning_tokens:
+        call.output_tokens += call.reasoning_tokens
+    # --- cost as reported ------------------------------------------------------------------------
+    cost = _first(a, ("gen_ai.usage.cost", "llm.cost.total", "gen_ai.cost.total_cost", "litellm.cost.total",
+                      "operation.cost", "cost_usd"), coerce.to_decimal, inv)
+    if cost is None:
+        for key, path in (("langfuse.observation.cost_details", ("total",)), ("mlflow.llm.cost", ("total_cost",))):
+            d = _json_field(a, key, inv)
+            if d:
+                try:
+                    cost = coerce.to_decimal(_dig(d, *path))
+                except coerce.Unreadable:
+                    inv.append(key)
+                if cost is not None:
+                    break
+    if cost is not None and cost == 0 and call.total_tokens > 0:
+        cost = None  # a zero cost for a call with tokens means "not priced by the instrumentation"
+    if cost is not None:
+        call.cost_usd, call.cost_source = cost, "reported"
+    # --- outcome of the call ------------------------------------------------------------------------
+    reasons = coerce.to_str_list(a.get("gen_ai.response.finish_reasons"))
+    if not reasons:
+        for k in ("llm.finish_reason", "llm.response.finish_reason", "langfuse.observation.metadata.finish_reason",
+                  "ai.response.finishReason", "gen_ai.completion.0.finish_reason"):
+            reasons = coerce.to_str_list(a.get(k))
+            if reasons:
+                break
+    call.finish_reasons = tuple(reasons)
+    call.error_type = s(a.get("error.type"))
+    call.error = span.status.code == 2 or call.error_type is not None or "error" in call.finish_reasons \
+        or s(a.get("langfuse.observation.level")) == "ERROR"
+    # --- identity ---------------------------------------------------------------------------------
+    call.response_id = _first(a, ("gen_ai.response.id", "ai.response.id"), s, inv)
+    call.agent_name = _first(a, ("gen_ai.agent.name", "agent.name", "agent_name"), s, inv)
+    call.conversation_id = _first(a, ("gen_ai.conversation.id", "session.id", "gen_ai.session.id",
+                                      "langfuse.session.id", "traceloop.association.properties.session_id"), s, inv)
+    call.principal = _first(a, ("enduser.id", "user.id", "gen_ai.user.id", "gen_ai.request.user",
+                                "langfuse.user.id"), s, inv)
+    call.tool_name = _first(a, ("gen_ai.tool.name", "tool.name", "ai.toolCall.name"), s, inv) if kind == "tool" \
+        else None
+    # --- request shape ------------------------------------------------------------------------------
+    params = _json_field(a, "langfuse.observation.model.parameters", inv) if "langfuse.observation.model.parameters" \
+        in a else {}
+    call.max_tokens = _first(a, ("gen_ai.request.max_tokens", "llm.invocation_parameters.max_tokens"), i, inv) \
+        or _safe_int(params.get("max_tokens"))
+    call.temperature = _first(a, ("gen_ai.request.temperature",), coerce.to_float, inv)
+    if call.temperature is None and params.get("temperature") is not None:
+        call.temperature = _safe_float(params.get("temperature"))
+    call.streaming = coerce.to_bool(a.get("gen_ai.request.stream", a.get("gen_ai.is_streaming")))
+    return call
+
+
+def _safe_int(v: Any) -> int | None:
+    try:
+        return coerce.to_int(v)
+    except coerce.Unreadable:
+        return None
+
+
+def _safe_float(v: Any) -> float | None:
+    try:
+        return coerce.to_float(v)
+    except coerce.Unreadable:
+        return None
+
+
+def _vendor_usage(a: dict[str, Any], call: Call, inv: list[str]) -> bool:
+    """JSON usage blobs (Langfuse, MLflow); returns whether their input includes cache."""
+    lf = _json_field(a, "langfuse.observation.usage_details", inv)
+    if lf:
+        if "prompt_tokens" in lf or "completion_tokens" in lf:  # the OpenAI wrapper: raw OpenAI usage
+            call.input_tokens = _safe_int(lf.get("prompt_tokens"))
+            call.output_tokens = _safe_int(lf.get("completion_tokens"))
+            call.cache_read_tokens = call.cache_read_tokens or _safe_int(
+                _dig(lf, "prompt_tokens_details", "cached_tokens"))
+            call.reasoning_tokens = call.reasoning_tokens or _safe_int(
+                _dig(lf, "completion_tokens_details", "reasoning_tokens"))
+            return True
+        # Langfuse's own keys: details are subtracted from input/output (LangChain handler)
+        call.input_tokens = _safe_int(lf.get("input"))
+        call.output_tokens = _safe_int(lf.get("output"))
+        call.cache_read_tokens = _safe_int(lf.get("input_cache_read")) or call.cache_read_tokens
+        call.cache_write_tokens = _safe_int(lf.get("input_cache_creation")) or call.cache_write_tokens
+        reasoning = _safe_int(lf.get("output_reasoning"))
+        if reasoning:
+            call.reasoning_tokens = reasoning
+            if call.output_tokens is not None:
+                call.output_tokens += reasoning
+        return False
+    ml = _json_field(a, "mlflow.chat.tokenUsage", inv)
+    if ml:
+        call.input_tokens = _safe_int(ml.get("input_tokens"))
+        call.output_tokens = _safe_int(ml.get("output_tokens"))
+        call.cache_read_tokens = _safe_int(ml.get("cache_read_input_tokens"))
+        call.cache_write_tokens = _safe_int(ml.get("cache_creation_input_tokens"))
+        return call.provider != "anthropic"
+    return True

@@ -1,0 +1,168 @@
+"""The ``normalize`` processor: one ``Call`` per span, priced, counted once, written back.
+
+For every span of a tree it decides the kind and reads the dialect into a
+``Call`` (``dialects``), keeps captured content in memory for fingerprints
+(``content``), decides which calls count (``counting``), prices counted
+calls that report no cost (``pricing``), writes the current semconv names
+back where the span lacks them, and puts the tree's totals on the root.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from otel_tokenwatch import semconv
+from otel_tokenwatch.pipeline.call import Call
+from otel_tokenwatch.pipeline.normalize import content, counting
+from otel_tokenwatch.pipeline.normalize.dialects import read_call
+from otel_tokenwatch.pipeline.normalize.pricing import PriceOverride, Pricer
+from otel_tokenwatch.pipeline.processor import BaseProcessor, ProcessorContext, ProcessorFactory
+from otel_tokenwatch.pipeline.tree import SpanEntry, Tree
+
+log = logging.getLogger("otel_tokenwatch.normalize")
+
+WRITE_BACK = (("gen_ai.usage.input_tokens", "input_tokens"), ("gen_ai.usage.output_tokens", "output_tokens"),
+              ("gen_ai.usage.cache_read.input_tokens", "cache_read_tokens"),
+              ("gen_ai.usage.cache_write.input_tokens", "cache_write_tokens"),
+              ("gen_ai.usage.reasoning.output_tokens", "reasoning_tokens"))
+
+
+@dataclass(frozen=True)
+class NormalizeConfig:
+    #: price calls that report no cost, from genai-prices (and the overrides below)
+    pricing: bool = True
+    #: your own prices (USD per million tokens), checked before genai-prices
+    prices: list[PriceOverride] = field(default_factory=list)
+    #: write current gen_ai.* names back onto spans that lack them
+    write_back: bool = True
+    #: read captured messages (in memory only) so duplicates can be matched on content
+    read_content: bool = True
+
+
+class NormalizeProcessor(BaseProcessor):
+    name = "normalize"
+
+    def __init__(self, cfg: NormalizeConfig) -> None:
+        self.cfg = cfg
+        self.pricer = Pricer(list(cfg.prices)) if cfg.pricing else None
+
+    def process(self, tree: Tree) -> None:
+        for e in tree.spans:
+            e.call = self._read(e)
+        counting.decide(tree)
+        totals = {"in": 0, "out": 0, "cr": 0, "cw": 0, "rs": 0, "calls": 0, "failed": 0, "unpriced": 0}
+        cost = Decimal(0)
+        genai = False
+        for e in tree.spans:
+            c = e.call
+            if c is None or c.kind == "other":
+                continue
+            genai = True
+            if c.counted:
+                if c.cost_usd is None:
+                    self._price(c)
+                totals["in"] += c.input_tokens or 0
+                totals["out"] += c.output_tokens or 0
+                totals["cr"] += c.cache_read_tokens or 0
+                totals["cw"] += c.cache_write_tokens or 0
+                totals["rs"] += c.reasoning_tokens or 0
+                totals["calls"] += 1
+                totals["failed"] += int(c.error)
+                if c.cost_usd is None:
+                    totals["unpriced"] += 1
+                else:
+                    cost += c.cost_usd
+            self._annotate(e, c)
+        tree.facts["genai"] = genai
+        root = tree.root()
+        if root is None or tree.late or not genai:
+            return  # non-GenAI trees leave exactly as they came
+        root.set(semconv.TRACE_TOKENS, totals["in"] + totals["out"])
+        root.set(semconv.TRACE_INPUT_TOKENS, totals["in"])
+        root.set(semconv.TRACE_OUTPUT_TOKENS, totals["out"])
+        root.set(semconv.TRACE_CACHE_READ_TOKENS, totals["cr"])
+        root.set(semconv.TRACE_CACHE_WRITE_TOKENS, totals["cw"])
+        root.set(semconv.TRACE_REASONING_TOKENS, totals["rs"])
+        root.set(semconv.TRACE_COST_USD, float(cost))
+        root.set(semconv.TRACE_CALLS, totals["calls"])
+        root.set(semconv.TRACE_FAILED_CALLS, totals["failed"])
+        root.set(semconv.TRACE_UNPRICED_CALLS, totals["unpriced"])
+
+    def _read(self, e: SpanEntry) -> Call:
+        try:
+            c = read_call(e)
+        except Exception:  # noqa: BLE001 - one odd span must not cost the tree its normalization
+            log.debug("span could not be read", exc_info=True)
+            return Call(kind="other", invalid=["<unreadable span>"])
+        if c.kind == "other":
+            return c
+        a = e.attrs
+        if c.kind == "inference":
+            if self.cfg.read_content:
+                msgs = content.input_messages(a)
+                if msgs:
+                    c.system_content, c.input_content = content.split_system(msgs, a)
+            c.requested_tools = content.requested_tools(a)
+            c.tool_definitions_digest = content.tool_definitions_digest(a)
+        elif c.kind == "tool":
+            c.tool_args_hash = content.tool_arguments_hash(a)
+        return c
+
+    def _price(self, c: Call) -> None:
+        if self.pricer is None or not c.has_usage:
+            c.cost_source = "unpriced" if c.has_usage else "none"
+            return
+        price, source = self.pricer.price(c)
+        if price is None:
+            c.cost_source = "unpriced"
+        else:
+            c.cost_usd, c.cost_source, c.price_source = price, "computed", source
+
+    def _annotate(self, e: SpanEntry, c: Call) -> None:
+        e.set(semconv.SPAN_KIND, c.kind)
+        if c.dialect:
+            e.set(semconv.DIALECT, c.dialect)
+        if c.invalid:
+            e.set(semconv.NOT_NORMALIZABLE, ",".join(sorted(set(c.invalid))))
+        if c.kind not in ("inference", "embeddings") and not c.has_usage:
+            return
+        e.set(semconv.COUNTED, c.counted)
+        if c.counted:
+            if c.cost_usd is not None:
+                e.set(semconv.COST_USD, float(c.cost_usd))
+            e.set(semconv.COST_SOURCE, c.cost_source if c.cost_source != "none" else "unpriced")
+            if c.price_source:
+                e.set(semconv.PRICE_SOURCE, c.price_source)
+        if not self.cfg.write_back:
+            return
+        if c.provider:
+            e.set_if_absent("gen_ai.provider.name", c.provider)
+        if c.request_model:
+            e.set_if_absent("gen_ai.request.model", c.request_model)
+        if c.response_model:
+            e.set_if_absent("gen_ai.response.model", c.response_model)
+        rewritten = []
+        for key, fld in WRITE_BACK:
+            v = getattr(c, fld)
+            if v is None:
+                continue
+            if not e.set_if_absent(key, v) and key not in e.added:
+                old = e.attrs.get(key)
+                try:
+                    same = int(str(old)) == v
+                except ValueError:
+                    same = False
+                if not same:
+                    e.set(key, v)
+                    rewritten.append(f"{key} {old}->{v}")
+        if rewritten:
+            e.set(semconv.USAGE_MISMATCH, "normalized: " + "; ".join(rewritten))
+
+
+def _create(cfg: NormalizeConfig, ctx: ProcessorContext) -> NormalizeProcessor:
+    return NormalizeProcessor(cfg)
+
+
+FACTORY = ProcessorFactory(type="normalize", config_class=NormalizeConfig, create=_create)
