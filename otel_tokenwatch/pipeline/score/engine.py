@@ -1,0 +1,346 @@
+"""The waste score of one tree (waste-score.md v1.1): every wasted unit gets a span and one reason.
+
+Reasons run in the spec's order and each takes only what earlier reasons
+left (``CallUnits.take``), so a unit is never wasted twice and the span
+attributes add up to the root's ``tokenwatch.trace.wasted``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from otel_tokenwatch import semconv
+from otel_tokenwatch.pipeline.call import Call
+from otel_tokenwatch.pipeline.score.config import ScoreConfig
+from otel_tokenwatch.pipeline.score.fingerprint import common_prefix_share, fingerprint, similarity
+from otel_tokenwatch.pipeline.score.sketch import WindowSketch
+from otel_tokenwatch.pipeline.score.units import TYPES, CallUnits, price_weights
+from otel_tokenwatch.pipeline.tree import SpanEntry, Tree
+
+TRUNCATION = {"length", "max_tokens", "max_output_tokens", "model_length"}
+CALL_KINDS = ("inference", "embeddings")
+NS_BASELINE = "score.baseline"
+NS_CONV = "score.conv"
+NS_INFLATION = "score.inflation"
+
+
+@dataclass
+class Waste:
+    reason: str
+    units: float
+    tokens: dict[str, int]
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+
+class TreeScore:
+    """Working state while one tree is scored."""
+
+    def __init__(self, tree: Tree, cfg: ScoreConfig) -> None:
+        self.tree = tree
+        self.cfg = cfg
+        spans = [e for e in tree.spans if e.call is not None and e.call.kind in CALL_KINDS]
+        spans.sort(key=lambda e: (e.span.start_time_unix_nano, e.span.end_time_unix_nano))
+        self.calls = spans
+        self.counted = [e for e in spans if e.call.counted]  # type: ignore[union-attr]
+        self.usd = bool(self.counted) and all(e.call.cost_usd is not None for e in self.counted)  # type: ignore[union-attr]
+        self.units = {e.span_id: CallUnits(e.call, self.usd) for e in self.counted}  # type: ignore[arg-type]
+        self.fps = {e.span_id: fingerprint(e, e.call) for e in spans}  # type: ignore[arg-type]
+        self.wastes: dict[bytes, list[Waste]] = {}
+
+    def call(self, e: SpanEntry) -> Call:
+        assert e.call is not None
+        return e.call
+
+    def waste(self, e: SpanEntry, reason: str, types: tuple[str, ...] = TYPES, share: float = 1.0,
+              **attrs: Any) -> float:
+        u = self.units.get(e.span_id)
+        units, toks = u.take(types, share) if u is not None else (0.0, {})
+        if units > 0 or u is None or not self.wastes.get(e.span_id):
+            self.wastes.setdefault(e.span_id, []).append(Waste(reason, units, toks, attrs))
+        return units
+
+    def remaining(self, e: SpanEntry, types: tuple[str, ...] = TYPES) -> float:
+        u = self.units.get(e.span_id)
+        return u.remaining(types) if u is not None else 0.0
+
+    @property
+    def total(self) -> float:
+        return sum(u.total for u in self.units.values())
+
+    @property
+    def wasted(self) -> float:
+        return sum(w.units for ws in self.wastes.values() for w in ws)
+
+
+def is_truncated(c: Call) -> bool:
+    return any(r.lower() in TRUNCATION for r in c.finish_reasons)
+
+
+def group_of(e: SpanEntry, by_id: dict[bytes, SpanEntry]) -> bytes:
+    """The nearest enclosing agent invocation (or b'' for the tree)."""
+    cur = by_id.get(e.parent_id)
+    seen = 0
+    while cur is not None and seen < 1000:
+        if cur.call is not None and cur.call.kind == "agent":
+            return cur.span_id
+        cur = by_id.get(cur.parent_id)
+        seen += 1
+    return b""
+
+
+class Scorer:
+    def __init__(self, cfg: ScoreConfig, state: Any, clock: Any = time.time) -> None:
+        self.cfg = cfg
+        self.state = state
+        self.clock = clock
+
+    # --- the reasons, in order -------------------------------------------------------
+    def score(self, tree: Tree) -> TreeScore:
+        ts = TreeScore(tree, self.cfg)
+        by_id = {e.span_id: e for e in tree.spans}
+        self.failed_calls(ts)
+        self.retries(ts)
+        self.duplicates(ts)
+        self.truncated(ts)
+        self.loops(ts, by_id)
+        self.uncached_prefix(ts)
+        if not tree.late:
+            outcome = self.outcome_of(tree)
+            self.failed_outcome(ts, outcome)
+            self.over_baseline(ts, tree, outcome)
+            self.inflation(ts, tree, outcome)
+        return ts
+
+    def failed_calls(self, ts: TreeScore) -> None:
+        for e in ts.calls:
+            if ts.call(e).error:
+                ts.waste(e, "failed_call")
+
+    def retries(self, ts: TreeScore) -> None:
+        for j, e in enumerate(ts.calls):
+            fp = ts.fps[e.span_id][0]
+            for i in range(j - 1, -1, -1):
+                prev = ts.calls[i]
+                if ts.fps[prev.span_id][0] != fp:
+                    continue
+                pc = ts.call(prev)
+                if not pc.error and is_truncated(pc) and ts.remaining(prev) > 0:
+                    ts.waste(prev, "retry", match="exact", basis=ts.fps[prev.span_id][1],
+                             matched=e.span_id.hex())
+                break
+
+    def duplicates(self, ts: TreeScore) -> None:
+        ok = [e for e in ts.calls if not ts.call(e).error and not is_truncated(ts.call(e))]
+        conv_seen = self._conversation_fps(ts)
+        for j, e in enumerate(ok):
+            c = ts.call(e)
+            fp, basis = ts.fps[e.span_id]
+            for prev in reversed(ok[:j]):
+                if ts.fps[prev.span_id][0] == fp:
+                    ts.waste(e, "duplicate", match="exact", basis=basis, matched=prev.span_id.hex())
+                    break
+                if self._near(c, ts.call(prev)):
+                    ts.waste(e, "duplicate", match="near", basis="content" if c.input_content is not None else "shape",
+                             matched=prev.span_id.hex())
+                    break
+            else:
+                other = conv_seen.get(fp)
+                if other is not None and other != e.span_id.hex():
+                    ts.waste(e, "duplicate", match="exact", basis=basis, matched=other)
+
+    def _near(self, c: Call, p: Call) -> bool:
+        cfg = self.cfg
+        if c.model != p.model or c.agent_name != p.agent_name:
+            return False
+        a, b = c.input_tokens or 0, p.input_tokens or 0
+        if min(a, b) < cfg.near_duplicate_min_input or abs(a - b) > cfg.near_duplicate_tolerance * b:
+            return False
+        if c.input_content is not None and p.input_content is not None:
+            # the same context with the question rephrased; a shared system block with different
+            # questions is a cacheable prefix (uncached_prefix), not a duplicate
+            return c.system_content == p.system_content and \
+                similarity(c.input_content, p.input_content) >= cfg.near_duplicate_similarity
+        return True
+
+    def _conversation_fps(self, ts: TreeScore) -> dict[str, str]:
+        convs = {ts.call(e).conversation_id for e in ts.calls if ts.call(e).conversation_id}
+        seen: dict[str, str] = {}
+        for conv in convs:
+            for raw in self.state.items(NS_CONV, str(conv)):
+                d = orjson.loads(raw)
+                if d["trace"] != ts.tree.trace_id_hex:
+                    seen.setdefault(d["fp"], d["span"])
+        return seen
+
+    def remember_conversation(self, ts: TreeScore) -> None:
+        for e in ts.calls:
+            c = ts.call(e)
+            if c.conversation_id and not c.error:
+                self.state.append(NS_CONV, str(c.conversation_id), orjson.dumps({
+                    "fp": ts.fps[e.span_id][0], "span": e.span_id.hex(), "trace": ts.tree.trace_id_hex}),
+                    max_len=200, ttl=self.cfg.conversation_window)
+
+    def truncated(self, ts: TreeScore) -> None:
+        for e in ts.calls:
+            c = ts.call(e)
+            if not c.error and is_truncated(c):
+                ts.waste(e, "truncated", types=("output",))
+
+    def loops(self, ts: TreeScore, by_id: dict[bytes, SpanEntry]) -> None:
+        k = self.cfg.loop_threshold
+        groups: dict[bytes, list[SpanEntry]] = {}
+        for e in ts.calls:
+            groups.setdefault(group_of(e, by_id), []).append(e)
+        tools: dict[bytes, list[SpanEntry]] = {}
+        for e in ts.tree.spans:
+            if e.call is not None and e.call.kind == "tool" and e.call.tool_name:
+                tools.setdefault(group_of(e, by_id), []).append(e)
+        for g, calls in groups.items():
+            run_key: object = None
+            run = 0
+            for e in calls:
+                req = ts.call(e).requested_tools
+                key = tuple(sorted(req)) if req else None
+                run = run + 1 if key is not None and key == run_key else (1 if key is not None else 0)
+                run_key = key
+                if key is None:
+                    continue
+                args_known = all(h is not None for _, h in key)
+                if run > k and (args_known or run > 3 * k):
+                    ts.waste(e, "loop", tool=",".join(n for n, _ in key), repeats=run)
+            # tool spans: repeats past the threshold waste the LLM call that follows each
+            seq = sorted(tools.get(g, []), key=lambda x: x.span.start_time_unix_nano)
+            run, prev_key = 0, None
+            for t in seq:
+                tc = ts.call(t)
+                key2 = (tc.tool_name, tc.tool_args_hash)
+                run = run + 1 if key2 == prev_key else 1
+                prev_key = key2
+                if run > k and (tc.tool_args_hash is not None or run > 3 * k):
+                    nxt = next((e for e in calls if e.span.start_time_unix_nano >= t.span.end_time_unix_nano), None)
+                    if nxt is not None and ts.remaining(nxt) > 0:
+                        ts.waste(nxt, "loop", tool=tc.tool_name, repeats=run)
+
+    def uncached_prefix(self, ts: TreeScore) -> None:
+        cfg = self.cfg
+        prev: SpanEntry | None = None
+        for e in ts.counted:
+            c = ts.call(e)
+            p, prev = prev, e
+            if p is None or c.error:
+                continue
+            pc = ts.call(p)
+            if pc.model != c.model or not c.input_tokens:
+                continue
+            weights, known = price_weights(c.model, c.provider)
+            ratio = weights["cache_read"] if known else 1 - cfg.default_cache_discount
+            if ratio >= 1:
+                continue  # no prompt caching offered for this model
+            full_c = (c.system_content or "") + (c.input_content or "")
+            full_p = (pc.system_content or "") + (pc.input_content or "")
+            if c.input_content is not None and pc.input_content is not None:
+                prefix = int(common_prefix_share(full_p, full_c) * c.input_tokens)
+                basis = "content"
+            elif (pc.input_tokens or 0) >= cfg.uncached_prefix_min_tokens and \
+                    c.input_tokens >= (pc.input_tokens or 0) + 0.9 * (pc.output_tokens or 0):
+                prefix = (pc.input_tokens or 0) + (pc.output_tokens or 0)
+                basis = "shape"
+            else:
+                continue
+            prefix = min(prefix, c.input_tokens)
+            if prefix < cfg.uncached_prefix_min_tokens:
+                continue
+            avoidable = prefix - (c.cache_read_tokens or 0)
+            if avoidable < cfg.uncached_prefix_min_tokens:
+                continue
+            uncached = c.uncached_input_tokens
+            if uncached <= 0:
+                continue
+            share = min(1.0, avoidable * (1 - ratio) / uncached)
+            ts.waste(e, "uncached_prefix", types=("input",), share=share, basis=basis,
+                     matched=p.span_id.hex(), prefix_tokens=prefix)
+
+    @staticmethod
+    def outcome_of(tree: Tree) -> str:
+        o = tree.facts.get("outcome")
+        if o is None:
+            root = tree.root()
+            o = root.get(semconv.OUTCOME) if root is not None else None
+        return str(o) if o else "unknown"
+
+    def failed_outcome(self, ts: TreeScore, outcome: str) -> None:
+        share = 1.0 if outcome in ("failure", "abandoned") else (
+            self.cfg.unknown_outcome_weight if outcome == "unknown" else 0.0)
+        if share <= 0:
+            return
+        for e in ts.counted:
+            if ts.remaining(e) > 0:
+                ts.waste(e, "failed_outcome", share=share, outcome=outcome)
+
+    def _successful(self, ts: TreeScore, tree: Tree, outcome: str) -> bool:
+        if outcome == "success":
+            return True
+        if outcome != "unknown" or not self.cfg.unknown_outcome_is_success:
+            return False
+        root = tree.root()
+        return not any(ts.call(e).error for e in ts.calls) and (root is None or root.span.status.code != 2)
+
+    def _workflow(self, tree: Tree) -> str:
+        wf = tree.facts.get("workflow")
+        if wf is None:
+            root = tree.root()
+            wf = root.get(semconv.WORKFLOW) if root is not None else None
+            if wf is None and root is not None:
+                wf = root.span.name
+        return str(wf or "unknown")
+
+    def over_baseline(self, ts: TreeScore, tree: Tree, outcome: str) -> None:
+        if not ts.counted or not self._successful(ts, tree, outcome):
+            return
+        cfg = self.cfg
+        key = f"{self._workflow(tree)}|{'usd' if ts.usd else 'tokens'}"
+        now = self.clock()
+        raw = self.state.get(NS_BASELINE, key)
+        sketch = WindowSketch(cfg.baseline_window, cfg.baseline_max_samples,
+                              orjson.loads(raw) if raw is not None else None)
+        total = ts.total
+        if sketch.count >= cfg.baseline_min_samples:
+            p = sketch.quantile(cfg.baseline_quantile, now)
+            if p is not None and total > p:
+                left = sum(ts.remaining(e) for e in ts.counted)
+                excess = min(total - p, left)
+                if excess > 0 and left > 0:
+                    ts.tree.facts["baseline_p90"] = p
+                    for e in ts.counted:
+                        if ts.remaining(e) > 0:
+                            ts.waste(e, "over_baseline", share=excess / left, baseline=p)
+        # the tree's own waste never moves the baseline it was judged against: add after judging
+        sketch.add(total, now)
+        self.state.put(NS_BASELINE, key, orjson.dumps(sketch.to_dict()), ttl=cfg.baseline_window)
+
+    def inflation(self, ts: TreeScore, tree: Tree, outcome: str) -> None:
+        if not ts.counted or outcome != "unknown":
+            return
+        if any(ts.call(e).requested_tools for e in ts.calls) or any(
+                e.call is not None and e.call.kind == "tool" for e in tree.spans):
+            return  # tool calls may have side effects: not the pattern
+        principal = next((ts.call(e).principal for e in ts.calls if ts.call(e).principal), None)
+        if principal is None:
+            root = tree.root() or tree.spans[0]
+            principal = "service:" + root.resource.service_name
+        pkey = hashlib.sha256(principal.encode()).hexdigest()[:32]  # never the identifier itself
+        fp = ts.fps[ts.counted[0].span_id][0]
+        now = self.clock()
+        window = self.cfg.inflation_window
+        self.state.append(NS_INFLATION, pkey, orjson.dumps([fp, now]), max_len=500, ttl=window)
+        same = sum(1 for raw in self.state.items(NS_INFLATION, pkey)
+                   if (d := orjson.loads(raw))[0] == fp and now - d[1] <= window)
+        if same >= self.cfg.inflation_min_trees:
+            for e in ts.counted:
+                if ts.remaining(e) > 0:
+                    ts.waste(e, "suspected_inflation", trees=same)

@@ -1,0 +1,103 @@
+"""Each reason of waste-score v1.1, and beside each a healthy tree that looks similar and scores 0."""
+
+from __future__ import annotations
+
+from tests.score.helpers import Engine, calls, chat, check_explainable, reasons, root_score, tool_request
+
+
+def test_failed_call_wastes_its_usage_and_healthy_scores_zero() -> None:
+    eng = Engine()
+    t = eng.run(calls(chat("a question"), chat("another question", **{"error.type": "500"}), error={1}))
+    assert reasons(t) == {"chat 1": "failed_call"}
+    assert 0 < root_score(t) < 1
+    check_explainable(t)
+    assert root_score(eng.run(calls(chat("a question"), chat("another question")))) == 0.0
+
+
+def test_retry_of_a_truncated_call_and_duplicate_and_truncated() -> None:
+    eng = Engine()
+    trunc = chat("summarize the incident", out=512, **{"gen_ai.response.finish_reasons": ["length"]})
+    t = eng.run(calls(trunc, chat("summarize the incident", out=300)))
+    assert reasons(t) == {"chat 0": "retry"}  # the first attempt is wasted, the retry is not
+    check_explainable(t)
+    t = eng.run(calls(chat("summarize the incident", out=512, **{"gen_ai.response.finish_reasons": ["length"]})))
+    assert reasons(t) == {"chat 0": "truncated"}
+    r = t.root()
+    assert r is not None
+    assert 0 < root_score(t) < 1  # only the output is wasted
+
+
+def test_exact_and_near_duplicates_but_not_different_questions() -> None:
+    eng = Engine()
+    t = eng.run(calls(chat("where is my order A-1"), chat("where is my order A-1")))
+    assert reasons(t) == {"chat 1": "duplicate"}
+    assert abs(root_score(t) - 0.5) < 1e-9
+    e = [x for x in t.spans if x.span.name == "chat 1"][0]
+    assert e.get("tokenwatch.waste.match") == "exact" and e.get("tokenwatch.waste.basis") == "content"
+    ctx = "[the same 100-page contract] "
+    t = eng.run(calls(chat(ctx + "Where is the termination clause?", inp=50000),
+                      chat(ctx + "Where is the termination clause? Be precise.", inp=50400)))
+    e = [x for x in t.spans if x.span.name == "chat 1"][0]
+    assert (e.get("tokenwatch.waste.reason"), e.get("tokenwatch.waste.match")) == ("duplicate", "near")
+    # looks alike, is not: different questions after a shared system block, and small calls
+    healthy = eng.run(calls(chat("Can I return shoes?", inp=9000, system="policy manual"),
+                            chat("Is return shipping free?", inp=9050, system="policy manual",
+                                 **{"gen_ai.usage.cache_read.input_tokens": 8960})))
+    assert root_score(healthy) == 0.0
+
+
+def test_loop_past_the_threshold_but_not_three_times_or_different_arguments() -> None:
+    eng = Engine()
+    same = {"gen_ai.output.messages": tool_request("get_order_status", {"order_id": "A-1001"})}
+    t = eng.run(calls(*[chat(f"step {i}", inp=800 + i, out=20, **same) for i in range(5)]))
+    assert reasons(t) == {"chat 3": "loop", "chat 4": "loop"}
+    check_explainable(t)
+    assert root_score(eng.run(calls(*[chat(f"step {i}", inp=800 + i, **same) for i in range(3)]))) == 0.0
+    varied = [chat(f"step {i}", inp=800 + i, **{"gen_ai.output.messages": tool_request(
+        "get_order_status", {"order_id": f"A-{i}"})}) for i in range(5)]
+    assert root_score(eng.run(calls(*varied))) == 0.0
+
+
+def test_uncached_prefix_but_not_when_the_cache_is_read() -> None:
+    eng = Engine()
+    kb = "KNOWLEDGE BASE " * 2000
+    t = eng.run(calls(chat("Is SKU-100 in stock?", inp=60000, system=kb),
+                      chat("What is the refund policy?", inp=60010, system=kb)))
+    assert reasons(t) == {"chat 1": "uncached_prefix"}
+    check_explainable(t)
+    cached = eng.run(calls(chat("Is SKU-100 in stock?", inp=60000, system=kb),
+                           chat("What is the refund policy?", inp=60010, system=kb,
+                                **{"gen_ai.usage.cache_read.input_tokens": 59904})))
+    assert root_score(cached) == 0.0
+
+
+def test_failed_outcome_takes_what_is_left_and_unknown_weight() -> None:
+    eng = Engine()
+    t = eng.run(calls(chat("fix the bug"), chat("try again differently")), outcome="failure")
+    assert root_score(t) == 1.0 and set(reasons(t).values()) == {"failed_outcome"}
+    assert root_score(eng.run(calls(chat("fix the bug"), chat("try again differently")), outcome="success")) == 0.0
+    half = Engine(unknown_outcome_weight=0.5).run(calls(chat("fix the bug")), outcome="unknown")
+    assert abs(root_score(half) - 0.5) < 1e-9
+
+
+def test_over_baseline_after_enough_successful_trees() -> None:
+    eng = Engine(baseline_min_samples=30)
+    for i in range(30):
+        t = eng.run(calls(chat(f"q{i}", inp=1000 + i, out=100)), outcome="success")
+        assert root_score(t) == 0.0  # no baseline yet, then within it
+    t = eng.run(calls(chat("long one", inp=1000, out=5000)), outcome="success")
+    assert reasons(t) == {"chat 0": "over_baseline"}
+    assert 0.5 < root_score(t) < 1
+    check_explainable(t)
+    assert root_score(eng.run(calls(chat("normal", inp=1010, out=100)), outcome="success")) == 0.0
+
+
+def test_suspected_inflation_needs_five_identical_trees_without_outcome_or_tools() -> None:
+    eng = Engine()
+    scores = [root_score(eng.run(calls(chat("write me a poem", user_id=None, **{"enduser.id": "u1"}),
+                                       trace=bytes([i + 1]) * 16))) for i in range(6)]
+    assert scores[:4] == [0.0] * 4 and scores[4] == 1.0 and scores[5] == 1.0
+    eng2 = Engine()
+    tool = {"gen_ai.output.messages": tool_request("send_email", {"to": "x"}), "enduser.id": "u1"}
+    assert all(root_score(eng2.run(calls(chat("write me a poem", **tool), trace=bytes([i + 1]) * 16))) == 0.0
+               for i in range(6))
