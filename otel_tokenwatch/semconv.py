@@ -37,9 +37,12 @@ class Metric:
     def prometheus_name(self) -> str:
         """The name a Prometheus scrape shows (OTel -> Prometheus rules)."""
         base = self.name.replace(".", "_")
-        unit = {"s": "seconds", "By": "bytes", "USD": "usd", "1": "ratio", "{token}": "", "{span}": "",
-                "{call}": "", "{trace}": "", "{request}": "", "{outcome}": "", "{item}": "",
-                "{error}": "", "{batch}": "", "{record}": "", "{point}": ""}.get(self.unit, "")
+        try:  # the exporter's own unit mapping, so the documented name is the scraped one
+            from opentelemetry.exporter.prometheus._mapping import map_unit
+
+            unit = map_unit(self.unit)
+        except ImportError:  # pragma: no cover - the exporter is a dependency
+            unit = {"s": "seconds", "By": "bytes"}.get(self.unit, "" if self.unit.startswith("{") else self.unit)
         if unit and not base.endswith("_" + unit):
             base = f"{base}_{unit}"
         if self.instrument == "counter":
@@ -177,6 +180,8 @@ M_OUTCOME_TREES = _m("tokenwatch.outcome.trees", "updowncounter", "{trace}", ("w
 M_OUTCOME_SPEND = _m("tokenwatch.outcome.spend", "updowncounter", "USD", ("workflow", "team", "outcome"),
                      "USD spent by trees with each current outcome; spend per success = spend{success} / "
                      "trees{success}.")
+M_OUTCOME_KPI = _m("tokenwatch.outcome.kpi", "histogram", "1", ("workflow", "kpi", "outcome"),
+                   "KPIs reported with outcomes (cycle_time_s, defects, value, ...), by KPI name.")
 M_OUTCOME_REPORTS = _m("tokenwatch.outcome.reports", "counter", "{report}", ("result",),
                        "Outcome reports by result: applied, held, duplicate, expired, rejected.")
 

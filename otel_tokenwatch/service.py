@@ -76,7 +76,17 @@ def build_processors(config: Config, pipeline_id: str, ctx: ProcessorContext) ->
 class Service:
     def __init__(self, config: Config, telemetry: SelfTelemetry | None = None) -> None:
         self.config = config
-        self.telemetry = telemetry or SelfTelemetry()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        mt = config.service.telemetry.metrics
+        readers = []
+        if telemetry is None and mt.export_interval > 0:
+            from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+
+            from otel_tokenwatch.telemetry.selfmetrics import PipelineMetricExporter
+
+            readers.append(PeriodicExportingMetricReader(PipelineMetricExporter(self._offer_own_metrics),
+                                                         export_interval_millis=mt.export_interval * 1000))
+        self.telemetry = telemetry or SelfTelemetry(readers=readers)
         self.started_at = time.time()
         self.recent_errors = RecentErrors()
         logging.getLogger("otel_tokenwatch").addHandler(self.recent_errors)
@@ -112,7 +122,9 @@ class Service:
     def _build(self) -> None:
         from otel_tokenwatch.telemetry.genai_metrics import GenAIMetrics
 
-        self.genai_metrics = GenAIMetrics(self.telemetry)
+        mt = self.config.service.telemetry.metrics
+        self.genai_metrics = GenAIMetrics(self.telemetry, max_workflows=mt.max_workflows, max_models=mt.max_models,
+                                          max_teams=mt.max_teams)
         self.ctx.extras["genai_metrics"] = self.genai_metrics
         self.ctx.extras["emit_span"] = self.emit_outcome_span
         consumers: dict[str, Consumers] = {rid: Consumers() for rid in self.config.receivers}
@@ -157,8 +169,19 @@ class Service:
         self.telemetry.observe(semconv.M_OPEN_BYTES, lambda: [
             (float(p.assembler.open_bytes), {}) for p in self.traces.values() if p.assembler is not None])
 
+    def _offer_own_metrics(self, data: bytes, count: int) -> None:
+        """Called from the metric reader's thread: hand over to the event loop."""
+        loop = self._loop
+        mt = self.config.service.telemetry.metrics
+        pid = mt.pipeline or next((p for p in self.passthrough if p.split("/", 1)[0] == "metrics"), "")
+        pipe = self.passthrough.get(pid)
+        if loop is None or pipe is None or loop.is_closed():
+            return
+        loop.call_soon_threadsafe(pipe.consume_raw, data, count)
+
     # --- lifecycle --------------------------------------------------------------------
     async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
         for p in self.traces.values():
             p.chain.start()
         for e in self.exporters.values():

@@ -51,9 +51,15 @@ class MetricsTelemetry:
     export_interval: float = 0.0
     #: the metrics pipeline that receives tokenwatch's own metrics ("" = the first metrics pipeline)
     pipeline: str = ""
+    #: distinct label values kept per label before the rest is folded into "other"
+    max_workflows: int = 200
+    max_models: int = 100
+    max_teams: int = 100
 
     def validate(self, path: str) -> None:
         require(self.export_interval >= 0, f"{path}.export_interval", "must be >= 0")
+        for key in ("max_workflows", "max_models", "max_teams"):
+            require(getattr(self, key) >= 1, f"{path}.{key}", "must be >= 1")
 
 
 @dataclass(frozen=True)

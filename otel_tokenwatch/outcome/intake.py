@@ -78,6 +78,10 @@ class OutcomeIntake:
                 tel.add(semconv.M_OUTCOME_SPEND, -s.cost_usd, old)
                 tel.add(semconv.M_OUTCOME_SPEND, s.cost_usd, new)
             tel.add(semconv.M_OUTCOMES, 1, new)
+        if tel is not None:
+            for kpi, value in o.kpis.items():
+                tel.record(semconv.M_OUTCOME_KPI, value, {"workflow": s.workflow, "kpi": kpi[:64],
+                                                          "outcome": o.outcome})
         s.outcome, s.outcome_source = o.outcome, "reported"
         self.book.update(s)
         if self.emit is not None:

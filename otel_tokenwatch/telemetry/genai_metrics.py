@@ -40,6 +40,7 @@ class GenAIMetrics:
         self.model = BoundedLabel(max_models)
         self.team = BoundedLabel(max_teams)
         self.provider = BoundedLabel(50)
+        self.kpi = BoundedLabel(50)
         #: maps a team to its reported label (the enrich stage rolls up teams below the k minimum)
         self.team_label: Any = lambda team: team
 
@@ -55,7 +56,14 @@ class GenAIMetrics:
         any_call = False
         for e in tree.spans:
             c = e.call
-            if c is None or not c.counted:
+            if c is None or c.kind not in ("inference", "embeddings"):
+                continue
+            if not c.counted:
+                if c.error and not c.has_usage:  # a failed call that billed nothing still counts as a call
+                    any_call = True
+                    tel.add(semconv.M_CALLS, 1, {"workflow": workflow, "team": team,
+                                                  "provider": self.provider(c.provider), "model": self.model(c.model),
+                                                  "status": "error", "waste_reason": c.waste_reason or "none"})
                 continue
             any_call = True
             base = {"workflow": workflow, "team": team, "provider": self.provider(c.provider),
@@ -90,6 +98,9 @@ class GenAIMetrics:
         cost = get(semconv.TRACE_COST_USD)
         if isinstance(cost, (int, float)):
             tel.record(semconv.M_TRACE_COST, float(cost), {"workflow": workflow, "outcome": outcome})
+        for kpi, value in (tree.facts.get("kpis") or {}).items():
+            tel.record(semconv.M_OUTCOME_KPI, float(value), {"workflow": workflow, "kpi": self.kpi(kpi),
+                                                              "outcome": outcome})
         labels = {"workflow": workflow, "team": team, "outcome": outcome}
         tel.add(semconv.M_OUTCOMES, 1, labels)
         tel.add(semconv.M_OUTCOME_TREES, 1, labels)

@@ -80,8 +80,37 @@ class SelfTelemetry:
             self.meter.create_observable_gauge(name, callbacks=[_cb], unit=m.unit, description=m.brief)
         self._gauges[name].append(callback)
 
+    def flush(self) -> None:
+        """Push now through every periodic reader (before shutdown, in tests)."""
+        self.provider.force_flush(timeout_millis=5000)
+
     def prometheus_text(self) -> bytes:
         return generate_latest(self.registry)
 
     def shutdown(self) -> None:
         self.provider.shutdown()
+
+
+class PipelineMetricExporter:
+    """Hands tokenwatch's own metrics to a metrics pipeline as OTLP (so any backend gets them)."""
+
+    def __new__(cls, offer: Callable[[bytes, int], None]) -> Any:
+        from opentelemetry.exporter.otlp.proto.common._internal.metrics_encoder import encode_metrics
+        from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult
+
+        class _Exporter(MetricExporter):
+            def export(self, metrics_data: Any, timeout_millis: float = 10_000, **kwargs: Any) -> MetricExportResult:
+                req = encode_metrics(metrics_data)
+                n = sum(len(getattr(m, m.WhichOneof("data")).data_points) for rm in req.resource_metrics
+                        for sm in rm.scope_metrics for m in sm.metrics if m.WhichOneof("data"))
+                if n:
+                    offer(req.SerializeToString(), n)
+                return MetricExportResult.SUCCESS
+
+            def force_flush(self, timeout_millis: float = 10_000) -> bool:
+                return True
+
+            def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
+                return None
+
+        return _Exporter()
