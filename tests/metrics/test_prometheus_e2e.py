@@ -92,4 +92,16 @@ async def test_retry_storm_fires_and_spend_per_success_is_recorded(tmp_path: Pat
             got = await loop.run_in_executor(None, query, prom,
                                              'tokenwatch:spend_per_success:usd_total{workflow="support-triage"}')
             assert got, "the recording rule returned nothing"
+            # the dashboard's GenAI and assembly metrics are all on the scrape after the replay
+            import json
+            import re
+
+            dash = json.loads((RULES.parents[1] / "grafana" / "tokenwatch-dashboard.json").read_text())
+            text = svc.telemetry.prometheus_text().decode()
+            scraped = {line.split("{")[0].split(" ")[0] for line in text.splitlines() if not line.startswith("#")}
+            used = {n for p in dash["panels"] for t in p["targets"]
+                    for n in re.findall(r"tokenwatch_[A-Za-z0-9_]+", t["expr"])}
+            # refusals and dead letters appear only once one happens (tests/relay shows them)
+            missing = used - scraped - {"tokenwatch_receiver_refused_total", "tokenwatch_exporter_send_failed_total"}
+            assert not missing, missing
             assert abs(Decimal(got[0]["value"][1]) - expected) < Decimal("1e-9"), (got, expected)
