@@ -26,17 +26,22 @@ class SelfTelemetry:
     """Instruments by declared name, plus the Prometheus text of everything recorded."""
 
     def __init__(self, service_name: str = "tokenwatch", readers: list[MetricReader] | None = None,
-                 prometheus: bool = True) -> None:
+                 prometheus: bool = True, meter_provider: Any = None) -> None:
+        """``meter_provider``: record into an application's provider instead (the SDK plugin)."""
         from opentelemetry.exporter.prometheus import PrometheusMetricReader
 
         self.registry = CollectorRegistry(auto_describe=True)
-        all_readers: list[MetricReader] = list(readers or [])
-        if prometheus:
-            all_readers.append(PrometheusMetricReader(registry=self.registry, disable_target_info=True,
-                                                      scope_info_enabled=False))
-        self.provider = MeterProvider(metric_readers=all_readers,
-                                      resource=Resource.create({"service.name": service_name,
-                                                                "service.version": __version__}))
+        self.own_provider = meter_provider is None
+        if meter_provider is not None:
+            self.provider = meter_provider
+        else:
+            all_readers: list[MetricReader] = list(readers or [])
+            if prometheus:
+                all_readers.append(PrometheusMetricReader(registry=self.registry, disable_target_info=True,
+                                                          scope_info_enabled=False))
+            self.provider = MeterProvider(metric_readers=all_readers,
+                                          resource=Resource.create({"service.name": service_name,
+                                                                    "service.version": __version__}))
         self.meter: Meter = self.provider.get_meter("otel_tokenwatch", __version__)
         self._instruments: dict[str, Any] = {}
         self._gauges: dict[str, list[Gauge]] = {}
@@ -82,13 +87,15 @@ class SelfTelemetry:
 
     def flush(self) -> None:
         """Push now through every periodic reader (before shutdown, in tests)."""
-        self.provider.force_flush(timeout_millis=5000)
+        if hasattr(self.provider, "force_flush"):
+            self.provider.force_flush(timeout_millis=5000)
 
     def prometheus_text(self) -> bytes:
         return generate_latest(self.registry)
 
     def shutdown(self) -> None:
-        self.provider.shutdown()
+        if self.own_provider:
+            self.provider.shutdown()
 
 
 class PipelineMetricExporter:

@@ -95,3 +95,16 @@ def test_unreadable_values_are_reported_not_guessed() -> None:
 def test_non_genai_spans_are_left_alone() -> None:
     e = run(tree_of((1, 0, "GET /", {"http.request.method": "GET"})))["GET /"]
     assert e.call.kind == "other" and not e.added
+
+
+def test_dialect_is_named_by_documented_keys_alone() -> None:
+    from otel_tokenwatch.pipeline.normalize.dialects import dialect_of
+
+    assert dialect_of({"llm.token_count.prompt": 1}, "any") == "openinference"
+    assert dialect_of({"llm.usage.total_tokens": 1, "gen_ai.usage.prompt_tokens": 1}, "any") == "openllmetry"
+    assert dialect_of({"litellm.cost.total": 1.0}, "any") == "litellm"
+    assert dialect_of({"gen_ai.cost.total_cost": 1.0}, "any") == "litellm"
+    assert dialect_of({"mlflow.spanType": "LLM"}, "any") == "mlflow"
+    assert dialect_of({"ai.usage.inputTokens": 3}, "any") == "vercel-ai"
+    assert dialect_of({"gen_ai.usage.input_tokens": 3}, "any") == "semconv"
+    assert dialect_of({"http.method": "GET"}, "any") == ""

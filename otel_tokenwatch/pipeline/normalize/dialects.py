@@ -49,28 +49,49 @@ def _op(a: dict[str, Any]) -> str | None:
     return op
 
 
+_PREFIX_MARKS = {"llm": "llm.", "langfuse": "langfuse.", "litellm": "litellm.", "gen_ai": "gen_ai.",
+                 "mlflow": "mlflow.", "ai": "ai.", "traceloop": "traceloop."}
+
+
+def _marks(a: dict[str, Any]) -> set[str]:
+    """Which key families a span carries, in one pass over its keys."""
+    marks: set[str] = set()
+    for k in a:
+        head = k.split(".", 1)[0]
+        if head in _PREFIX_MARKS:
+            marks.add(head)
+            if head == "llm" and k.startswith("llm.token_count."):
+                marks.add("llm.token_count.")
+            elif head == "llm" and k.startswith("llm.usage."):
+                marks.add("llm.usage.")
+            elif head == "gen_ai" and k.startswith("gen_ai.cost."):
+                marks.add("gen_ai.cost")
+    return marks
+
+
 def dialect_of(a: dict[str, Any], scope: str) -> str:
     s = scope.lower()
-    if "openinference.span.kind" in a or any(k.startswith("llm.token_count.") for k in a):
+    m = _marks(a)
+    if "openinference.span.kind" in a or "llm.token_count." in m:
         return "openinference"
-    if any(k.startswith("langfuse.observation.") for k in a):
+    if "langfuse" in m:
         return "langfuse"
     if "openlit" in s or "gen_ai.usage.cost" in a:
         return "openlit"
     if "pydantic" in s or "logfire.msg" in a or "operation.cost" in a:
         return "pydantic-ai"
-    if any(k.startswith("litellm.") or k.startswith("gen_ai.cost.") for k in a):
+    if "litellm" in m or "gen_ai.cost" in m:
         return "litellm"
-    if any(k.startswith("mlflow.") for k in a):
+    if "mlflow" in m:
         return "mlflow"
-    if any(k.startswith("ai.") for k in a):
+    if "ai" in m:
         return "vercel-ai"
-    if "traceloop" in s or any(k.startswith("traceloop.") or k.startswith("llm.usage.") for k in a) \
+    if "traceloop" in s or "traceloop" in m or "llm.usage." in m \
             or ("opentelemetry.instrumentation.openai" in s and "v2" not in s):
         return "openllmetry"
     if "gemini_cli" in s or "gemini-cli" in s:
         return "gemini-cli"
-    if any(k.startswith("gen_ai.") for k in a):
+    if "gen_ai" in m:
         return "semconv"
     return ""
 
