@@ -89,3 +89,12 @@ RETRYABLE_GRPC = {
     # RESOURCE_EXHAUSTED is retried only when the server sent RetryInfo (as the Collector does)
 }
 RETRYABLE_HTTP = {429, 502, 503, 504}
+
+
+def token_ok(header: str | None, token: str) -> bool:
+    """``Authorization: Bearer <token>``, compared in constant time."""
+    import hmac
+
+    if not header or not header.startswith("Bearer "):
+        return False
+    return hmac.compare_digest(header[7:].encode(), token.encode())

@@ -15,7 +15,14 @@ import grpc
 import orjson
 from aiohttp import web
 
-from otel_tokenwatch.errors import BadRequest, TokenwatchError, TooLarge, Unauthenticated, UnsupportedMediaType
+from otel_tokenwatch.errors import (
+    BadRequest,
+    TokenwatchError,
+    TooLarge,
+    Unauthenticated,
+    UnsupportedMediaType,
+    token_ok,
+)
 from otel_tokenwatch.outcome.intake import OutcomeIntake
 from otel_tokenwatch.outcome.model import Outcome, validate
 from otel_tokenwatch.outcome.v1 import outcome_pb2
@@ -60,7 +67,7 @@ class OutcomeAPI:
     # --- HTTP ---------------------------------------------------------------------------
     async def http_report(self, request: web.Request) -> web.Response:
         try:
-            if self.auth_token and request.headers.get("Authorization") != f"Bearer {self.auth_token}":
+            if self.auth_token and not token_ok(request.headers.get("Authorization"), self.auth_token):
                 raise Unauthenticated("missing or wrong bearer token in the Authorization header")
             if request.content_type != "application/json":
                 raise UnsupportedMediaType("send application/json")
@@ -84,7 +91,7 @@ class OutcomeAPI:
         try:
             if self.auth_token:
                 md = dict(context.invocation_metadata() or ())
-                if md.get("authorization") != f"Bearer {self.auth_token}":
+                if not token_ok(md.get("authorization"), self.auth_token):
                     raise Unauthenticated("missing or wrong bearer token in the authorization metadata")
             result = self.intake.report(parse_proto(req))
         except TokenwatchError as e:

@@ -20,7 +20,17 @@ class Unreadable(ValueError):
     """Present but not convertible; the key goes to ``tokenwatch.usage.invalid``."""
 
 
+MAX_COUNT = 2**53  # no real token count comes near; larger values are garbage, not usage
+
+
 def to_int(v: Any) -> int | None:
+    n = _to_int(v)
+    if n is not None and not 0 <= n < MAX_COUNT:
+        raise Unreadable(v)
+    return n
+
+
+def _to_int(v: Any) -> int | None:
     if v is None or v == "" or v == "None":
         return None
     if isinstance(v, bool):

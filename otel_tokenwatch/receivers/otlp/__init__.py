@@ -16,9 +16,9 @@ class OTLPReceiver:
         self.id = ctx.id
         self.servers: dict[str, Any] = {}
         if cfg.protocols.grpc is not None:
-            self.servers["grpc"] = GrpcServer(cfg.protocols.grpc, ctx, cfg.auth_token)
+            self.servers["grpc"] = GrpcServer(cfg.protocols.grpc, ctx, cfg.token())
         if cfg.protocols.http is not None:
-            self.servers["http"] = HttpServer(cfg.protocols.http, ctx, cfg.auth_token)
+            self.servers["http"] = HttpServer(cfg.protocols.http, ctx, cfg.token())
 
     @property
     def endpoints(self) -> dict[str, str]:

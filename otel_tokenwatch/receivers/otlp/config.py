@@ -64,7 +64,21 @@ class OTLPReceiverConfig:
     protocols: Protocols = field(default_factory=Protocols)
     #: a bearer token the clients must send (Authorization: Bearer ...); empty = no check
     auth_token: str = ""
+    #: or read the token from this file (a mounted secret); wins over auth_token
+    auth_token_file: str = ""
+
+    def token(self) -> str:
+        if self.auth_token_file:
+            from pathlib import Path
+
+            return Path(self.auth_token_file).read_text().strip()
+        return self.auth_token
 
     def validate(self, path: str) -> None:
+        if self.auth_token_file:
+            import os
+
+            require(os.path.isfile(self.auth_token_file), f"{path}.auth_token_file",
+                    f"cannot read {self.auth_token_file}")
         require(self.protocols.grpc is not None or self.protocols.http is not None, f"{path}.protocols",
                 "enable at least one of grpc, http")

@@ -17,7 +17,7 @@ from google.protobuf import any_pb2, duration_pb2
 from google.rpc import error_details_pb2, status_pb2
 
 from otel_tokenwatch import semconv
-from otel_tokenwatch.errors import Refused, TokenwatchError, Unauthenticated, Unavailable
+from otel_tokenwatch.errors import Refused, TokenwatchError, Unauthenticated, Unavailable, token_ok
 from otel_tokenwatch.receivers.contract import ReceiverContext
 from otel_tokenwatch.receivers.otlp.config import GrpcProtocol
 from otel_tokenwatch.receivers.otlp.signals import SIGNALS, Signal
@@ -75,7 +75,7 @@ class GrpcServer:
                 raise Unavailable("tokenwatch is shutting down; retry another replica or later")
             if self.auth_token:
                 md = dict(context.invocation_metadata() or ())
-                if md.get("authorization") != f"Bearer {self.auth_token}":
+                if not token_ok(md.get("authorization"), self.auth_token):
                     raise Unauthenticated("missing or wrong bearer token in the authorization metadata")
             msg = sig.decode(body, json=False)
             n = sig.dispatch(self.ctx.consumers, msg, body)

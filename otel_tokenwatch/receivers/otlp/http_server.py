@@ -26,6 +26,7 @@ from otel_tokenwatch.errors import (
     Unauthenticated,
     Unavailable,
     UnsupportedMediaType,
+    token_ok,
 )
 from otel_tokenwatch.otlp.jsoncodec import dumps
 from otel_tokenwatch.receivers.contract import ReceiverContext
@@ -110,7 +111,7 @@ class HttpServer:
         try:
             if not self.accepting:
                 raise Unavailable("tokenwatch is shutting down; retry another replica or later")
-            if self.auth_token and request.headers.get("Authorization") != f"Bearer {self.auth_token}":
+            if self.auth_token and not token_ok(request.headers.get("Authorization"), self.auth_token):
                 raise Unauthenticated("missing or wrong bearer token in the Authorization header")
             if ctype not in (PROTOBUF, JSON):
                 raise UnsupportedMediaType(f"unsupported Content-Type {ctype or '(none)'!r}: "
