@@ -19,6 +19,7 @@ _REGISTRY: dict[str, dict[str, str]] = {
         "normalize": "otel_tokenwatch.pipeline.normalize.factory",
         "enrich": "otel_tokenwatch.pipeline.enrich.factory",
         "score": "otel_tokenwatch.pipeline.score.factory",
+        "agents": "otel_tokenwatch.agents.factory",
     },
     "exporters": {
         "otlp": "otel_tokenwatch.exporters.otlp_grpc",
@@ -29,7 +30,7 @@ _REGISTRY: dict[str, dict[str, str]] = {
 }
 
 #: signals a processor type may appear in (default: traces only)
-SIGNAL_PROCESSORS: dict[str, tuple[str, ...]] = {}
+SIGNAL_PROCESSORS: dict[str, tuple[str, ...]] = {"agents": ("logs",)}
 
 
 def known_types(kind: str) -> list[str]:

@@ -144,6 +144,16 @@ class PassthroughPipeline:
         self.signal = signal
         self.fanout = fanout
         self.items_in = 0
+        #: stages that read what passes without changing it (coding-agent sessions from logs)
+        self.side: list[Any] = []
+
+    def tick(self) -> None:
+        for s in self.side:
+            s.tick()
+
+    def flush(self) -> None:
+        for s in self.side:
+            s.flush()
 
     def check_capacity(self) -> None:
         if self.fanout.saturated:
@@ -151,7 +161,12 @@ class PassthroughPipeline:
 
     def consume_raw(self, raw: bytes, count: int, done: Callable[[bool], None] | None = None) -> None:
         self.items_in += count
-        self.fanout.offer(raw, count, done)
+        self.fanout.offer(raw, count, done)  # forwarded first and as received: lossless whatever the side does
+        for s in self.side:
+            try:
+                s.consume(raw)
+            except Exception:  # noqa: BLE001
+                log.exception("side stage failed on a request", extra={"pipeline": self.id})
 
 
 class Consumers:

@@ -110,6 +110,14 @@ OUTCOME = _a("tokenwatch.outcome", "string", "root", "success | failure | abando
 OUTCOME_SOURCE = _a("tokenwatch.outcome.source", "string", "root", "attribute, status, reported, or default.")
 OUTCOME_KPI_PREFIX = "tokenwatch.outcome.kpi."
 _a("tokenwatch.outcome.kpi.<name>", "double", "root", "A KPI reported with the outcome (cycle_time_s, defects, value, ...).")
+AUXILIARY = _a("tokenwatch.usage.auxiliary", "boolean", "call",
+               "Auxiliary spend a tool makes on its own (Gemini CLI's model router): real, counted, marked.")
+AGENT_TOOL = _a("tokenwatch.agent.tool", "string", "root",
+                "On a coding-agent session tree: claude-code, gemini-cli or codex.")
+AGENT_LOOP_DETECTED = _a("tokenwatch.agent.loop_detected", "boolean", "root",
+                         "The coding agent reported that it stopped a loop itself (Gemini CLI loop_detected).")
+AGENT_SESSION_PART = _a("tokenwatch.agent.session_part", "int", "root",
+                        "0 for a session's first tree; n when events came after the session was released.")
 PSEUDONYMIZED = _a("tokenwatch.privacy.pseudonymized", "string[]", "span",
                    "Attribute keys whose values were replaced by a keyed hash (hmac-sha256:...).")
 CONTENT_REMOVED = _a("tokenwatch.privacy.content_removed", "int", "span",

@@ -143,6 +143,11 @@ class Service:
                     consumers[rid].traces_pipelines.append(tp)
             else:
                 pp = PassthroughPipeline(pid, signal_name, fanout)
+                for cid in pipe.processors:
+                    comp = self.config.processors[cid]
+                    side = factory_for("processors", comp.type).create(comp.config, self.ctx)
+                    side.emit = lambda tree, cfg=comp.config: self._emit_session(tree, cfg)
+                    pp.side.append(side)
                 self.passthrough[pid] = pp
                 for rid in pipe.receivers:
                     getattr(consumers[rid], f"{signal_name}_pipelines").append(pp)
@@ -168,6 +173,19 @@ class Service:
             (float(p.assembler.open_trees), {}) for p in self.traces.values() if p.assembler is not None])
         self.telemetry.observe(semconv.M_OPEN_BYTES, lambda: [
             (float(p.assembler.open_bytes), {}) for p in self.traces.values() if p.assembler is not None])
+
+    def _emit_session(self, tree: Any, cfg: Any) -> None:
+        """A coding-agent session: the first traces pipeline's stages, metrics, and optionally its exporters."""
+        tp = next(iter(self.traces.values()), None)
+        if tp is None:
+            return
+        tp.chain.process(tree)
+        self.genai_metrics.record_tree(tree)
+        if getattr(cfg, "export_traces", False):
+            from otel_tokenwatch.agents.factory import strip_content
+
+            tp.spans_out += len(tree.spans)
+            tp.fanout.offer(strip_content(tree), len(tree.spans))
 
     def _offer_own_metrics(self, data: bytes, count: int) -> None:
         """Called from the metric reader's thread: hand over to the event loop."""
@@ -230,7 +248,7 @@ class Service:
     async def _ticker(self) -> None:
         while True:
             await asyncio.sleep(TICK_SECONDS)
-            for p in self.traces.values():
+            for p in [*self.traces.values(), *self.passthrough.values()]:
                 try:
                     p.tick()
                 except Exception:  # noqa: BLE001 - the ticker must survive anything
@@ -242,6 +260,8 @@ class Service:
             await r.shutdown()
         if self._tick_task is not None:
             self._tick_task.cancel()
+        for pp in self.passthrough.values():
+            pp.flush()
         for p in self.traces.values():
             p.flush("shutdown")
             p.chain.shutdown()

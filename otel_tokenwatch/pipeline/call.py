@@ -72,6 +72,8 @@ class Call:
     attempts: int = 1
     #: auxiliary spend (e.g. Gemini CLI's model router): real, counted, marked
     auxiliary: bool = False
+    #: a coding agent's own span whose tokens are counted from its log events (the session)
+    counted_elsewhere: bool = False
     # --- written by the score stage ---
     #: the one reason this call's units are (partly) wasted, or None
     waste_reason: str | None = None

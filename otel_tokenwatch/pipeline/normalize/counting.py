@@ -35,6 +35,9 @@ def decide(tree: Tree) -> None:
         c = e.call
         if c is None or c.kind not in CALL_KINDS or not c.has_usage:
             continue
+        if c.counted_elsewhere:
+            e.set(semconv.USAGE_MISMATCH, "counted once, from the coding agent's log events (its session)")
+            continue
         if has_usage_below(e, {e.span_id}):
             continue  # a wrapper (framework span over the client span): its child counts
         if c.response_id:

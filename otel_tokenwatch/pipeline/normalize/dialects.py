@@ -256,6 +256,7 @@ def read_call(e: SpanEntry) -> Call:
     if call.temperature is None and params.get("temperature") is not None:
         call.temperature = _safe_float(params.get("temperature"))
     call.streaming = coerce.to_bool(a.get("gen_ai.request.stream", a.get("gen_ai.is_streaming")))
+    call.auxiliary = coerce.to_bool(a.get("tokenwatch.usage.auxiliary")) is True
     return call
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Literal
 from decimal import Decimal
 
 from otel_tokenwatch import semconv
@@ -39,6 +40,9 @@ class NormalizeConfig:
     write_back: bool = True
     #: read captured messages (in memory only) so duplicates can be matched on content
     read_content: bool = True
+    #: coding agents send the same tokens as events, metrics and spans: count their events (the logs
+    #: pipeline's agents stage) and not their spans, or "spans" to count the spans instead
+    agent_tokens_from: Literal["events", "spans"] = "events"
 
 
 class NormalizeProcessor(BaseProcessor):
@@ -98,6 +102,8 @@ class NormalizeProcessor(BaseProcessor):
             return Call(kind="other", invalid=["<unreadable span>"])
         if c.kind == "other":
             return c
+        if self.cfg.agent_tokens_from == "events" and _agent_span(e):
+            c.counted_elsewhere = True
         a = e.attrs
         if c.kind == "inference":
             if self.cfg.read_content:
@@ -159,6 +165,18 @@ class NormalizeProcessor(BaseProcessor):
                     rewritten.append(f"{key} {old}->{v}")
         if rewritten:
             e.set(semconv.USAGE_MISMATCH, "normalized: " + "; ".join(rewritten))
+
+
+AGENT_SCOPES = ("com.anthropic.claude_code", "gemini-cli", "codex")
+AGENT_SERVICES = frozenset({"claude-code", "gemini-cli", "codex", "codex_cli_rs", "codex-cli", "codex_exec"})
+
+
+def _agent_span(e: SpanEntry) -> bool:
+    """A coding agent's own span (not tokenwatch's synthetic session span)."""
+    scope = e.scope.name
+    if scope.startswith("otel_tokenwatch"):
+        return False
+    return scope.startswith(AGENT_SCOPES) or e.resource.service_name in AGENT_SERVICES
 
 
 def _create(cfg: NormalizeConfig, ctx: ProcessorContext) -> NormalizeProcessor:

@@ -144,7 +144,7 @@ class Scorer:
                 if ts.fps[prev.span_id][0] == fp:
                     ts.waste(e, "duplicate", match="exact", basis=basis, matched=prev.span_id.hex())
                     break
-                if self._near(c, ts.call(prev)):
+                if self._near(c, ts.call(prev)) and not self._continues(ts, prev, e):
                     ts.waste(e, "duplicate", match="near", basis="content" if c.input_content is not None else "shape",
                              matched=prev.span_id.hex())
                     break
@@ -152,6 +152,17 @@ class Scorer:
                 other = conv_seen.get(fp)
                 if other is not None and other != e.span_id.hex():
                     ts.waste(e, "duplicate", match="exact", basis=basis, matched=other)
+
+    @staticmethod
+    def _continues(ts: TreeScore, prev: SpanEntry, cur: SpanEntry) -> bool:
+        """The later call follows a tool call of the earlier one (an agent step), so it is not a re-ask."""
+        p = ts.call(prev)
+        if p.requested_tools or any(r.lower() in ("tool_calls", "tool_use", "function_call")
+                                    for r in p.finish_reasons):
+            return True
+        lo, hi = prev.span.start_time_unix_nano, cur.span.start_time_unix_nano
+        return any(e.call is not None and e.call.kind == "tool" and lo <= e.span.start_time_unix_nano <= hi
+                   for e in ts.tree.spans)
 
     def _near(self, c: Call, p: Call) -> bool:
         cfg = self.cfg
@@ -213,7 +224,8 @@ class Scorer:
                 args_known = all(h is not None for _, h in key)
                 if run > k and (args_known or run > 3 * k):
                     ts.waste(e, "loop", tool=",".join(n for n, _ in key), repeats=run)
-            # tool spans: repeats past the threshold waste the LLM call that follows each
+            # tool spans: each repeat past the threshold wastes the LLM call that asked for it (the last
+            # call that started before the tool ran)
             seq = sorted(tools.get(g, []), key=lambda x: x.span.start_time_unix_nano)
             run, prev_key = 0, None
             for t in seq:
@@ -222,9 +234,10 @@ class Scorer:
                 run = run + 1 if key2 == prev_key else 1
                 prev_key = key2
                 if run > k and (tc.tool_args_hash is not None or run > 3 * k):
-                    nxt = next((e for e in calls if e.span.start_time_unix_nano >= t.span.end_time_unix_nano), None)
-                    if nxt is not None and ts.remaining(nxt) > 0:
-                        ts.waste(nxt, "loop", tool=tc.tool_name, repeats=run)
+                    asked = [e for e in calls if e.span.start_time_unix_nano <= t.span.start_time_unix_nano
+                             and not (e.call is not None and e.call.auxiliary)]
+                    if asked and ts.remaining(asked[-1]) > 0:
+                        ts.waste(asked[-1], "loop", tool=tc.tool_name, repeats=run)
 
     def uncached_prefix(self, ts: TreeScore) -> None:
         cfg = self.cfg

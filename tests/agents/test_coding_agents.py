@@ -1,0 +1,116 @@
+"""Coding-agent telemetry replayed over OTLP: sessions counted once, scored, private."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+from collections import defaultdict
+from pathlib import Path
+
+import aiohttp
+import grpc
+import pytest
+
+from otel_tokenwatch.otlp.files import read
+from otel_tokenwatch.otlp.wire import key_values_to_dict
+from tests.conftest import FIXTURES, grpc_endpoint, http_endpoint, running, service_config, wait_for
+from tests.relay.spans import by_span_id, read_file, strip_tokenwatch
+
+AGENTS = Path(FIXTURES) / "coding-agents"
+PATHS = {"logs": "/v1/logs", "metrics": "/v1/metrics", "traces": "/v1/traces"}
+METHODS = {"logs": "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
+           "metrics": "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
+           "traces": "/opentelemetry.proto.collector.trace.v1.TraceService/Export"}
+
+
+def event_truth(name: str) -> dict[str, tuple[int, int]]:
+    """session id -> (input incl. cache, output incl. thoughts), summed from the events by hand."""
+    out: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for rec in read(AGENTS / name):
+        if rec.signal != "logs":
+            continue
+        for rl in rec.request.resource_logs:  # type: ignore[attr-defined]
+            for sl in rl.scope_logs:
+                for lr in sl.log_records:
+                    a = key_values_to_dict(lr.attributes)
+                    ev = a.get("event.name")
+                    if ev == "api_request":  # Claude Code: Anthropic input excludes cache
+                        out[a["session.id"]][0] += sum(int(a[k]) for k in ("input_tokens", "cache_read_tokens",
+                                                                           "cache_creation_tokens"))
+                        out[a["session.id"]][1] += int(a["output_tokens"])
+                    elif ev == "gemini_cli.api_response":  # Gemini: output excludes thoughts
+                        out[a["session.id"]][0] += int(a["input_token_count"])
+                        out[a["session.id"]][1] += int(a["output_token_count"]) + int(a["thoughts_token_count"])
+    return {k: (v[0], v[1]) for k, v in out.items()}
+
+
+@pytest.mark.parametrize("name,transport", [("claude-code.jsonl", "grpc"), ("gemini-cli.jsonl", "http")])
+async def test_sessions_scored_counted_once_and_private(tmp_path: Path, name: str, transport: str) -> None:
+    out = tmp_path / "traces.jsonl"
+    cfg = service_config(tmp_path, processors={"assemble": {"tree_idle": "200ms"}, "normalize": None,
+                                               "enrich": None, "score": None,
+                                               "agents": {"session_idle": "500ms"}},
+                         traces_processors=["assemble", "normalize", "enrich", "score"],
+                         exporters={"file": {"path": str(out)}}, metrics_logs=True)
+    cfg["service"]["pipelines"]["logs"]["processors"] = ["agents"]
+    records = [r for r in read(AGENTS / name)]
+    async with running(cfg) as svc:
+        if transport == "grpc":
+            async with grpc.aio.insecure_channel(grpc_endpoint(svc)) as ch:
+                for r in records:
+                    await ch.unary_unary(METHODS[r.signal])(r.request.SerializeToString(), timeout=10)
+        else:
+            async with aiohttp.ClientSession() as http:
+                for r in records:
+                    async with http.post(http_endpoint(svc) + PATHS[r.signal],
+                                         data=gzip.compress(r.request.SerializeToString()),
+                                         headers={"Content-Type": "application/x-protobuf",
+                                                  "Content-Encoding": "gzip"}) as resp:
+                        assert resp.status == 200
+        sessions = {k for k in event_truth(name)}
+        await wait_for(lambda: len({strip_tokenwatch(s)[1].get("tokenwatch.agent.tool") is not None and
+                                    s.trace_id for _, _, s in by_span_id(read_file(out)).values()
+                                    if not s.parent_span_id} - {False}) >= len(sessions), timeout=30)
+        await asyncio.sleep(0.3)
+        text = svc.telemetry.prometheus_text().decode()
+        logs_file = tmp_path / "logs.jsonl"
+        await wait_for(lambda: logs_file.exists() and logs_file.stat().st_size > 0)
+    truth = event_truth(name)
+    # per session: tokens from the events, counted once (the tool's spans and metrics are not added)
+    roots = {}
+    for _, _, s in by_span_id(read_file(out)).values():
+        a = strip_tokenwatch(s)[1]
+        if "tokenwatch.agent.tool" in a:
+            sid = key_values_to_dict(s.attributes)["gen_ai.conversation.id"]
+            roots[sid] = a
+    assert set(truth) <= set(roots)
+    for sid in set(roots) - set(truth):  # sessions whose every request failed: no tokens
+        assert roots[sid]["tokenwatch.trace.tokens"].int_value == 0
+    for sid, (inp, outp) in truth.items():
+        a = roots[sid]
+        assert a["tokenwatch.trace.input_tokens"].int_value == inp, sid
+        assert a["tokenwatch.trace.output_tokens"].int_value == outp, sid
+    total = sum(i + o for i, o in truth.values())
+    counted = sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                  if line.startswith("tokenwatch_tokens_total{"))
+    assert counted == total, "tokens must be counted once, from the events"
+    reasons = {sid: a["tokenwatch.trace.top_reason"].string_value for sid, a in roots.items()}
+    assert "loop" in reasons.values() and "suspected_inflation" in reasons.values()
+    healthy = [a for a in roots.values() if a["tokenwatch.trace.waste_score"].double_value == 0.0]
+    assert healthy
+    # privacy: no user or installation id, no prompt text anywhere it should not be
+    ids = set()
+    for r in records:
+        if r.signal == "logs":
+            for rl in r.request.resource_logs:  # type: ignore[attr-defined]
+                for sl in rl.scope_logs:
+                    for lr in sl.log_records:
+                        a = key_values_to_dict(lr.attributes)
+                        ids |= {str(a[k]) for k in ("user.id", "installation.id") if a.get(k)}
+    assert ids and not any(i in text for i in ids)
+    session_traces = {s.trace_id for _, _, s in by_span_id(read_file(out)).values()
+                      if "tokenwatch.agent.tool" in strip_tokenwatch(s)[1]}
+    for _, _, s in by_span_id(read_file(out)).values():  # session traces carry no prompt text
+        if s.trace_id in session_traces:
+            assert b"AFX-SCENARIO" not in s.SerializeToString(), s.name
+    assert b"AFX-SCENARIO" in logs_file.read_bytes()  # the events themselves are forwarded unchanged
