@@ -125,7 +125,7 @@ async def send_all(port: int, requests: list[bytes], concurrency: int = 4) -> fl
 
 
 def tokenwatch_config(port: int, http_port: int, admin_port: int, sink_port: int, processors: list[str],
-                      data_dir: str) -> str:
+                      data_dir: str, durability: str = "journal") -> str:
     procs = "\n".join(f"  {p}:" + ("\n    tree_idle: 200ms\n    tree_max_wait: 5s" if p == "assemble" else "")
                       for p in processors)
     return f"""
@@ -146,6 +146,8 @@ exporters:
       insecure: true
 service:
   data_dir: {data_dir}
+  durability:
+    mode: {durability}
   pipelines:
     traces:
       receivers: [otlp]
@@ -210,7 +212,7 @@ def memory_per_span(requests: list[bytes], total: int) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--trees", type=int, default=4000)
-    ap.add_argument("--variants", default="assemble,normalize,full")
+    ap.add_argument("--variants", default="assemble,full,full-nojournal")
     args = ap.parse_args()
     trees = traces.make_trees(args.trees)
     requests = traces.batch_requests(trees)
@@ -225,25 +227,73 @@ def main() -> None:
         return p
 
     results = {"reference relay": measure("reference relay", ref, requests, total)}
-    variants = {"assemble": ["assemble"], "normalize": ["assemble", "normalize"],
-                "full": ["assemble", "normalize", "enrich", "score"]}
+    full = ["assemble", "normalize", "enrich", "score"]
+    variants = {"assemble": (["assemble"], "journal"), "normalize": (["assemble", "normalize"], "journal"),
+                "full": (full, "journal"), "full-nojournal": (full, "none")}
     for v in args.variants.split(","):
-        procs = variants[v]
+        procs, durability = variants[v]
         tmp = tempfile.mkdtemp(prefix="twbench-")
 
-        def tw(port: int, sink_port: int, procs: list[str] = procs, tmp: str = tmp) -> subprocess.Popen[bytes]:
+        def tw(port: int, sink_port: int, procs: list[str] = procs, tmp: str = tmp,
+               durability: str = durability) -> subprocess.Popen[bytes]:
             cfg = Path(tmp) / "config.yaml"
-            cfg.write_text(tokenwatch_config(port, free_port(), free_port(), sink_port, procs, tmp))
+            cfg.write_text(tokenwatch_config(port, free_port(), free_port(), sink_port, procs, tmp, durability))
             return subprocess.Popen([sys.executable, "-m", "otel_tokenwatch", "serve", "--config", str(cfg)],
                                     cwd=tmp)
 
-        results[f"tokenwatch {v}"] = measure(f"tokenwatch [{', '.join(procs)}]", tw, requests, total)
+        label = f"tokenwatch [{', '.join(procs)}]" + (" no journal" if durability == "none" else "")
+        results[f"tokenwatch {v}"] = measure(label, tw, requests, total)
     print(f"memory per buffered span (assembler, tracemalloc): {memory_per_span(requests, total):.0f} bytes "
           f"(encoded span on the wire: {size / total:.0f} bytes)", flush=True)
     ref_rate = results["reference relay"]
     for k, v in results.items():
         if k != "reference relay" and ref_rate:
             print(f"ratio {k} / reference relay: {v / ref_rate:.2f}x")
+    if "tokenwatch full" in results and "tokenwatch full-nojournal" in results:
+        print(f"durability cost: full with journal = {results['tokenwatch full'] / results['tokenwatch full-nojournal']:.2f}x "
+              f"of full without")
+    profile_stages(trees)
+
+
+def profile_stages(trees: list) -> None:  # type: ignore[type-arg]
+    """Where time goes in the stages (in-process, one core): the top of a cProfile run."""
+    import cProfile
+    import io
+    import pstats
+
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+    from otel_tokenwatch.config import load
+    from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig, Assembler
+    from otel_tokenwatch.pipeline.processor import ProcessorChain, ProcessorContext
+    from otel_tokenwatch.service import build_processors
+    from otel_tokenwatch.state import MemoryStore
+
+    reqs = traces.batch_requests(trees[:1000])
+    _, stages = build_processors(load(None), "traces", ProcessorContext(state=MemoryStore()))
+    chain = ProcessorChain(stages)
+    asm = Assembler(AssembleConfig())
+    for r in reqs:
+        asm.add(ExportTraceServiceRequest.FromString(r), 0.0, None)
+    ts = asm.flush(0.0)
+    n = sum(len(t.spans) for t in ts)
+    t0 = time.perf_counter()
+    for t in ts[: len(ts) // 2]:
+        chain.process(t)
+    el = time.perf_counter() - t0
+    prof = cProfile.Profile()
+    prof.enable()
+    for t in ts[len(ts) // 2:]:
+        chain.process(t)
+    prof.disable()
+    half = sum(len(t.spans) for t in ts[: len(ts) // 2])
+    print(f"stages alone (normalize, enrich, score; in-process, one core): {half / el:,.0f} spans/s over {n} spans")
+    out = io.StringIO()
+    pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(8)
+    print("top of the stages' profile (tottime):")
+    for line in out.getvalue().splitlines():
+        if line.strip() and ("/" in line or "ncalls" in line or "{" in line):
+            print("  " + line.strip()[:140])
 
 
 if __name__ == "__main__":

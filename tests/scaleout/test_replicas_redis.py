@@ -1,0 +1,122 @@
+"""Two replicas behind trace-id routing, sharing Redis, score exactly like one instance; outcomes reach either."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import grpc
+import pytest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from otel_tokenwatch.otlp.files import read
+from tests.conftest import FIXTURES, grpc_endpoint, http_endpoint, need, running, service_config, wait_for
+from tests.relay.spans import by_span_id, read_file, strip_tokenwatch
+from tests.servers import free_port
+
+pytestmark = pytest.mark.server
+EXPORT = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
+
+
+def split_by_trace(req: ExportTraceServiceRequest) -> dict[bytes, ExportTraceServiceRequest]:
+    """One request per trace id, as the Collector's loadbalancing exporter (routing_key: traceID) sends."""
+    out: dict[bytes, ExportTraceServiceRequest] = {}
+    for rs in req.resource_spans:
+        for ss in rs.scope_spans:
+            for s in ss.spans:
+                r = out.setdefault(s.trace_id, ExportTraceServiceRequest())
+                if not r.resource_spans or r.resource_spans[-1].resource != rs.resource:
+                    nrs = r.resource_spans.add()
+                    nrs.resource.CopyFrom(rs.resource)
+                nrs = r.resource_spans[-1]
+                if not nrs.scope_spans or nrs.scope_spans[-1].scope != ss.scope:
+                    nss = nrs.scope_spans.add()
+                    nss.scope.CopyFrom(ss.scope)
+                nrs.scope_spans[-1].spans.append(s)
+    return out
+
+
+PREFIX = f"tw-test-{time.time_ns()}:"  # one prefix: the replicas share their state
+
+
+def cfg(tmp: Path, name: str, redis_url: str | None) -> dict[str, Any]:
+    c = service_config(tmp / name, processors={"assemble": {"tree_idle": "100ms"}, "normalize": None,
+                                                "enrich": None, "score": {"baseline_min_samples": 3}},
+                       traces_processors=["assemble", "normalize", "enrich", "score"],
+                       exporters={"file": {"path": str(tmp / name / "out.jsonl")}})
+    if redis_url:
+        c["service"]["state"] = {"redis_url": redis_url, "key_prefix": PREFIX}
+    return c
+
+
+def scores(path: Path) -> dict[str, tuple[float, str, str]]:
+    out = {}
+    for _, _, s in by_span_id(read_file(path)).values():
+        a = strip_tokenwatch(s)[1]
+        if "tokenwatch.trace.waste_score" in a:
+            out[s.trace_id.hex()] = (round(a["tokenwatch.trace.waste_score"].double_value, 9),
+                                     a["tokenwatch.trace.top_reason"].string_value,
+                                     a["tokenwatch.outcome"].string_value)
+    return out
+
+
+async def replay(targets: list[Any], traces: list[tuple[bytes, ExportTraceServiceRequest]], out_paths: list[Path],
+                 outcome_to: Any, outcome_trace: str) -> None:
+    chans = [grpc.aio.insecure_channel(grpc_endpoint(t)) for t in targets]
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.post(http_endpoint(outcome_to) + "/v1/outcomes",
+                                 json={"trace_id": outcome_trace, "outcome": "success"}) as r:
+                assert r.status == 202
+        for i, (tid, req) in enumerate(traces):
+            k = int(hashlib.sha256(tid).hexdigest(), 16) % len(targets)
+            await chans[k].unary_unary(EXPORT)(req.SerializeToString(), timeout=10)
+            # one tree at a time, so baselines see trees in the same order in both set-ups
+            await wait_for(lambda: sum(len(scores(p)) for p in out_paths) >= i + 1, timeout=15, interval=0.02)
+    finally:
+        for c in chans:
+            await c.close()
+
+
+async def test_two_replicas_with_redis_equal_one_instance(tmp_path: Path) -> None:
+    redis = need("redis-server")
+    port = free_port()
+    proc = subprocess.Popen([redis, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        import redis as redis_client
+
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                redis_client.Redis(port=port).ping()
+                break
+            except redis_client.ConnectionError:
+                assert time.monotonic() < deadline, "redis-server did not start"
+                await asyncio.sleep(0.1)
+        url = f"redis://127.0.0.1:{port}/0"
+        traces: list[tuple[bytes, ExportTraceServiceRequest]] = []
+        for rec in read(Path(FIXTURES) / "openinference-openai.jsonl"):
+            if rec.signal == "traces":
+                traces += list(split_by_trace(rec.request).items())  # type: ignore[arg-type]
+        target = traces[2][0].hex()
+        async with running(cfg(tmp_path, "single", None)) as one:
+            await replay([one], traces, [tmp_path / "single" / "out.jsonl"], one, target)
+        async with running(cfg(tmp_path, "a", url)) as a, running(cfg(tmp_path, "b", url)) as b:
+            k = int(hashlib.sha256(bytes.fromhex(target)).hexdigest(), 16) % 2
+            other = [a, b][1 - k]  # the outcome goes to the replica that will NOT get the trace
+            await replay([a, b], traces, [tmp_path / "a" / "out.jsonl", tmp_path / "b" / "out.jsonl"], other, target)
+        single = scores(tmp_path / "single" / "out.jsonl")
+        replicas = {**scores(tmp_path / "a" / "out.jsonl"), **scores(tmp_path / "b" / "out.jsonl")}
+        assert len(single) == len(traces)
+        assert replicas == single
+        assert single[target][2] == "success"  # the early outcome reached the tree on the other replica
+        assert len(scores(tmp_path / "a" / "out.jsonl")) > 0 and len(scores(tmp_path / "b" / "out.jsonl")) > 0
+    finally:
+        proc.terminate()
+        proc.wait(10)
