@@ -142,6 +142,8 @@ processors:
 exporters:
   otlp:
     endpoint: 127.0.0.1:{sink_port}
+    # like the reference relay: no compression on loopback (the Collector's default is gzip)
+    compression: none
     tls:
       insecure: true
 service:

@@ -49,11 +49,11 @@ def render(rows: list[TreeRow], summary: dict[str, Any], sources: list[str]) -> 
         f"<tr><td>{_e(w['workflow'])}</td><td class=num>{w['trees']}</td><td class=num>{w['successes']}</td>"
         f"<td class=num>{usd(w['cost_usd'])}</td><td class=num>{usd(w['cost_per_success'])}</td>"
         f"<td class=num>{w['waste_share']:.0%}</td></tr>" for w in summary["workflows"])
-    worst = sorted(rows, key=lambda r: -(r.wasted if r.units == "usd" else r.score * r.cost_usd))[:50]
+    worst = sorted(rows, key=lambda r: -(r.wasted if r.units == "usd" else r.waste_score * r.cost_usd))[:50]
     tree_rows = "".join(
         f"<tr><td><code>{r.trace_id}</code></td><td>{_e(r.workflow)}</td><td>{_e(r.outcome)}</td>"
         f"<td class=num>{r.calls}</td><td class=num>{r.tokens:,}</td><td class=num>{usd(r.cost_usd)}</td>"
-        f"<td class=num><span class=score style='--s:{r.score:.3f}'>{r.score:.2f}</span></td>"
+        f"<td class=num><span class=score style='--s:{r.waste_score:.3f}'>{r.waste_score:.2f}</span></td>"
         f"<td><span class=tag style='background:{COLORS.get(r.top_reason, '#e5e7eb')}'>{_e(r.top_reason)}</span></td></tr>"
         for r in worst)
     return f"""<!doctype html><html lang=en><head><meta charset=utf-8><title>tokenwatch report</title>

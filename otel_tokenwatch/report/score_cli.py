@@ -80,9 +80,9 @@ def score_files(paths: list[str], config_path: str | None, progress: Progress) -
 def table(rows: list[TreeRow], summary: dict[str, Any]) -> str:
     out = [f"{'trace id':<32}  {'workflow':<24} {'outcome':<9} {'calls':>5} {'tokens':>9} {'spend':>10} "
            f"{'score':>5}  top reason"]
-    for r in sorted(rows, key=lambda r: -r.score):
+    for r in sorted(rows, key=lambda r: -r.waste_score):
         out.append(f"{r.trace_id:<32}  {r.workflow[:24]:<24} {r.outcome:<9} {r.calls:>5} {r.tokens:>9,} "
-                   f"{usd(r.cost_usd):>10} {r.score:>5.2f}  {r.top_reason}")
+                   f"{usd(r.cost_usd):>10} {r.waste_score:>5.2f}  {r.top_reason}")
     out.append("")
     out.append(f"{'workflow':<24} {'traces':>6} {'successes':>9} {'spend':>10} {'per success':>12} {'wasted':>7}")
     for w in summary["workflows"]:
@@ -111,7 +111,8 @@ def run_score(paths: list[str], fmt: str, output: str | None, config_path: str |
     if fmt == "json":
         from dataclasses import asdict
 
-        text = orjson.dumps({"traces": [asdict(r) for r in rows], "summary": summary},
+        text = orjson.dumps({"traces": [asdict(r) for r in rows], "workflows": summary["workflows"],
+                             "summary": summary},
                             option=orjson.OPT_INDENT_2).decode() + "\n"
     elif fmt == "html":
         text = render(rows, summary, paths)

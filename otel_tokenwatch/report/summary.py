@@ -16,15 +16,21 @@ class TreeRow:
     team: str
     outcome: str
     calls: int
+    failed_calls: int
     tokens: int
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
+    reasoning_tokens: int
     cost_usd: float
     units: str
     total: float
     wasted: float
-    score: float
+    waste_score: float
     top_reason: str
     complete: bool
-    by_reason: dict[str, float] = field(default_factory=dict)
+    reasons: dict[str, float] = field(default_factory=dict)
 
 
 def row_of(tree: Tree) -> TreeRow | None:
@@ -40,10 +46,14 @@ def row_of(tree: Tree) -> TreeRow | None:
     return TreeRow(
         trace_id=tree.trace_id_hex, workflow=str(g(semconv.WORKFLOW) or root.span.name or "unknown"),
         team=str(g(semconv.TEAM) or "unknown"), outcome=str(g(semconv.OUTCOME) or "unknown"),
-        calls=int(num(semconv.TRACE_CALLS)), tokens=int(num(semconv.TRACE_TOKENS)), cost_usd=num(semconv.TRACE_COST_USD),
+        calls=int(num(semconv.TRACE_CALLS)), failed_calls=int(num(semconv.TRACE_FAILED_CALLS)),
+        tokens=int(num(semconv.TRACE_TOKENS)), input_tokens=int(num(semconv.TRACE_INPUT_TOKENS)),
+        output_tokens=int(num(semconv.TRACE_OUTPUT_TOKENS)), cache_read_tokens=int(num(semconv.TRACE_CACHE_READ_TOKENS)),
+        cache_write_tokens=int(num(semconv.TRACE_CACHE_WRITE_TOKENS)),
+        reasoning_tokens=int(num(semconv.TRACE_REASONING_TOKENS)), cost_usd=num(semconv.TRACE_COST_USD),
         units=str(g(semconv.TRACE_UNITS) or "tokens"), total=num(semconv.TRACE_TOTAL), wasted=num(semconv.TRACE_WASTED),
-        score=num(semconv.TRACE_WASTE_SCORE), top_reason=str(g(semconv.TRACE_TOP_REASON) or "none"),
-        complete=bool(tree.complete), by_reason=dict(tree.facts.get("waste_by_reason", {})))
+        waste_score=num(semconv.TRACE_WASTE_SCORE), top_reason=str(g(semconv.TRACE_TOP_REASON) or "none"),
+        complete=bool(tree.complete), reasons=dict(tree.facts.get("waste_by_reason", {})))
 
 
 @dataclass
@@ -74,9 +84,9 @@ def summarize(rows: list[TreeRow]) -> dict[str, Any]:
         w.cost_usd += r.cost_usd
         w.tokens += r.tokens
         # wasted USD: exact when the tree is scored in USD, else the same share of its cost
-        wasted_usd = r.wasted if r.units == "usd" else (r.score * r.cost_usd)
+        wasted_usd = r.wasted if r.units == "usd" else (r.waste_score * r.cost_usd)
         w.wasted_usd += wasted_usd
-        for reason, units in r.by_reason.items():
+        for reason, units in r.reasons.items():
             share = units / r.total if r.total else 0.0
             reasons[reason] = reasons.get(reason, 0.0) + share * r.cost_usd
     total_cost = sum(w.cost_usd for w in wfs.values())

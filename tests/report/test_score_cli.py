@@ -25,16 +25,16 @@ def test_json_over_every_fixture_source() -> None:
     traces = doc["traces"]
     assert len(traces) > 100
     loops = [t for t in traces if t["workflow"] == "order-agent"]
-    assert loops and all(t["score"] == 1.0 and t["outcome"] == "abandoned" for t in loops)
+    assert loops and all(t["waste_score"] == 1.0 and t["outcome"] == "abandoned" for t in loops)
     healthy = [t for t in traces if t["workflow"] in ("support-triage", "feedback-reply")]
-    assert healthy and all(t["score"] == 0.0 for t in healthy)
+    assert healthy and all(t["waste_score"] == 0.0 for t in healthy)
     s = doc["summary"]
     assert s["cost_usd"] > 0 and 0 < s["waste_share"] < 1
     assert s["wasted_usd_by_reason"]["duplicate"] > 0
     # the summary is made of the per-trace numbers, nothing else
     assert abs(sum(t["cost_usd"] for t in traces) - s["cost_usd"]) < 1e-9
     assert abs(sum(t["wasted"] for t in traces if t["units"] == "usd")
-               + sum(t["score"] * t["cost_usd"] for t in traces if t["units"] != "usd") - s["wasted_usd"]) < 1e-9
+               + sum(t["waste_score"] * t["cost_usd"] for t in traces if t["units"] != "usd") - s["wasted_usd"]) < 1e-9
 
 
 def test_table_and_progress_and_html(tmp_path: Path) -> None:
@@ -76,3 +76,15 @@ def test_score_reads_what_the_file_exporter_wrote(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     assert len(json.loads(r.stdout)["traces"]) >= 17
     assert os.path.getsize(out) > 0
+
+
+def test_json_has_the_documented_fields() -> None:
+    r = run("score", "-f", "json", "--no-progress", str(Path(FIXTURES) / "openlit-openai.jsonl"))
+    doc = json.loads(r.stdout)
+    need = {"trace_id", "workflow", "outcome", "units", "total", "wasted", "waste_score", "reasons", "calls",
+            "failed_calls", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
+            "reasoning_tokens", "cost_usd"}
+    assert doc["traces"] and all(need <= set(t) for t in doc["traces"])
+    assert doc["workflows"] and {"workflow", "cost_usd", "cost_per_success"} <= set(doc["workflows"][0])
+    loop = next(t for t in doc["traces"] if t["workflow"] == "order-agent")
+    assert set(loop["reasons"]) == {"loop", "failed_outcome"} and loop["waste_score"] == 1.0

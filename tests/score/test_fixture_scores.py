@@ -20,6 +20,8 @@ SOURCES = ["openai-v2.jsonl", "openai-v2-latest.jsonl", "openinference-openai.js
 #: sources that record finish reasons of streamed calls
 STREAM_FINISH = ["openinference-openai.jsonl", "openllmetry-openai.jsonl", "openlit-openai.jsonl",
                  "langfuse-openai.jsonl"]
+CACHE_REPORTED = ["openinference-openai.jsonl", "openllmetry-openai.jsonl", "openlit-openai.jsonl",
+                  "langfuse-openai.jsonl"]
 CONTENT_SOURCES = [s for s in SOURCES if s != "openai-v2.jsonl"]  # the legacy path puts content in log events
 
 
@@ -46,22 +48,20 @@ def scored(source: str) -> dict[str, dict]:
 def test_scenarios(source: str) -> None:
     s = scored(source)
     for name, r in s.items():
-        if name.startswith("healthy/"):
+        if name.startswith(("healthy/", "streaming/", "cached/")):
+            # a streamed answer cut at max_tokens was read as it arrived; cache hits are not waste
             assert r["score"] == 0.0, (name, r)
-        if name.startswith("streaming/") and source in STREAM_FINISH:  # the 2nd streamed call ends with `length`
-            assert r["top"] == "truncated", (name, r)
     assert s["tool_loop/order-agent"]["score"] == 1.0  # the agent gave up: abandoned, all units wasted
     assert s["re_ask_same_prompt"]["top"] == "duplicate" and s["re_ask_same_prompt"]["score"] > 0.8
     assert s["huge_prompt_repeated"]["top"] == "duplicate"
     assert s["duplicate/invoice-lookup"]["score"] == 0.5
     if source in CONTENT_SOURCES and source != "pydantic-ai.jsonl":
         assert "loop" in s["tool_loop/order-agent"]["reasons"]
-        assert s["context_snowball"]["top"] == "uncached_prefix"
-        assert s["uncached_static_prefix"]["top"] == "uncached_prefix"
+        if source in CACHE_REPORTED:  # without cache-read counts a cache hit cannot be ruled out
+            assert s["context_snowball"]["top"] == "uncached_prefix"
+            assert s["uncached_static_prefix"]["top"] == "uncached_prefix"
         if source != "langfuse-openai.jsonl":  # Langfuse records the finish reason of the last call only
             assert s["truncation/incident-summary"]["top"] == "retry"
-        assert s["cached/policy-qa"]["score"] == (0.0 if source != "openai-v2-latest.jsonl" else
-                                                  s["cached/policy-qa"]["score"])
     assert all(r["units"] == "usd" for n, r in s.items() if not n.startswith("rate_limited"))
 
 

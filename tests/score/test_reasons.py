@@ -61,8 +61,9 @@ def test_loop_past_the_threshold_but_not_three_times_or_different_arguments() ->
 def test_uncached_prefix_but_not_when_the_cache_is_read() -> None:
     eng = Engine()
     kb = "KNOWLEDGE BASE " * 2000
-    t = eng.run(calls(chat("Is SKU-100 in stock?", inp=60000, system=kb),
-                      chat("What is the refund policy?", inp=60010, system=kb)))
+    none = {"gen_ai.usage.cache_read.input_tokens": 0}
+    t = eng.run(calls(chat("Is SKU-100 in stock?", inp=60000, system=kb, **none),
+                      chat("What is the refund policy?", inp=60010, system=kb, **none)))
     assert reasons(t) == {"chat 1": "uncached_prefix"}
     check_explainable(t)
     cached = eng.run(calls(chat("Is SKU-100 in stock?", inp=60000, system=kb),
@@ -101,3 +102,37 @@ def test_suspected_inflation_needs_five_identical_trees_without_outcome_or_tools
     tool = {"gen_ai.output.messages": tool_request("send_email", {"to": "x"}), "enduser.id": "u1"}
     assert all(root_score(eng2.run(calls(chat("write me a poem", **tool), trace=bytes([i + 1]) * 16))) == 0.0
                for i in range(6))
+
+
+def test_look_alikes_that_must_score_zero() -> None:
+    eng = Engine(baseline_min_samples=5)
+    # the same prompt in different traces of different principals
+    for i, user in enumerate(("u1", "u2")):
+        t = eng.run(calls(chat("summarize this ticket", **{"enduser.id": user}), trace=bytes([i + 1]) * 16))
+        assert root_score(t) == 0.0
+    # a retry after a failure: the failed attempt is wasted, the retry is not
+    t = eng.run(calls(chat("order status?", **{"error.type": "500"}), chat("order status?"), error={0}))
+    assert reasons(t) == {"chat 0": "failed_call"}
+    # a long but successful answer, with no baseline yet
+    assert root_score(eng.run(calls(chat("write the report", out=12000)), outcome="success")) == 0.0
+    # a workflow whose trees are all large but equal: never over its own baseline
+    big = Engine(baseline_min_samples=5)
+    for i in range(12):
+        t = big.run(calls(chat(f"big {i}", inp=90000, out=4000)), outcome="success")
+        assert root_score(t) == 0.0, i
+
+
+def test_baseline_needs_min_samples_and_a_tree_never_moves_its_own() -> None:
+    eng = Engine(baseline_min_samples=10)
+    for i in range(9):
+        eng.run(calls(chat(f"q{i}", inp=1000, out=100)), outcome="success")
+    # 9 samples: below the minimum, no over_baseline however large
+    assert root_score(eng.run(calls(chat("huge", inp=1000, out=20000)), outcome="success")) == 0.0
+    # now 10 samples, one of them huge: p90 still sits with the normal trees
+    t = eng.run(calls(chat("huge again", inp=1000, out=20000)), outcome="success")
+    assert reasons(t) == {"chat 0": "over_baseline"}
+    # it was judged before it was added: had it counted itself, p90 of 11 samples with 2 huge would be huge
+    import orjson
+
+    raw = eng.state.get("score.baseline", "root|usd")
+    assert raw is not None and sum(sum(b.values()) for b in orjson.loads(raw)["slots"].values()) == 11

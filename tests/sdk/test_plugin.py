@@ -72,7 +72,7 @@ async def test_instrumented_app_exports_enriched_spans_that_match_tokenwatch_sco
     r = subprocess.run([sys.executable, "-m", "otel_tokenwatch", "score", "-f", "json", "--no-progress", str(clean)],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
-    cli = {t["trace_id"]: t["score"] for t in json.loads(r.stdout)["traces"]}
+    cli = {t["trace_id"]: t["waste_score"] for t in json.loads(r.stdout)["traces"]}
     assert cli == {t.hex(): s for t, s in scores.items()}
 
 

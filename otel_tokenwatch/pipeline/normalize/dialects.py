@@ -248,14 +248,20 @@ def read_call(e: SpanEntry) -> Call:
     call.tool_name = _first(a, ("gen_ai.tool.name", "tool.name", "ai.toolCall.name"), s, inv) if kind == "tool" \
         else None
     # --- request shape ------------------------------------------------------------------------------
-    params = _json_field(a, "langfuse.observation.model.parameters", inv) if "langfuse.observation.model.parameters" \
-        in a else {}
+    params: dict[str, Any] = {}
+    for pkey in ("langfuse.observation.model.parameters", "llm.invocation_parameters"):
+        if pkey in a:
+            params = _json_field(a, pkey, inv)
+            break
     call.max_tokens = _first(a, ("gen_ai.request.max_tokens", "llm.invocation_parameters.max_tokens"), i, inv) \
         or _safe_int(params.get("max_tokens"))
     call.temperature = _first(a, ("gen_ai.request.temperature",), coerce.to_float, inv)
     if call.temperature is None and params.get("temperature") is not None:
         call.temperature = _safe_float(params.get("temperature"))
-    call.streaming = coerce.to_bool(a.get("gen_ai.request.stream", a.get("gen_ai.is_streaming")))
+    call.streaming = coerce.to_bool(a.get("gen_ai.request.stream", a.get("gen_ai.is_streaming",
+                                                                      params.get("stream"))))
+    if call.streaming is None and "langfuse.observation.completion_start_time" in a:
+        call.streaming = True  # Langfuse records the first token's time only for streamed generations
     call.auxiliary = coerce.to_bool(a.get("tokenwatch.usage.auxiliary")) is True
     return call
 

@@ -176,7 +176,9 @@ class Scorer:
             # questions is a cacheable prefix (uncached_prefix), not a duplicate
             return c.system_content == p.system_content and \
                 similarity(c.input_content, p.input_content) >= cfg.near_duplicate_similarity
-        return True
+        # without captured content, similar sizes alone are no evidence of a re-ask (a shared system
+        # prompt with different questions looks the same): only exact shape matches count
+        return False
 
     def _conversation_fps(self, ts: TreeScore) -> dict[str, str]:
         convs = {ts.call(e).conversation_id for e in ts.calls if ts.call(e).conversation_id}
@@ -199,7 +201,8 @@ class Scorer:
     def truncated(self, ts: TreeScore) -> None:
         for e in ts.calls:
             c = ts.call(e)
-            if not c.error and is_truncated(c):
+            # a streamed answer cut at max_tokens was read as it arrived: the caller chose the cut
+            if not c.error and is_truncated(c) and c.streaming is not True:
                 ts.waste(e, "truncated", types=("output",))
 
     def loops(self, ts: TreeScore, by_id: dict[bytes, SpanEntry]) -> None:
@@ -250,6 +253,8 @@ class Scorer:
             pc = ts.call(p)
             if pc.model != c.model or not c.input_tokens:
                 continue
+            if c.cache_read_tokens is None:
+                continue  # the instrumentation does not report cache reads: a cache hit cannot be ruled out
             weights, known = price_weights(c.model, c.provider)
             ratio = weights["cache_read"] if known else 1 - cfg.default_cache_discount
             if ratio >= 1:
@@ -324,7 +329,8 @@ class Scorer:
         total = ts.total
         if sketch.count >= cfg.baseline_min_samples:
             p = sketch.quantile(cfg.baseline_quantile, now)
-            if p is not None and total > p:
+            # the sketch is accurate to about 2%: equal trees never exceed their own baseline
+            if p is not None and total > p * 1.02:
                 left = sum(ts.remaining(e) for e in ts.counted)
                 excess = min(total - p, left)
                 if excess > 0 and left > 0:
