@@ -169,6 +169,40 @@ class PassthroughPipeline:
                 log.exception("side stage failed on a request", extra={"pipeline": self.id})
 
 
+class Limits:
+    """Budgets shared by every receiver of a service; the service's ticker keeps them current."""
+
+    def __init__(self, memory_limit: int = 0, max_items_per_request: int = 0) -> None:
+        self.memory_limit = memory_limit
+        self.max_items_per_request = max_items_per_request
+        self.over_memory = False
+        self.rss = 0
+
+    def check_items(self, n: int) -> None:
+        if self.max_items_per_request and n > self.max_items_per_request:
+            from otel_tokenwatch.errors import TooLarge
+
+            raise TooLarge(f"{n} items in one request; at most {self.max_items_per_request} "
+                           "(service.max_items_per_request): send smaller batches")
+
+    def update(self) -> None:
+        if not self.memory_limit:
+            return
+        self.rss = rss_bytes()
+        self.over_memory = self.rss > self.memory_limit
+
+
+def rss_bytes() -> int:
+    """Resident set size of this process (Linux /proc; 0 where unavailable)."""
+    try:
+        with open("/proc/self/statm") as f:
+            import os
+
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 class Consumers:
     """What one receiver feeds: every pipeline that lists it, per signal.
 
@@ -189,11 +223,14 @@ class Consumers:
         #: the service's journal (None when durability is off) and this receiver's id
         self.journal: Any = None
         self.origin = ""
+        self.limits = Limits()
 
     def accepts(self, signal: str) -> bool:
         return bool(getattr(self, f"{signal}_pipelines"))
 
     def _check(self, pipelines: list[Any]) -> None:
+        if self.limits.over_memory:
+            raise Refused("tokenwatch is over its memory_limit; retry later", retry_after=1.0)
         if self.journal is not None and self.journal.full:
             raise Refused("the journal's disk budget is full; retry later", retry_after=2.0)
         for p in pipelines:
@@ -207,6 +244,7 @@ class Consumers:
         """
         self._check(self.traces_pipelines)
         n = count_spans(request)
+        self.limits.check_items(n)
         seq = None
         if self.journal is not None:
             seq = self.journal.append("traces", raw if raw is not None else request.SerializeToString(), self.origin)
@@ -225,6 +263,7 @@ class Consumers:
 
     def _passthrough(self, signal: str, pipelines: list[Any], raw: bytes, count: int) -> None:
         self._check(pipelines)
+        self.limits.check_items(count)
         journal = self.journal
         if journal is None:
             for p in pipelines:

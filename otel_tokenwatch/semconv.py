@@ -167,6 +167,8 @@ M_TREES_RELEASED = _m("tokenwatch.assembler.trees_released", "counter", "{trace}
                       "Trees released, by reason: complete, max_wait, max_open_traces, max_bytes, shutdown.")
 M_OPEN_TREES = _m("tokenwatch.assembler.open_trees", "gauge", "{trace}", (), "Trees being assembled.")
 M_OPEN_BYTES = _m("tokenwatch.assembler.open_bytes", "gauge", "By", (), "Encoded bytes of spans held for assembly.")
+M_MEMORY = _m("tokenwatch.process.memory", "gauge", "By", (),
+              "Resident memory of the process, compared with service.memory_limit.")
 M_STAGE_FAILED = _m("tokenwatch.processor.failed", "counter", "{trace}", ("processor",),
                     "Trees a processor raised on; they were exported unprocessed by that stage.")
 

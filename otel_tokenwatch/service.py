@@ -158,8 +158,11 @@ class Service:
         for h in self.ctx.extras.get("grpc_handlers", []):
             for c in consumers.values():
                 c.grpc_handlers.append(h)
+        from otel_tokenwatch.pipelines import Limits
+
+        self.limits = Limits(self.config.service.memory_limit, self.config.service.max_items_per_request)
         for rid, c in consumers.items():
-            c.journal, c.origin = self.journal, rid
+            c.journal, c.origin, c.limits = self.journal, rid, self.limits
         self.consumers = consumers
         from otel_tokenwatch.receivers.contract import ReceiverContext
 
@@ -169,6 +172,7 @@ class Service:
             fac = factory_for("receivers", comp.type)
             self.receivers[rid] = fac.create(comp.config, ReceiverContext(
                 id=rid, consumers=consumers[rid], telemetry=self.telemetry, extras=self.ctx.extras))
+        self.telemetry.observe(semconv.M_MEMORY, lambda: [(float(self.limits.rss), {})])
         self.telemetry.observe(semconv.M_OPEN_TREES, lambda: [
             (float(p.assembler.open_trees), {}) for p in self.traces.values() if p.assembler is not None])
         self.telemetry.observe(semconv.M_OPEN_BYTES, lambda: [
@@ -248,6 +252,7 @@ class Service:
     async def _ticker(self) -> None:
         while True:
             await asyncio.sleep(TICK_SECONDS)
+            self.limits.update()
             for p in [*self.traces.values(), *self.passthrough.values()]:
                 try:
                     p.tick()
@@ -313,6 +318,7 @@ class Service:
             "receivers": {rid: r.status() for rid, r in self.receivers.items()},
             "exporters": {f"{cid} ({sig})": e.status() for (cid, sig), e in self.exporters.items()},
             "recent_errors": list(self.recent_errors.items),
+            "rss_bytes": self.limits.rss, "memory_limit": self.limits.memory_limit,
         }
 
     def emit_outcome_span(self, summary: Any, span: bytes) -> None:

@@ -115,6 +115,11 @@ class ServiceSection:
     durability: DurabilityConfig = field(default_factory=DurabilityConfig)
     state: StateConfig = field(default_factory=StateConfig)
     extensions: list[str] = field(default_factory=list)
+    #: resident memory at most (the Collector's memory_limiter): above it receivers refuse with a
+    #: retry hint until memory falls back; 0 turns the check off
+    memory_limit: ByteSize = ByteSize(2 * 2**30)
+    #: spans (or data points, log records) in one export request at most; larger requests get 413
+    max_items_per_request: int = 100_000
 
 
 @dataclass(frozen=True)

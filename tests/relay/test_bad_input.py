@@ -114,3 +114,23 @@ async def test_grpc_bad_input_is_invalid_argument_and_survives(tmp_path: Path) -
                 assert "protobuf" in (e.details() or "")
             assert await call(b"", timeout=5) == b""
         assert refused(svc, "bad_request") == 1
+
+
+async def test_item_and_memory_limits_refuse_with_clear_answers(tmp_path: Path) -> None:
+    import asyncio
+
+    cfg = service_config(tmp_path, exporters={"file": {"path": str(tmp_path / "o.jsonl")}})
+    cfg["service"]["max_items_per_request"] = 10
+    async with running(cfg) as svc, aiohttp.ClientSession() as http:
+        url = http_endpoint(svc) + "/v1/traces"
+        async with http.post(url, json=otlp_json(11)) as r:
+            assert r.status == 413 and "max_items_per_request" in (await r.json())["message"]
+        async with http.post(url, json=otlp_json(10)) as r:
+            assert r.status == 200
+    cfg["service"]["memory_limit"] = "1MiB"  # far below any Python process: always over
+    async with running(cfg) as svc, aiohttp.ClientSession() as http:
+        await asyncio.sleep(0.3)  # the ticker measures memory every 100 ms
+        async with http.post(http_endpoint(svc) + "/v1/traces", json=otlp_json(1)) as r:
+            assert r.status == 429 and r.headers["Retry-After"] == "1"
+            assert "memory_limit" in (await r.json())["message"]
+        assert svc.status()["rss_bytes"] > 2**20
