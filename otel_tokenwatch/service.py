@@ -253,6 +253,12 @@ class Service:
         while True:
             await asyncio.sleep(TICK_SECONDS)
             self.limits.update()
+            intake = self.ctx.extras.get("outcome_intake")
+            if intake is not None:
+                try:
+                    intake.tick()
+                except Exception:  # noqa: BLE001
+                    log.exception("outcome expiry check failed")
             for p in [*self.traces.values(), *self.passthrough.values()]:
                 try:
                     p.tick()

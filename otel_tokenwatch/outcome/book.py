@@ -54,17 +54,37 @@ class OutcomeBook:
         self.pending_ttl = pending_ttl
         self.tree_ttl = tree_ttl
         self.seen_ttl = seen_ttl
+        #: keys held by this process and when they expire, to count outcomes that never found their tree
+        self._held: dict[str, float] = {}
+
+    def expired(self, now: float) -> int:
+        """How many outcomes held here expired without their tree (each counted once)."""
+        gone = [k for k, t in self._held.items() if t <= now]
+        n = 0
+        for k in gone:
+            del self._held[k]
+            # a trace outcome not taken by its tree (take_pending drops it from _held) and now gone;
+            # a conversation outcome also settles later trees, so its expiry is its normal end
+            if k.startswith("t:") and self.state.get(NS_PENDING, k) is None:
+                n += 1
+        return n
 
     def first_time(self, o: Outcome) -> bool:
         return bool(self.state.add_if_absent(NS_SEEN, o.key, self.seen_ttl))
 
     def hold(self, o: Outcome) -> None:
+        import time
+
         key = f"t:{o.trace_id}" if o.trace_id else f"c:{o.conversation_id}"
         self.state.put(NS_PENDING, key, o.to_bytes(), ttl=self.pending_ttl)
+        if len(self._held) < 100_000:
+            self._held[key] = time.time() + self.pending_ttl
 
     def take_pending(self, trace_id: str, conversation_ids: list[str]) -> Outcome | None:
         """The outcome held for this trace (by id first, then by conversation)."""
         raw = self.state.pop(NS_PENDING, f"t:{trace_id}")
+        if raw is not None:
+            self._held.pop(f"t:{trace_id}", None)
         if raw is None:
             for c in conversation_ids:
                 # a conversation outcome settles every tree of the conversation: keep it

@@ -39,6 +39,13 @@ class OutcomeIntake:
         if self.telemetry is not None:
             self.telemetry.add(semconv.M_OUTCOME_REPORTS, n, {"result": result})
 
+    def tick(self, now: float | None = None) -> None:
+        """Count held outcomes whose tree never came (called by the service's ticker)."""
+        n = self.book.expired(time.time() if now is None else now)
+        if n:
+            self._count("expired", n)
+            log.info("outcomes expired without their trace", extra={"count": n})
+
     def report(self, outcomes: list[Outcome]) -> dict[str, int]:
         res = {"applied": 0, "held": 0, "duplicates": 0}
         for o in outcomes:

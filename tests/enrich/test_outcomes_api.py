@@ -130,3 +130,17 @@ def test_generated_outcome_code_is_fresh() -> None:
     from otel_tokenwatch.outcome.codegen import main
 
     assert main(["--check"]) == 0, "run python -m otel_tokenwatch.outcome.codegen"
+
+
+async def test_an_outcome_for_an_unknown_trace_is_held_then_expires_and_is_counted(tmp_path: Path) -> None:
+    import asyncio
+
+    cfg = config(tmp_path)
+    cfg["processors"]["enrich"]["outcome"]["pending_ttl"] = "300ms"
+    async with running(cfg) as svc, aiohttp.ClientSession() as http:
+        async with http.post(http_endpoint(svc) + "/v1/outcomes", json={"trace_id": "cd" * 16, "outcome": "failure"},
+                             headers={"Authorization": f"Bearer {TOKEN}"}) as r:
+            assert (await r.json())["held"] == 1
+        await asyncio.sleep(0.8)
+        text = svc.telemetry.prometheus_text().decode()
+        assert 'tokenwatch_outcome_reports_total{result="expired"} 1.0' in text

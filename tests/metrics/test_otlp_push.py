@@ -27,6 +27,10 @@ async def test_genai_metrics_reach_a_second_tokenwatch_over_otlp_http(tmp_path: 
             async with grpc.aio.insecure_channel(grpc_endpoint(tw)) as ch:
                 for rec in read(Path(FIXTURES) / "openlit-openai.jsonl"):
                     if rec.signal == "traces":
+                        for rs in rec.request.resource_spans:  # type: ignore[attr-defined]
+                            for ss in rs.scope_spans:
+                                for sp in ss.spans:  # a person on every span, as apps often record
+                                    sp.attributes.add(key="enduser.id").value.string_value = "alice@example.com"
                         await ch.unary_unary("/opentelemetry.proto.collector.trace.v1.TraceService/Export")(
                             rec.request.SerializeToString(), timeout=10)
 
@@ -42,3 +46,5 @@ async def test_genai_metrics_reach_a_second_tokenwatch_over_otlp_http(tmp_path: 
 
             await wait_for(lambda: {"tokenwatch.tokens", "tokenwatch.cost", "tokenwatch.trace.waste_score",
                                     "tokenwatch.receiver.accepted"} <= names(), timeout=20)
+        # privacy: the person on every span is in no metric that was sent
+        assert b"alice" not in sink_file.read_bytes()

@@ -108,3 +108,21 @@ def test_dialect_is_named_by_documented_keys_alone() -> None:
     assert dialect_of({"ai.usage.inputTokens": 3}, "any") == "vercel-ai"
     assert dialect_of({"gen_ai.usage.input_tokens": 3}, "any") == "semconv"
     assert dialect_of({"http.method": "GET"}, "any") == ""
+
+
+def test_configured_prices_win_over_genai_prices_and_unknown_models_stay_unpriced() -> None:
+    from otel_tokenwatch.config.build import build
+
+    cfg = build(NormalizeConfig, {"prices": [{"model": "our-llama", "input": 1.0, "output": 2.0}]},
+                "processors.normalize")
+    tree = tree_of(
+        (1, 0, "root", {}),
+        (2, 1, "ours", {"gen_ai.operation.name": "chat", "gen_ai.request.model": "our-llama",
+                        "gen_ai.usage.input_tokens": 1_000_000, "gen_ai.usage.output_tokens": 500_000}),
+        (3, 1, "mystery", {"gen_ai.operation.name": "chat", "gen_ai.request.model": "no-such-model-x",
+                           "gen_ai.usage.input_tokens": 10, "gen_ai.usage.output_tokens": 1}))
+    NormalizeProcessor(cfg).process(tree)
+    got = {e.span.name: e for e in tree.spans}
+    assert got["ours"].call.cost_usd == 2 and got["ours"].get(semconv.PRICE_SOURCE) == "config"
+    assert got["mystery"].call.cost_usd is None and got["mystery"].get(semconv.COST_SOURCE) == "unpriced"
+    assert got["root"].get(semconv.TRACE_UNPRICED_CALLS) == 1
