@@ -27,7 +27,7 @@ from pathlib import Path
 import grpc
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import traces  # noqa: E402
+import traces
 
 TRACE_EXPORT = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,7 +40,7 @@ def free_port() -> int:
 
 
 # --- sink ---------------------------------------------------------------------------------
-def sink_main(port: int, counter: "mp.Value", first: "mp.Value", last: "mp.Value") -> None:  # type: ignore[type-arg]
+def sink_main(port: int, counter: mp.Value, first: mp.Value, last: mp.Value) -> None:  # type: ignore[type-arg]
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
     async def handle(raw: bytes, context: grpc.aio.ServicerContext) -> bytes:

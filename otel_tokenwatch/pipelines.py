@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from otel_tokenwatch import semconv
 from otel_tokenwatch.errors import Refused
-from otel_tokenwatch.exporters.contract import ExportItem, Exporter
+from otel_tokenwatch.exporters.contract import Exporter, ExportItem
 from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig, Assembler
 from otel_tokenwatch.pipeline.processor import ProcessorChain
 from otel_tokenwatch.pipeline.tree import Tree, encode_spans
@@ -124,7 +125,7 @@ class TracesPipeline:
             for observe in self.observers:
                 try:
                     observe(tree)
-                except Exception:  # noqa: BLE001 - metrics must never cost a span
+                except Exception:
                     log.exception("tree observer failed")
             n = len(tree.spans)
             self.spans_out += n
@@ -165,7 +166,7 @@ class PassthroughPipeline:
         for s in self.side:
             try:
                 s.consume(raw)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("side stage failed on a request", extra={"pipeline": self.id})
 
 

@@ -241,7 +241,7 @@ class Service:
                         for p in getattr(c, f"{signal_name}_pipelines"):
                             items += 1
                             p.consume_raw(body, 0, lambda ok, s=seq: self.journal.release(s))  # type: ignore[union-attr]
-            except Exception:  # noqa: BLE001 - a damaged record must not stop the start
+            except Exception:
                 log.exception("journal record could not be replayed", extra={"seq": seq})
             self.journal.hold(seq, items)
             n += 1
@@ -257,12 +257,12 @@ class Service:
             if intake is not None:
                 try:
                     intake.tick()
-                except Exception:  # noqa: BLE001
+                except Exception:
                     log.exception("outcome expiry check failed")
             for p in [*self.traces.values(), *self.passthrough.values()]:
                 try:
                     p.tick()
-                except Exception:  # noqa: BLE001 - the ticker must survive anything
+                except Exception:
                     log.exception("assembly tick failed", extra={"pipeline": p.id})
 
     async def shutdown(self, timeout: float = 10.0) -> None:

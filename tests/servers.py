@@ -8,8 +8,8 @@ import socket
 import subprocess
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import orjson
 
@@ -24,7 +24,7 @@ def free_port() -> int:
 
 def http_json(url: str, data: bytes | None = None, timeout: float = 5.0) -> object:
     req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"} if data else {})
-    with urllib.request.urlopen(req, timeout=timeout) as r:  # noqa: S310 - loopback only
+    with urllib.request.urlopen(req, timeout=timeout) as r:
         return orjson.loads(r.read())
 
 
@@ -35,7 +35,7 @@ def wait_http(url: str, timeout: float = 60.0, proc: subprocess.Popen[bytes] | N
         if proc is not None and proc.poll() is not None:
             raise AssertionError(f"server exited with {proc.returncode} before {url} answered")
         try:
-            with urllib.request.urlopen(url, timeout=2):  # noqa: S310
+            with urllib.request.urlopen(url, timeout=2):
                 return
         except Exception as e:  # noqa: BLE001
             last = e

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 
@@ -88,7 +89,7 @@ class AgentSessions:
             if self.emit is not None:
                 try:
                     self.emit(t)
-                except Exception:  # noqa: BLE001 - the events were already forwarded
+                except Exception:
                     log.exception("session could not be scored")
 
 

@@ -25,8 +25,8 @@ import os
 import struct
 import time
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from otel_tokenwatch.config.service import DurabilityConfig
 
@@ -38,7 +38,7 @@ _SIGNAL_NAMES = {v: k for k, v in _SIGNALS.items()}
 
 
 class _Segment:
-    __slots__ = ("path", "first_seq", "size", "live", "fd")
+    __slots__ = ("fd", "first_seq", "live", "path", "size")
 
     def __init__(self, path: Path, first_seq: int) -> None:
         self.path = path

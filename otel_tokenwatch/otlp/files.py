@@ -14,9 +14,9 @@ Errors name the file and line, because a person will have to open it.
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import orjson
 from google.protobuf.message import DecodeError

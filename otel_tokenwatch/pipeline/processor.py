@@ -15,8 +15,9 @@ implementation.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from otel_tokenwatch.pipeline.tree import Tree
 
@@ -60,7 +61,7 @@ class ProcessorFactory:
 
     type: str
     config_class: type
-    create: Callable[[Any, "ProcessorContext"], TreeProcessor]
+    create: Callable[[Any, ProcessorContext], TreeProcessor]
     stability: str = "alpha"
 
 
@@ -90,7 +91,7 @@ class ProcessorChain:
         for p in self.processors:
             try:
                 p.shutdown()
-            except Exception:  # noqa: BLE001 - shutdown of one stage must not stop the others
+            except Exception:
                 log.exception("processor shutdown failed", extra={"processor": p.name})
 
     def process(self, tree: Tree) -> None:

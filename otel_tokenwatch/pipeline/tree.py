@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 class ResourceInfo:
     """One resource (as encoded), shared by every span that came with it."""
 
-    __slots__ = ("data", "schema_url", "_attrs")
+    __slots__ = ("_attrs", "data", "schema_url")
 
     def __init__(self, data: bytes, schema_url: str) -> None:
         self.data = data
@@ -49,7 +49,7 @@ class ResourceInfo:
 class ScopeInfo:
     """One instrumentation scope (as encoded), shared like ResourceInfo."""
 
-    __slots__ = ("data", "schema_url", "_scope")
+    __slots__ = ("_scope", "data", "schema_url")
 
     def __init__(self, data: bytes, schema_url: str) -> None:
         self.data = data
@@ -70,8 +70,18 @@ class ScopeInfo:
 class SpanEntry:
     """One span of a tree: wire bytes, ids, and what stages learned about it."""
 
-    __slots__ = ("resource", "scope", "data", "span_id", "parent_id", "_span", "_attrs", "added", "call",
-                 "late")
+    __slots__ = (
+        "_attrs",
+        "_span",
+        "added",
+        "call",
+        "data",
+        "late",
+        "parent_id",
+        "resource",
+        "scope",
+        "span_id",
+    )
 
     def __init__(self, resource: ResourceInfo, scope: ScopeInfo, data: bytes, span_id: bytes,
                  parent_id: bytes) -> None:

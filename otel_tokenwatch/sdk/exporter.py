@@ -113,7 +113,7 @@ class TokenwatchSpanExporter(SpanExporter):
             return self.downstream.export(spans)
         try:
             req = encode_spans(spans)
-        except Exception:  # noqa: BLE001 - a span the encoder rejects still goes out as it is
+        except Exception:
             log.exception("could not encode spans; exporting them unscored")
             return self.downstream.export(spans)
         self.queue.put(("spans", req, list(spans)))
@@ -158,7 +158,7 @@ class TokenwatchSpanExporter(SpanExporter):
                 elif kind == "stop":
                     self._emit(self.assembler.flush(time.monotonic(), "shutdown"))
                     return
-            except Exception:  # noqa: BLE001 - the thread must outlive any bug
+            except Exception:
                 log.exception("tokenwatch exporter thread failed on a batch")
                 if kind == "flush":
                     a.set()
@@ -170,12 +170,12 @@ class TokenwatchSpanExporter(SpanExporter):
                 self.failed_trees += 1
             try:
                 self.metrics.record_tree(tree)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("metrics failed")
             out = [self._readable(e, tree) for e in tree.spans]
             try:
                 self.downstream.export([s for s in out if s is not None])
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("downstream export failed")
             time.sleep(0)  # hand the GIL back to the application between trees
 

@@ -8,10 +8,10 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from otel_tokenwatch import semconv
+from otel_tokenwatch.otlp.wire import key_values_to_dict
 from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig, Assembler
 from otel_tokenwatch.pipeline.assemble.factory import StampProcessor
 from otel_tokenwatch.pipeline.tree import encode_spans
-from otel_tokenwatch.otlp.wire import key_values_to_dict
 
 
 def span(tid: bytes, sid: bytes, parent: bytes = b"", name: str = "s", **attrs: str) -> Span:

@@ -23,7 +23,7 @@ def attrs(span: dict) -> dict[str, object]:
 
 
 async def test_phoenix_receives_scores_and_reasons(tmp_path: Path) -> None:
-    bodies = [r.request.SerializeToString() for r in read(Path(FIXTURES) / "openai-v2-latest.jsonl")  # type: ignore[attr-defined]
+    bodies = [r.request.SerializeToString() for r in read(Path(FIXTURES) / "openinference-openai.jsonl")  # type: ignore[attr-defined]
               if r.signal == "traces" and r.meta.get("scenario") in ("tool_loop", "tokenmaxx", "healthy")]
     with phoenix(tmp_path) as (base, grpc_ep):
         cfg = service_config(tmp_path, processors={"assemble": {"tree_idle": "200ms"}, "normalize": None,

@@ -73,11 +73,10 @@ def test_precedence_rules_then_root_name_and_status() -> None:
 
 
 def test_team_from_resource_attribute() -> None:
-    from tests.relay.spans import make_traces  # SDK-made spans with a resource we control
-
     from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 
     from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig, Assembler
+    from tests.relay.spans import make_traces  # SDK-made spans with a resource we control
 
     spans = make_traces(1)[0]
     req = encode_spans(spans)

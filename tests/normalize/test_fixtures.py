@@ -14,7 +14,7 @@ from tests.enrich.trees import fixture_trees
 OPENAI_SDK_SOURCES = ["openai-v2.jsonl", "openai-v2-latest.jsonl", "openinference-openai.jsonl",
                       "openllmetry-openai.jsonl", "openlit-openai.jsonl", "langfuse-openai.jsonl"]
 # OpenLIT's local pricing file (fixtures README): USD per 1M tokens, cache read at half the input price
-OPENLIT_PRICES = {"gpt-4o-mini": (Decimal("0.15"), Decimal("0.60")), "gpt-4o": (Decimal("2.50"), Decimal("10")),
+OPENLIT_PRICES = {"gpt-4o-mini": (Decimal("0.15"), Decimal("0.60")), "gpt-4o": (Decimal("2.50"), Decimal(10)),
                   "o3-mini": (Decimal("1.10"), Decimal("4.40"))}
 
 

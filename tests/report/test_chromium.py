@@ -34,7 +34,7 @@ def test_report_renders_and_shows_the_worst_tree_reason(tmp_path: Path) -> None:
     assert "<svg" in dom and "Where the spend went" in dom
     # the first row of "Most wasteful traces" is the worst tree: huge_prompt_repeated, wasted as duplicate
     table = dom.split("Most wasteful traces", 1)[1]
-    first_row = re.search(r"<tr><td><code>[0-9a-f]{32}</code></td>(.*?)</tr>", table, re.S)
+    first_row = re.search(r"<tr><td><code>[0-9a-f]{32}</code></td>(.*?)</tr>", table, re.DOTALL)
     assert first_row is not None
     assert "contract-qa" in first_row.group(1) and ">duplicate<" in first_row.group(1)
 

@@ -69,10 +69,9 @@ async def replay(targets: list[Any], traces: list[tuple[bytes, ExportTraceServic
                  outcome_to: Any, outcome_trace: str) -> None:
     chans = [grpc.aio.insecure_channel(grpc_endpoint(t)) for t in targets]
     try:
-        async with aiohttp.ClientSession() as http:
-            async with http.post(http_endpoint(outcome_to) + "/v1/outcomes",
-                                 json={"trace_id": outcome_trace, "outcome": "success"}) as r:
-                assert r.status == 202
+        async with aiohttp.ClientSession() as http, http.post(http_endpoint(outcome_to) + "/v1/outcomes",
+                             json={"trace_id": outcome_trace, "outcome": "success"}) as r:
+            assert r.status == 202
         for i, (tid, req) in enumerate(traces):
             k = int(hashlib.sha256(tid).hexdigest(), 16) % len(targets)
             await chans[k].unary_unary(EXPORT)(req.SerializeToString(), timeout=10)

@@ -85,11 +85,10 @@ def test_force_flush_delivers_open_trees_and_a_failing_stage_still_exports() -> 
     tp = TracerProvider()
     tp.add_span_processor(SimpleSpanProcessor(exp))
     tracer = tp.get_tracer("t")
-    with tracer.start_as_current_span("workflow"):
-        with tracer.start_as_current_span("chat gpt-4o-mini", attributes={
-                "gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o-mini",
-                "gen_ai.usage.input_tokens": 100, "gen_ai.usage.output_tokens": 10}):
-            pass
+    with tracer.start_as_current_span("workflow"), tracer.start_as_current_span("chat gpt-4o-mini", attributes={
+            "gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o-mini",
+            "gen_ai.usage.input_tokens": 100, "gen_ai.usage.output_tokens": 10}):
+        pass
     assert exp.force_flush(5000)
     out = sink.get_finished_spans()
     assert len(out) == 2  # delivered before the idle time passed

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import json
+import math
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -38,7 +39,7 @@ def _to_int(v: Any) -> int | None:
     if isinstance(v, int):
         return v
     if isinstance(v, float):
-        if v != v or v < 0:
+        if not math.isfinite(v) or v < 0:
             raise Unreadable(v)
         return int(v)
     if isinstance(v, str):
@@ -50,7 +51,7 @@ def _to_int(v: Any) -> int | None:
                 f = float(s)
             except ValueError:
                 raise Unreadable(v) from None
-            if f != f:
+            if not math.isfinite(f):
                 raise Unreadable(v) from None
             return int(f)
     raise Unreadable(v)

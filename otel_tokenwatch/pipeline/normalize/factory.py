@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Literal
 from decimal import Decimal
+from typing import Literal
 
 from otel_tokenwatch import semconv
 from otel_tokenwatch.pipeline.call import Call
@@ -97,7 +97,7 @@ class NormalizeProcessor(BaseProcessor):
     def _read(self, e: SpanEntry) -> Call:
         try:
             c = read_call(e)
-        except Exception:  # noqa: BLE001 - one odd span must not cost the tree its normalization
+        except Exception:
             log.debug("span could not be read", exc_info=True)
             return Call(kind="other", invalid=["<unreadable span>"])
         if c.kind == "other":
