@@ -38,6 +38,11 @@ USAGE_KEYS = ("gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens", "gen_ai
               "langfuse.observation.usage_details", "mlflow.chat.tokenUsage")
 
 
+FINISH_KEYS = ("gen_ai.response.finish_reasons", "llm.finish_reason", "llm.response.finish_reason",
+               "langfuse.observation.metadata.finish_reason", "ai.response.finishReason",
+               "gen_ai.completion.0.finish_reason")
+
+
 def _op(a: dict[str, Any]) -> str | None:
     op = coerce.to_str(a.get("gen_ai.operation.name")) or coerce.to_str(a.get("llm.request.type"))
     if op is None:
@@ -227,11 +232,10 @@ def read_call(e: SpanEntry) -> Call:
     if cost is not None:
         call.cost_usd, call.cost_source = cost, "reported"
     # --- outcome of the call ------------------------------------------------------------------------
-    reasons = coerce.to_str_list(a.get("gen_ai.response.finish_reasons"))
-    if not reasons:
-        for k in ("llm.finish_reason", "llm.response.finish_reason", "langfuse.observation.metadata.finish_reason",
-                  "ai.response.finishReason", "gen_ai.completion.0.finish_reason"):
-            reasons = coerce.to_str_list(a.get(k))
+    reasons: list[str] = []
+    for k in FINISH_KEYS:
+        if k in a:
+            reasons = coerce.to_str_list(a[k])
             if reasons:
                 break
     call.finish_reasons = tuple(reasons)

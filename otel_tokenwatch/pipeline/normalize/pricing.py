@@ -83,10 +83,40 @@ def _known(model: str, provider: str | None) -> tuple[bool, str | None]:
     return False, None
 
 
+@lru_cache(maxsize=4096)
+def _unit_prices(model: str, pid: str | None) -> tuple[Decimal, Decimal, Decimal, Decimal] | None:
+    """USD per token (uncached input, output, cache read, cache write) when the model's price is linear.
+
+    genai-prices resolves a model with regular expressions and walks tiers on every call (about
+    0.2 ms); for the common linear price we compute once and multiply. Tiered prices (a higher rate
+    past a context size) are detected by pricing two sizes, and keep the full calculation.
+    """
+    from genai_prices import Usage, calc_price
+
+    def at(n: int, **kw: int) -> Decimal:
+        usage: Any = Usage(input_tokens=kw.get("i", 0) * n, output_tokens=kw.get("o", 0) * n,
+                           cache_read_tokens=(kw.get("r", 0) * n) or None, cache_write_tokens=(kw.get("w", 0) * n) or None)
+        return Decimal(str(calc_price(usage, model_ref=model, provider_id=pid).total_price))
+
+    try:
+        small = (at(1000, i=1), at(1000, o=1), at(1000, i=1, r=1), at(1000, i=1, w=1))
+        big = (at(400_000, i=1), at(400_000, o=1))
+    except (LookupError, ValueError, KeyError):
+        return None
+    if big[0] * 1000 != small[0] * 400_000 or big[1] * 1000 != small[1] * 400_000:
+        return None  # tiered: no shortcut
+    i, o = small[0] / 1000, small[1] / 1000
+    return i, o, small[2] / 1000, small[3] / 1000
+
+
 def _lookup(model: str, provider: str | None, inp: int, out: int, cr: int, cw: int) -> Decimal | None:
     ok, pid = _known(model, provider)
     if not ok:
         return None
+    units = _unit_prices(model, pid)
+    if units is not None:
+        i, o, r, w = units
+        return i * max(0, inp - cr - cw) + o * out + r * cr + w * cw
     from genai_prices import Usage, calc_price
 
     usage: Any = Usage(input_tokens=inp, output_tokens=out, cache_read_tokens=cr or None,
