@@ -1,0 +1,175 @@
+"""Latency added beyond the assembly wait, and throughput of 1 vs 2 replicas (prints figures).
+
+Latency: one process sends whole traces (one request each) at half of the assemble-only peak;
+a sink in this process notes when each trace's root arrives; added latency = arrival - send -
+tree_idle. Scaling: the same workload split by trace id (as the Collector's loadbalancing
+exporter routes) over 1 and then 2 tokenwatch processes (full path), spans/s of each set-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import grpc
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+sys.path.insert(0, str(Path(__file__).parent))
+import traces  # noqa: E402
+from relay import TRACE_EXPORT, free_port, tokenwatch_config  # noqa: E402
+
+IDLE = 0.2
+
+
+def start_tw(port: int, sink_port: int, procs: list[str]) -> subprocess.Popen[bytes]:
+    tmp = tempfile.mkdtemp(prefix="twbench-")
+    cfg = Path(tmp) / "config.yaml"
+    cfg.write_text(tokenwatch_config(port, 0, 0, sink_port, procs, tmp))  # http and admin: any free port
+    return subprocess.Popen([sys.executable, "-m", "otel_tokenwatch", "serve", "--config", str(cfg)], cwd=tmp)
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.arrived: dict[bytes, float] = {}
+        self.spans = 0
+        self.last = 0.0
+
+    async def handle(self, raw: bytes, context: grpc.aio.ServicerContext) -> bytes:
+        now = time.perf_counter()
+        req = ExportTraceServiceRequest.FromString(raw)
+        for rs in req.resource_spans:
+            for ss in rs.scope_spans:
+                self.spans += len(ss.spans)
+                for s in ss.spans:
+                    if not s.parent_span_id:
+                        self.arrived.setdefault(s.trace_id, now)
+        self.last = now
+        return b""
+
+    async def start(self) -> tuple[grpc.aio.Server, int]:
+        server = grpc.aio.server(options=[("grpc.max_receive_message_length", 64 << 20)])
+        server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler(
+            "opentelemetry.proto.collector.trace.v1.TraceService",
+            {"Export": grpc.unary_unary_rpc_method_handler(self.handle)})])
+        port = server.add_insecure_port("127.0.0.1:0")
+        await server.start()
+        return server, port
+
+
+def one_request_per_trace(trees: list) -> list[tuple[bytes, bytes]]:  # type: ignore[type-arg]
+    return [(t[0][2].trace_id, traces.batch_requests([t], spans_per_request=10**6, interleave=1)[0]) for t in trees]
+
+
+async def latency(trees: list, rate: float, procs: list[str]) -> None:  # type: ignore[type-arg]
+    sink = Sink()
+    server, sink_port = await sink.start()
+    port = free_port()
+    tw = start_tw(port, sink_port, procs)
+    try:
+        ch = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+        await asyncio.wait_for(ch.channel_ready(), 30)
+        call = ch.unary_unary(TRACE_EXPORT)
+        sent: dict[bytes, float] = {}
+        reqs = one_request_per_trace(trees)
+        spans_per_trace = sum(traces_len(t) for t in trees) / len(trees)
+        interval = spans_per_trace / rate
+        t0 = time.perf_counter()
+        for i, (tid, body) in enumerate(reqs):
+            due = t0 + i * interval
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            await call(body, timeout=30)
+            sent[tid] = time.perf_counter()
+        deadline = time.perf_counter() + 30
+        while len(sink.arrived) < len(sent) and time.perf_counter() < deadline:
+            await asyncio.sleep(0.05)
+        added = sorted(sink.arrived[t] - sent[t] - IDLE for t in sent if t in sink.arrived)
+        p50, p99 = added[len(added) // 2], added[int(len(added) * 0.99)]
+        print(f"latency beyond the {IDLE:.1f}s assembly wait at {rate:,.0f} spans/s [{', '.join(procs)}]: "
+              f"p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms ({len(added)} traces)", flush=True)
+        await ch.close()
+    finally:
+        tw.terminate()
+        tw.wait(15)
+        await server.stop(0)
+
+
+def traces_len(t: list) -> int:  # type: ignore[type-arg]
+    return len(t)
+
+
+async def throughput(trees: list, replicas: int, procs: list[str]) -> float:  # type: ignore[type-arg]
+    sink = Sink()
+    server, sink_port = await sink.start()
+    ports = [free_port() for _ in range(replicas)]
+    tws = [start_tw(p, sink_port, procs) for p in ports]
+    try:
+        chans = [grpc.aio.insecure_channel(f"127.0.0.1:{p}", options=[("grpc.max_send_message_length", 64 << 20)])
+                 for p in ports]
+        for c in chans:
+            await asyncio.wait_for(c.channel_ready(), 30)
+        # route by trace id, then batch per replica (the loadbalancing exporter's behaviour)
+        per: list[list] = [[] for _ in range(replicas)]  # type: ignore[type-arg]
+        for t in trees:
+            tid = t[0][2].trace_id
+            per[int(hashlib.sha256(tid).hexdigest(), 16) % replicas].append(t)
+        total = sum(traces_len(t) for t in trees)
+        bodies = [[b for b in traces.batch_requests(p)] for p in per]
+        t0 = time.perf_counter()
+
+        async def push(i: int) -> None:
+            call = chans[i].unary_unary(TRACE_EXPORT)
+            queue = list(reversed(bodies[i]))
+
+            async def worker() -> None:
+                while queue:
+                    body = queue.pop()
+                    while True:
+                        try:
+                            await call(body, timeout=30)
+                            break
+                        except grpc.aio.AioRpcError:
+                            await asyncio.sleep(0.05)
+            await asyncio.gather(*(worker() for _ in range(4)))
+
+        await asyncio.gather(*(push(i) for i in range(replicas)))
+        deadline = time.perf_counter() + 180
+        while sink.spans < total and time.perf_counter() < deadline:
+            await asyncio.sleep(0.05)
+        rate = sink.spans / (sink.last - t0)
+        print(f"{replicas} replica(s) [{', '.join(procs)}]: {rate:,.0f} spans/s ({sink.spans} of {total})", flush=True)
+        for c in chans:
+            await c.close()
+        return rate
+    finally:
+        for tw in tws:
+            tw.terminate()
+            tw.wait(15)
+        await server.stop(0)
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--trees", type=int, default=3000)
+    ap.add_argument("--rate", type=float, default=0, help="spans/s for the latency run (default: measured)")
+    args = ap.parse_args()
+    trees = traces.make_trees(args.trees)
+    full = ["assemble", "normalize", "enrich", "score"]
+    print(f"machine: {os.cpu_count()} cores; {len(trees)} traces", flush=True)
+    one = await throughput(trees, 1, full)
+    two = await throughput(trees, 2, full)
+    print(f"scaling: 2 replicas = {two / one:.2f}x one replica", flush=True)
+    rate = args.rate or one / 2
+    await latency(trees[:1500], rate, full)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
