@@ -55,3 +55,30 @@ def test_dashboard_queries_use_metrics_and_rules_that_exist() -> None:
     for e in exprs:
         for name in re.findall(r"tokenwatch[_:][A-Za-z0-9_:]+", e):
             assert name in scraped or name in recorded, f"dashboard uses {name}, which nothing produces"
+
+
+def test_kubernetes_manifests(monkeypatch: pytest.MonkeyPatch) -> None:
+    docs = list(yaml.safe_load_all((ROOT / "kubernetes" / "tokenwatch.yaml").read_text()))
+    kinds = {(d["kind"], d["metadata"]["name"]) for d in docs}
+    assert {("Deployment", "tokenwatch"), ("Service", "tokenwatch-headless"), ("ConfigMap", "tokenwatch-config"),
+            ("Deployment", "tokenwatch-redis")} <= kinds
+    headless = next(d for d in docs if d["metadata"]["name"] == "tokenwatch-headless")
+    assert headless["spec"]["clusterIP"] == "None"
+    dep = next(d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "tokenwatch")
+    c = dep["spec"]["template"]["spec"]["containers"][0]
+    assert c["readinessProbe"]["httpGet"]["path"] == "/readyz" and c["resources"]["requests"]["cpu"]
+    cm = next(d for d in docs if d["kind"] == "ConfigMap")
+    cfg = from_mapping(yaml.safe_load(cm["data"]["tokenwatch.yaml"]), "configmap")
+    assert cfg.service.state.redis_url.startswith("redis://")
+    lb = yaml.safe_load((ROOT / "otelcol" / "loadbalancing-to-tokenwatch-replicas.yaml").read_text())
+    host = lb["exporters"]["loadbalancing"]["resolver"]["dns"]["hostname"]
+    assert host.startswith("tokenwatch-headless.observability")
+
+
+def test_compose_file() -> None:
+    doc = yaml.safe_load((ROOT / "compose" / "docker-compose.yaml").read_text())
+    assert {"otel-collector", "tokenwatch-1", "tokenwatch-2", "redis", "jaeger", "prometheus"} <= set(doc["services"])
+    for name in ("otelcol-compose.yaml", "prometheus-compose.yml", "Dockerfile"):
+        assert (ROOT / "compose" / name).exists()
+    col = yaml.safe_load((ROOT / "compose" / "otelcol-compose.yaml").read_text())
+    assert col["exporters"]["loadbalancing"]["routing_key"] == "traceID"
