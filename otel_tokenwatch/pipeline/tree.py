@@ -126,7 +126,8 @@ class SpanEntry:
 
     def set_if_absent(self, key: str, value: AttrValue) -> bool:
         """Write-back: add only when the span did not carry the key itself."""
-        if key in self.added or (key.encode() in self.data and key in self.attrs):
+        if key in self.added or (self._attrs is not None and key in self._attrs) or (
+                self._attrs is None and key.encode() in self.data and key in self.attrs):
             return False
         self.added[key] = value
         return True
