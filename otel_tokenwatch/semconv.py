@@ -110,6 +110,9 @@ OUTCOME = _a("tokenwatch.outcome", "string", "root", "success | failure | abando
 OUTCOME_SOURCE = _a("tokenwatch.outcome.source", "string", "root", "attribute, status, reported, or default.")
 OUTCOME_KPI_PREFIX = "tokenwatch.outcome.kpi."
 _a("tokenwatch.outcome.kpi.<name>", "double", "root", "A KPI reported with the outcome (cycle_time_s, defects, value, ...).")
+ATTEMPTS = _a("tokenwatch.call.attempts", "int", "call",
+              "Requests one span stands for when the client retried inside it (Claude Code's attempt); "
+              "the failed ones are counted as failed calls with reason retry.")
 AUXILIARY = _a("tokenwatch.usage.auxiliary", "boolean", "call",
                "Auxiliary spend a tool makes on its own (Gemini CLI's model router): real, counted, marked.")
 AGENT_TOOL = _a("tokenwatch.agent.tool", "string", "root",

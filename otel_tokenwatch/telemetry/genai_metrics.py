@@ -58,6 +58,12 @@ class GenAIMetrics:
             c = e.call
             if c is None or c.kind not in ("inference", "embeddings"):
                 continue
+            if c.attempts > 1:  # failed attempts hidden in one span: calls that billed nothing, retried
+                any_call = True
+                tel.add(semconv.M_CALLS, c.attempts - 1, {"workflow": workflow, "team": team,
+                                                          "provider": self.provider(c.provider),
+                                                          "model": self.model(c.model), "status": "error",
+                                                          "waste_reason": "retry"})
             if not c.counted:
                 if c.error and not c.has_usage:  # a failed call that billed nothing still counts as a call
                     any_call = True

@@ -133,6 +133,8 @@ def kind_of(a: dict[str, Any], name: str, op: str | None) -> SpanKind:
         return "agent"
     if any(k in a for k in USAGE_KEYS):
         return "inference"
+    if "gen_ai.request.model" in a and ("gen_ai.response.id" in a or "gen_ai.response.finish_reasons" in a):
+        return "inference"  # a model call that names no operation (Claude Code's claude_code.llm_request)
     return "other"
 
 
@@ -267,6 +269,10 @@ def read_call(e: SpanEntry) -> Call:
     if call.streaming is None and "langfuse.observation.completion_start_time" in a:
         call.streaming = True  # Langfuse records the first token's time only for streamed generations
     call.auxiliary = coerce.to_bool(a.get("tokenwatch.usage.auxiliary")) is True
+    # retries a client hides in one span (Claude Code's `attempt`; gen_ai.request.attempt events)
+    attempts = _first(a, ("attempt", "gen_ai.request.attempt", "http.request.resend_count"), i, inv)
+    if attempts and attempts > 1:
+        call.attempts = attempts if "http.request.resend_count" not in a else attempts + 1
     return call
 
 

@@ -128,6 +128,8 @@ class NormalizeProcessor(BaseProcessor):
 
     def _annotate(self, e: SpanEntry, c: Call) -> None:
         e.set(semconv.SPAN_KIND, c.kind)
+        if c.attempts > 1:
+            e.set(semconv.ATTEMPTS, c.attempts)
         if c.dialect:
             e.set(semconv.DIALECT, c.dialect)
         if c.invalid:
