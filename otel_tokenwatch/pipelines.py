@@ -173,9 +173,12 @@ class PassthroughPipeline:
 class Limits:
     """Budgets shared by every receiver of a service; the service's ticker keeps them current."""
 
-    def __init__(self, memory_limit: int = 0, max_items_per_request: int = 0) -> None:
+    def __init__(self, memory_limit: int = 0, max_items_per_request: int = 0, max_attributes_per_span: int = 0,
+                 max_span_size: int = 0) -> None:
         self.memory_limit = memory_limit
         self.max_items_per_request = max_items_per_request
+        self.max_attributes_per_span = max_attributes_per_span
+        self.max_span_size = max_span_size
         self.over_memory = False
         self.rss = 0
 
@@ -185,6 +188,26 @@ class Limits:
 
             raise TooLarge(f"{n} items in one request; at most {self.max_items_per_request} "
                            "(service.max_items_per_request): send smaller batches")
+
+    def check_spans(self, request: ExportTraceServiceRequest, size: int | None = None) -> None:
+        """Per-span limits, checked before anything is journaled (a hostile span never gets in)."""
+        a, b = self.max_attributes_per_span, self.max_span_size
+        if size is not None:  # a request too small to break a limit needs no look at its spans
+            a = a if size > 4 * a else 0  # an attribute takes at least 4 bytes on the wire
+            b = b if size > b else 0
+        if not a and not b:
+            return
+        from otel_tokenwatch.errors import TooLarge
+
+        for rs in request.resource_spans:
+            for ss in rs.scope_spans:
+                for s in ss.spans:
+                    if a and len(s.attributes) > a:
+                        raise TooLarge(f"span {s.span_id.hex()} has {len(s.attributes)} attributes; at most {a} "
+                                       "(service.max_attributes_per_span)")
+                    if b and s.ByteSize() > b:
+                        raise TooLarge(f"span {s.span_id.hex()} is {s.ByteSize()} bytes; at most {b} "
+                                       "(service.max_span_size)")
 
     def update(self) -> None:
         if not self.memory_limit:
@@ -246,6 +269,7 @@ class Consumers:
         self._check(self.traces_pipelines)
         n = count_spans(request)
         self.limits.check_items(n)
+        self.limits.check_spans(request, len(raw) if raw is not None else None)
         seq = None
         if self.journal is not None:
             seq = self.journal.append("traces", raw if raw is not None else request.SerializeToString(), self.origin)

@@ -160,7 +160,8 @@ class Service:
                 c.grpc_handlers.append(h)
         from otel_tokenwatch.pipelines import Limits
 
-        self.limits = Limits(self.config.service.memory_limit, self.config.service.max_items_per_request)
+        sv = self.config.service
+        self.limits = Limits(sv.memory_limit, sv.max_items_per_request, sv.max_attributes_per_span, sv.max_span_size)
         for rid, c in consumers.items():
             c.journal, c.origin, c.limits = self.journal, rid, self.limits
         self.consumers = consumers

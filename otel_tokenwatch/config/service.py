@@ -120,6 +120,9 @@ class ServiceSection:
     memory_limit: ByteSize = ByteSize(2 * 2**30)
     #: spans (or data points, log records) in one export request at most; larger requests get 413
     max_items_per_request: int = 100_000
+    #: attributes on one span, and encoded bytes of one span, at most; a request breaking either gets 413
+    max_attributes_per_span: int = 1024
+    max_span_size: ByteSize = ByteSize(2**20)
 
 
 @dataclass(frozen=True)

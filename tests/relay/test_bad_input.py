@@ -127,6 +127,16 @@ async def test_item_and_memory_limits_refuse_with_clear_answers(tmp_path: Path) 
             assert r.status == 413 and "max_items_per_request" in (await r.json())["message"]
         async with http.post(url, json=otlp_json(10)) as r:
             assert r.status == 200
+        many = otlp_json(1)
+        many["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["attributes"] = [
+            {"key": f"k{i}", "value": {"intValue": str(i)}} for i in range(1100)]
+        async with http.post(url, json=many) as r:
+            assert r.status == 413 and "max_attributes_per_span" in (await r.json())["message"]
+        huge = otlp_json(1)
+        huge["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["attributes"] = [
+            {"key": "blob", "value": {"stringValue": "x" * (2**20 + 10)}}]
+        async with http.post(url, json=huge) as r:
+            assert r.status == 413 and "max_span_size" in (await r.json())["message"]
     cfg["service"]["memory_limit"] = "1MiB"  # far below any Python process: always over
     async with running(cfg) as svc, aiohttp.ClientSession() as http:
         await asyncio.sleep(0.3)  # the ticker measures memory every 100 ms
