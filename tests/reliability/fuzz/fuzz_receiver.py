@@ -1,0 +1,40 @@
+"""Coverage-guided fuzzing (atheris) of what a client controls: the OTLP decoders and the stages.
+
+Run bounded by the test suite (tests/reliability/test_atheris.py); longer runs:
+  python tests/reliability/fuzz/fuzz_receiver.py -atheris_runs=1000000
+"""
+
+import sys
+
+import atheris
+
+with atheris.instrument_imports():
+    from otel_tokenwatch.errors import BadRequest
+    from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig, Assembler
+    from otel_tokenwatch.pipeline.normalize.factory import NormalizeConfig, NormalizeProcessor
+    from otel_tokenwatch.pipeline.score.config import ScoreConfig
+    from otel_tokenwatch.pipeline.score.factory import ScoreProcessor
+    from otel_tokenwatch.pipeline.tree import encode_spans
+    from otel_tokenwatch.receivers.otlp.signals import SIGNALS
+    from otel_tokenwatch.state import MemoryStore
+
+NORMALIZE = NormalizeProcessor(NormalizeConfig())
+SCORE = ScoreProcessor(ScoreConfig(), MemoryStore())
+
+
+def one(data: bytes) -> None:
+    json = bool(data) and data[0] & 1 == 1
+    try:
+        req = SIGNALS["traces"].decode(data[1:], json=json)
+    except BadRequest:
+        return
+    asm = Assembler(AssembleConfig())
+    for t in asm.add(req, 0.0, None) + asm.flush(0.0):  # type: ignore[arg-type]
+        NORMALIZE.process(t)
+        SCORE.process(t)
+        encode_spans(t.spans)
+
+
+if __name__ == "__main__":
+    atheris.Setup(sys.argv, one)
+    atheris.Fuzz()
