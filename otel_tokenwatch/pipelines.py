@@ -162,7 +162,15 @@ class PassthroughPipeline:
 
     def consume_raw(self, raw: bytes, count: int, done: Callable[[bool], None] | None = None) -> None:
         self.items_in += count
-        self.fanout.offer(raw, count, done)  # forwarded first and as received: lossless whatever the side does
+        out = raw
+        for s in self.side:
+            transform = getattr(s, "transform", None)
+            if transform is not None:
+                try:
+                    out = transform(out)
+                except Exception:  # noqa: BLE001 - forwarded as received if enrichment fails
+                    log.exception("side stage could not enrich a request", extra={"pipeline": self.id})
+        self.fanout.offer(out, count, done)  # every record forwarded, whatever the side does
         for s in self.side:
             try:
                 s.consume(raw)

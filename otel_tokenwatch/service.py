@@ -147,6 +147,7 @@ class Service:
                     comp = self.config.processors[cid]
                     side = factory_for("processors", comp.type).create(comp.config, self.ctx)
                     side.emit = lambda tree, cfg=comp.config: self._emit_session(tree, cfg)
+                    side.privacy = lambda: self.ctx.extras.get("record_privacy")
                     pp.side.append(side)
                 self.passthrough[pid] = pp
                 for rid in pipe.receivers:

@@ -53,6 +53,36 @@ class AgentSessions:
         self.events_read = 0
         self.sessions_out = 0
 
+    #: set by the service: the enrich stage's privacy rules, so forwarded events follow them too
+    privacy: Any = None
+
+    def transform(self, raw: bytes) -> bytes:
+        """The events as they are forwarded: marked with the tool, privacy rules applied.
+
+        Every record is kept (lossless); only attributes are added, pseudonymized or, with
+        content removal on, taken out. Requests without coding-agent events pass unchanged.
+        """
+        req = ExportLogsServiceRequest.FromString(raw)
+        changed = False
+        privacy = self.privacy() if callable(self.privacy) else None
+        for rl in req.resource_logs:
+            service = next((kv.value.string_value for kv in rl.resource.attributes if kv.key == "service.name"), "")
+            for sl in rl.scope_logs:
+                for lr in sl.log_records:
+                    name = next((kv.value.string_value for kv in lr.attributes if kv.key == "event.name"), "") \
+                        or lr.event_name or lr.body.string_value
+                    tool = tool_of(service, sl.scope.name, name)
+                    if tool is None:
+                        continue
+                    changed = True
+                    if privacy is not None:
+                        privacy.apply_to_record(lr)
+                    lr.attributes.add(key="tokenwatch.agent.tool").value.string_value = tool
+                    short = name.removeprefix("claude_code.").removeprefix("gemini_cli.")
+                    if short in ("api_request", "api_response") or name == "codex.sse_event":
+                        lr.attributes.add(key="tokenwatch.usage.counted").value.bool_value = True
+        return req.SerializeToString() if changed else raw
+
     def consume(self, raw: bytes, now: float | None = None) -> None:
         now = time.monotonic() if now is None else now
         req = ExportLogsServiceRequest.FromString(raw)

@@ -120,4 +120,46 @@ async def test_sessions_scored_counted_once_and_private(tmp_path: Path, name: st
     for _, _, s in by_span_id(read_file(out)).values():  # session traces carry no prompt text
         if s.trace_id in session_traces:
             assert b"AFX-SCENARIO" not in s.SerializeToString(), s.name
-    assert b"AFX-SCENARIO" in logs_file.read_bytes()  # the events themselves are forwarded unchanged
+    forwarded = logs_file.read_bytes()
+    assert b"AFX-SCENARIO" in forwarded  # without content removal the events keep their prompts
+    assert b"tokenwatch.agent.tool" in forwarded  # and are marked with the tool
+    n_in = sum(len(sl.log_records) for r in records if r.signal == "logs"
+               for rl in r.request.resource_logs for sl in rl.scope_logs)  # type: ignore[attr-defined]
+    n_out = sum(len(sl.log_records) for r in read(logs_file) if r.signal == "logs"
+                for rl in r.request.resource_logs for sl in rl.scope_logs)  # type: ignore[attr-defined]
+    assert n_out == n_in  # lossless
+
+
+async def test_events_follow_the_privacy_rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TW_KEY", "k" * 32)
+    cfg = service_config(tmp_path, processors={"assemble": None, "normalize": None, "score": None,
+                                               "enrich": {"privacy": {"drop_content": True, "pseudonymize": ["user.id"],
+                                                                      "key_env": "TW_KEY"}},
+                                               "agents": {"session_idle": "300ms"}},
+                         traces_processors=["assemble", "normalize", "enrich", "score"],
+                         exporters={"file": {"path": str(tmp_path / "t.jsonl")}}, metrics_logs=True)
+    cfg["service"]["pipelines"]["logs"]["processors"] = ["agents"]
+    records = [r for r in read(AGENTS / "claude-code.jsonl") if r.signal == "logs"]
+    async with running(cfg) as svc:
+        async with grpc.aio.insecure_channel(grpc_endpoint(svc)) as ch:
+            for r in records:
+                await ch.unary_unary(METHODS["logs"])(r.request.SerializeToString(), timeout=10)
+        logs_file = tmp_path / "logs.jsonl"
+        n_in = sum(len(sl.log_records) for r in records for rl in r.request.resource_logs  # type: ignore[attr-defined]
+                   for sl in rl.scope_logs)
+
+        def n_out() -> int:
+            if not logs_file.exists():
+                return 0
+            data = logs_file.read_bytes()
+            snap = tmp_path / "snap.jsonl"
+            snap.write_bytes(data[:data.rfind(b"\n") + 1])
+            return sum(len(sl.log_records) for r in read(snap) if r.signal == "logs"
+                       for rl in r.request.resource_logs for sl in rl.scope_logs)  # type: ignore[attr-defined]
+
+        await wait_for(lambda: n_out() >= n_in)
+    out = logs_file.read_bytes()
+    assert b"AFX-SCENARIO" not in out and b"hmac-sha256:" in out
+    user_ids = {str(key_values_to_dict(lr.attributes).get("user.id")) for r in records
+                for rl in r.request.resource_logs for sl in rl.scope_logs for lr in sl.log_records}  # type: ignore[attr-defined]
+    assert not any(u.encode() in out for u in user_ids - {"None"})

@@ -125,6 +125,10 @@ def _create(cfg: EnrichConfig, ctx: ProcessorContext) -> EnrichProcessor:
         pseudonymizer = Pseudonymizer(list(p.pseudonymize), key.encode())
     # principals are counted as keyed digests with a per-process key: never stored in clear
     groups = GroupSizes(p.min_group_size, secrets.token_bytes(32))
+    if p.drop_content or pseudonymizer is not None:
+        from otel_tokenwatch.pipeline.enrich.privacy import RecordPrivacy
+
+        ctx.extras["record_privacy"] = RecordPrivacy(pseudonymizer, p.drop_content, frozenset(p.content_attributes))
     ctx.extras["team_label"] = groups.label
     book = OutcomeBook(ctx.state, pending_ttl=cfg.outcome.pending_ttl, tree_ttl=cfg.outcome.tree_ttl)
 

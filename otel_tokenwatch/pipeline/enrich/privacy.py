@@ -140,3 +140,28 @@ class GroupSizes:
 
     def state(self) -> dict[str, Any]:
         return {t: len(s) for t, s in self.members.items()}
+
+
+AGENT_CONTENT_KEYS = frozenset({"prompt", "prompt_text", "request_text", "response_text", "response", "tool_parameters",
+                                "function_args", "tool_input", "user_prompt", "gen_ai.input.messages",
+                                "gen_ai.output.messages", "gen_ai.system_instructions", "error.message"})
+
+
+class RecordPrivacy:
+    """The enrich stage's privacy rules for log records (coding-agent events)."""
+
+    def __init__(self, pseudonymizer: Pseudonymizer | None, drop_content: bool, extra: frozenset[str]) -> None:
+        self.pseudonymizer = pseudonymizer
+        self.drop_content = drop_content
+        self.extra = extra
+
+    def apply_to_record(self, lr: Any) -> None:
+        if self.drop_content:
+            keep = [kv for kv in lr.attributes if not (kv.key in AGENT_CONTENT_KEYS or is_content_key(kv.key, self.extra))]
+            if len(keep) != len(lr.attributes):
+                del lr.attributes[:]
+                lr.attributes.extend(keep)
+        if self.pseudonymizer is not None:
+            for kv in lr.attributes:
+                if kv.key in self.pseudonymizer.keys:
+                    kv.value.CopyFrom(AnyValue(string_value=self.pseudonymizer.value(_plain(kv.value))))
