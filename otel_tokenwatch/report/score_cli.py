@@ -88,6 +88,12 @@ def table(rows: list[TreeRow], summary: dict[str, Any]) -> str:
     for w in summary["workflows"]:
         out.append(f"{w['workflow'][:24]:<24} {w['trees']:>6} {w['successes']:>9} {usd(w['cost_usd']):>10} "
                    f"{usd(w['cost_per_success']):>12} {w['waste_share']:>7.0%}")
+    if len(summary["teams"]) > 1 or (summary["teams"] and summary["teams"][0]["team"] != "unknown"):
+        out.append("")
+        out.append(f"{'team':<24} {'traces':>6} {'successes':>9} {'spend':>10} {'per success':>12} {'wasted':>7}")
+        for t in summary["teams"]:
+            out.append(f"{t['team'][:24]:<24} {t['trees']:>6} {t['successes']:>9} {usd(t['cost_usd']):>10} "
+                       f"{usd(t['cost_per_success']):>12} {t['waste_share']:>7.0%}")
     out.append("")
     out.append(f"total spend {usd(summary['cost_usd'])}, wasted {usd(summary['wasted_usd'])} "
                f"({summary['waste_share']:.0%}); by reason: " + ", ".join(
@@ -112,6 +118,7 @@ def run_score(paths: list[str], fmt: str, output: str | None, config_path: str |
         from dataclasses import asdict
 
         text = orjson.dumps({"traces": [asdict(r) for r in rows], "workflows": summary["workflows"],
+                             "teams": summary["teams"],
                              "summary": summary},
                             option=orjson.OPT_INDENT_2).decode() + "\n"
     elif fmt == "html":

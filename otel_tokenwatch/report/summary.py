@@ -89,6 +89,14 @@ def summarize(rows: list[TreeRow]) -> dict[str, Any]:
         for reason, units in r.reasons.items():
             share = units / r.total if r.total else 0.0
             reasons[reason] = reasons.get(reason, 0.0) + share * r.cost_usd
+    teams: dict[str, WorkflowSummary] = {}
+    for r in rows:
+        t = teams.setdefault(r.team, WorkflowSummary(r.team))
+        t.trees += 1
+        t.successes += r.outcome == "success"
+        t.cost_usd += r.cost_usd
+        t.tokens += r.tokens
+        t.wasted_usd += r.wasted if r.units == "usd" else r.waste_score * r.cost_usd
     total_cost = sum(w.cost_usd for w in wfs.values())
     total_waste = sum(w.wasted_usd for w in wfs.values())
     return {
@@ -98,4 +106,8 @@ def summarize(rows: list[TreeRow]) -> dict[str, Any]:
         "workflows": [{**asdict(w), "cost_per_success": w.cost_per_success, "waste_share": w.waste_share}
                       for w in sorted(wfs.values(), key=lambda x: -x.cost_usd)],
         "wasted_usd_by_reason": dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
+        # per team, as for workflows (team names are resolved by enrich; small teams roll up in metrics)
+        "teams": [{"team": t.workflow, "trees": t.trees, "successes": t.successes, "cost_usd": t.cost_usd,
+                   "wasted_usd": t.wasted_usd, "cost_per_success": t.cost_per_success, "waste_share": t.waste_share}
+                  for t in sorted(teams.values(), key=lambda x: -x.cost_usd)],
     }
