@@ -214,7 +214,7 @@ def memory_per_span(requests: list[bytes], total: int) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--trees", type=int, default=4000)
-    ap.add_argument("--variants", default="assemble,full,full-nojournal")
+    ap.add_argument("--variants", default="assemble,normalize,full,full-nojournal")
     args = ap.parse_args()
     trees = traces.make_trees(args.trees)
     requests = traces.batch_requests(trees)

@@ -151,22 +151,22 @@ class NormalizeProcessor(BaseProcessor):
             e.set_if_absent("gen_ai.request.model", c.request_model)
         if c.response_model:
             e.set_if_absent("gen_ai.response.model", c.response_model)
-        rewritten = []
+        differ = []
         for key, fld in WRITE_BACK:
             v = getattr(c, fld)
             if v is None:
                 continue
             if not e.set_if_absent(key, v) and key not in e.added:
+                # never overwrite what the span carried; say where its meaning differs from ours
                 old = e.attrs.get(key)
                 try:
                     same = int(str(old)) == v
                 except ValueError:
                     same = False
                 if not same:
-                    e.set(key, v)
-                    rewritten.append(f"{key} {old}->{v}")
-        if rewritten:
-            e.set(semconv.USAGE_MISMATCH, "normalized: " + "; ".join(rewritten))
+                    differ.append(f"{key} is {old} on the span, {v} normalized")
+        if differ:
+            e.set(semconv.USAGE_MISMATCH, "; ".join(differ))
 
 
 AGENT_SCOPES = ("com.anthropic.claude_code", "gemini-cli", "codex")
