@@ -272,7 +272,8 @@ def profile_stages(trees: list) -> None:  # type: ignore[type-arg]
     from otel_tokenwatch.state import MemoryStore
 
     reqs = traces.batch_requests(trees[:1000])
-    _, stages = build_processors(load(None), "traces", ProcessorContext(state=MemoryStore()))
+    state = MemoryStore()
+    _, stages = build_processors(load(None), "traces", ProcessorContext(state=state))
     chain = ProcessorChain(stages)
     asm = Assembler(AssembleConfig())
     for r in reqs:
@@ -289,6 +290,10 @@ def profile_stages(trees: list) -> None:  # type: ignore[type-arg]
         chain.process(t)
     prof.disable()
     half = sum(len(t.spans) for t in ts[: len(ts) // 2])
+    snap = Path(tempfile.mkdtemp(prefix="twstate-")) / "state.json"
+    state.snapshot(str(snap))
+    print(f"scoring state after {len(ts)} trees: {snap.stat().st_size / len(ts):,.0f} bytes per tree in the state "
+          f"store (outcome book summaries, baselines, fingerprint windows; bounded by TTLs)")
     print(f"stages alone (normalize, enrich, score; in-process, one core): {half / el:,.0f} spans/s over {n} spans")
     out = io.StringIO()
     pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(8)

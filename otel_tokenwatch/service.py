@@ -329,12 +329,12 @@ class Service:
             "rss_bytes": self.limits.rss, "memory_limit": self.limits.memory_limit,
         }
 
-    def emit_outcome_span(self, summary: Any, span: bytes) -> None:
+    def emit_outcome_span(self, summary: Any, span: bytes, resource: bytes = b"") -> None:
         """Send one span made by tokenwatch (a late outcome) straight to the traces exporters."""
         from otel_tokenwatch.outcome.intake import SCOPE
         from otel_tokenwatch.pipeline.tree import ResourceInfo, ScopeInfo, SpanEntry, encode_spans
 
-        entry = SpanEntry(ResourceInfo(bytes.fromhex(summary.resource), ""), ScopeInfo(SCOPE, ""), span,
+        entry = SpanEntry(ResourceInfo(resource, ""), ScopeInfo(SCOPE, ""), span,
                           span[:0], span[:0])
         data = encode_spans([entry])
         for p in self.traces.values():

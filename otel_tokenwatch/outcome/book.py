@@ -24,6 +24,7 @@ NS_PENDING = "outcome.pending"
 NS_TREES = "outcome.trees"
 NS_CONV = "outcome.conv"
 NS_SEEN = "outcome.seen"
+NS_RES = "outcome.resource"
 
 
 @dataclass
@@ -35,8 +36,7 @@ class TreeSummary:
     outcome: str
     outcome_source: str
     cost_usd: float
-    resource: str  # encoded Resource, hex
-    scope: str  # encoded InstrumentationScope, hex
+    resource: str  # digest of the encoded Resource, stored once under outcome.resource
     end_time_unix_nano: int
 
     def to_bytes(self) -> bytes:
@@ -92,6 +92,18 @@ class OutcomeBook:
                 if raw is not None:
                     break
         return Outcome.from_bytes(raw) if raw is not None else None
+
+    def resource_key(self, data: bytes) -> str:
+        """Resources are shared by many trees: store each once, by digest."""
+        import hashlib
+
+        key = hashlib.sha256(data).hexdigest()[:24]
+        if self.state.get(NS_RES, key) is None:
+            self.state.put(NS_RES, key, data, ttl=self.tree_ttl)
+        return key
+
+    def resource(self, key: str) -> bytes:
+        return self.state.get(NS_RES, key) or b""
 
     def remember(self, s: TreeSummary, conversation_ids: list[str]) -> None:
         self.state.put(NS_TREES, s.trace_id, s.to_bytes(), ttl=self.tree_ttl)

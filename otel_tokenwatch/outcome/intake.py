@@ -28,7 +28,8 @@ SCOPE = InstrumentationScope(name="otel_tokenwatch", version=__version__).Serial
 
 
 class OutcomeIntake:
-    def __init__(self, book: OutcomeBook, telemetry: Any, emit: Callable[[TreeSummary, bytes], None] | None = None,
+    def __init__(self, book: OutcomeBook, telemetry: Any,
+                 emit: Callable[[TreeSummary, bytes, bytes], None] | None = None,
                  team_label: Callable[[str], str] = lambda t: t) -> None:
         self.book = book
         self.telemetry = telemetry
@@ -93,7 +94,7 @@ class OutcomeIntake:
         s.outcome, s.outcome_source = o.outcome, "reported"
         self.book.update(s)
         if self.emit is not None:
-            self.emit(s, self.outcome_span(s, o))
+            self.emit(s, self.outcome_span(s, o), self.book.resource(s.resource))
 
     @staticmethod
     def outcome_span(s: TreeSummary, o: Outcome) -> bytes:

@@ -83,7 +83,7 @@ class TokenwatchSpanExporter(SpanExporter):
         self.telemetry = SelfTelemetry(meter_provider=meter_provider)
         self.metrics = GenAIMetrics(self.telemetry)
         self.ctx = ProcessorContext(state=MemoryStore(), telemetry=self.telemetry)
-        self.ctx.extras["emit_span"] = lambda summary, span: None  # late outcome spans: metrics only in-process
+        self.ctx.extras["emit_span"] = lambda summary, span, resource: None  # late outcomes: metrics only
         self.assemble_cfg, self.chain = _build_stages(self.ctx)
         self.metrics.team_label = self.ctx.extras.get("team_label", self.metrics.team_label)
         self.assembler = Assembler(self.assemble_cfg)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from otel_tokenwatch import semconv
@@ -85,3 +87,61 @@ def test_baselines_survive_a_restart(tmp_path) -> None:  # type: ignore[no-untyp
     t.facts["outcome"] = "success"
     stage.process(t)
     assert t.facts["waste_by_reason"].get("over_baseline", 0) > 0
+
+
+@pytest.mark.parametrize("variant,workflow", [("high_max_tokens", "faq-writer"), ("reasoning_burn", "calculator")])
+def test_oversized_answers_are_caught_once_the_workflow_has_a_baseline(variant: str, workflow: str) -> None:
+    """30 ordinary successful trees of the workflow (the healthy feedback-reply trace, relabelled), then the
+    tokenmaxx tree: only a baseline can call its answers oversized."""
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+    from otel_tokenwatch.otlp.files import read
+    from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig, Assembler
+    from tests.conftest import FIXTURES
+
+    state = MemoryStore()
+    stages = [NormalizeProcessor(NormalizeConfig()), ENRICH.create(EnrichConfig(), ProcessorContext(state=state)),
+              ScoreProcessor(ScoreConfig(), state)]
+    source = Path(FIXTURES) / "openinference-openai.jsonl"
+    healthy = next(r.request for r in read(source) if r.signal == "traces" and r.meta.get("scenario") == "healthy")
+    small_tid = None
+    for rs in healthy.resource_spans:  # type: ignore[attr-defined]
+        for ss in rs.scope_spans:
+            for s in ss.spans:
+                if not s.parent_span_id and any(kv.value.string_value == "feedback-reply" for kv in s.attributes):
+                    small_tid = s.trace_id
+    assert small_tid is not None
+
+    def run(req: ExportTraceServiceRequest) -> list:  # type: ignore[type-arg]
+        asm = Assembler(AssembleConfig())
+        trees = asm.add(req, 0.0, None) + asm.flush(0.0)
+        for t in trees:
+            for stage in stages:
+                stage.process(t)
+        return trees
+
+    for i in range(30):
+        req = ExportTraceServiceRequest()
+        req.CopyFrom(healthy)  # type: ignore[arg-type]
+        for rs in req.resource_spans:
+            for ss in rs.scope_spans:
+                keep = [s for s in ss.spans if s.trace_id == small_tid]
+                del ss.spans[:]
+                ss.spans.extend(keep)
+                for s in ss.spans:
+                    s.trace_id = (i + 1).to_bytes(16, "big")
+                    for kv in s.attributes:
+                        if kv.key == "app.workflow":
+                            kv.value.string_value = workflow
+                    if not s.parent_span_id:  # the ticket was closed: a success (not inflation)
+                        s.attributes.add(key="app.outcome").value.string_value = "success"
+        for t in run(req):
+            assert t.facts.get("score", 0.0) == 0.0
+    big = next(r.request for r in read(source) if r.signal == "traces" and r.meta.get("scenario") == "tokenmaxx"
+               and any(kv.value.string_value == variant for rs in r.request.resource_spans  # type: ignore[attr-defined]
+                       for ss in rs.scope_spans for s in ss.spans for kv in s.attributes))
+    req = ExportTraceServiceRequest()
+    req.CopyFrom(big)  # type: ignore[arg-type]
+    trees = [t for t in run(req) if t.root() is not None and t.root().attrs.get("app.tokenmaxx.variant") == variant]
+    assert trees and trees[0].facts["waste_by_reason"].get("over_baseline", 0) > 0
+    assert trees[0].root().get(semconv.TRACE_TOP_REASON) == "over_baseline"

@@ -69,7 +69,7 @@ class EnrichProcessor(BaseProcessor):
             self.book.remember(TreeSummary(
                 trace_id=tree.trace_id_hex, root_span_id=root.span_id.hex(), workflow=wf, team=team,
                 outcome=outcome, outcome_source=out_src, cost_usd=float(cost) if isinstance(cost, (int, float)) else 0.0,
-                resource=root.resource.data.hex(), scope=root.scope.data.hex(),
+                resource=self.book.resource_key(root.resource.data),
                 end_time_unix_nano=root.span.end_time_unix_nano), conversations)
         self._privacy(tree)
 
@@ -132,10 +132,10 @@ def _create(cfg: EnrichConfig, ctx: ProcessorContext) -> EnrichProcessor:
     ctx.extras["team_label"] = groups.label
     book = OutcomeBook(ctx.state, pending_ttl=cfg.outcome.pending_ttl, tree_ttl=cfg.outcome.tree_ttl)
 
-    def emit(summary: TreeSummary, span: bytes) -> None:
+    def emit(summary: TreeSummary, span: bytes, resource: bytes) -> None:
         sink: Any = ctx.extras.get("emit_span")
         if sink is not None:
-            sink(summary, span)
+            sink(summary, span, resource)
 
     intake = OutcomeIntake(book, ctx.telemetry, emit=emit, team_label=groups.label)
     ctx.extras["outcome_intake"] = intake
