@@ -16,10 +16,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-import traces  # noqa: E402
+import traces
 
-from otel_tokenwatch.config.service import DurabilityConfig  # noqa: E402
-from otel_tokenwatch.journal import Journal  # noqa: E402
+from otel_tokenwatch.config.service import DurabilityConfig
+from otel_tokenwatch.journal import Journal
 
 GROUP = 8
 

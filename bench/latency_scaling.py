@@ -22,8 +22,8 @@ import grpc
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 sys.path.insert(0, str(Path(__file__).parent))
-import traces  # noqa: E402
-from relay import TRACE_EXPORT, free_port, tokenwatch_config  # noqa: E402
+import traces
+from relay import TRACE_EXPORT, free_port, tokenwatch_config
 
 IDLE = 0.2
 

@@ -168,7 +168,7 @@ class PassthroughPipeline:
             if transform is not None:
                 try:
                     out = transform(out)
-                except Exception:  # noqa: BLE001 - forwarded as received if enrichment fails
+                except Exception:
                     log.exception("side stage could not enrich a request", extra={"pipeline": self.id})
         self.fanout.offer(out, count, done)  # every record forwarded, whatever the side does
         for s in self.side:
