@@ -22,11 +22,15 @@ class FlakyGrpcBackend:
         self.retry_delay = retry_delay
         self.port = port
         self.calls = 0
+        self.call_times: list[float] = []
         self.requests: list[ExportTraceServiceRequest] = []
         self.server: grpc.aio.Server | None = None
 
     async def _export(self, body: bytes, context: grpc.aio.ServicerContext) -> bytes:
+        import time
+
         self.calls += 1
+        self.call_times.append(time.monotonic())
         if self.calls <= self.fail_first:
             info = error_details_pb2.RetryInfo(retry_delay=duration_pb2.Duration(
                 seconds=int(self.retry_delay), nanos=int((self.retry_delay % 1) * 1e9)))
@@ -60,11 +64,15 @@ class FlakyHttpBackend:
         self.port = port
         self.status = status
         self.calls = 0
+        self.call_times: list[float] = []
         self.requests: list[ExportTraceServiceRequest] = []
         self.runner: web.AppRunner | None = None
 
     async def _handle(self, request: web.Request) -> web.Response:
+        import time
+
         self.calls += 1
+        self.call_times.append(time.monotonic())
         if self.calls <= self.fail_first:
             return web.Response(status=self.status, headers={"Retry-After": "1"}, text="busy")
         body = await request.read()  # aiohttp has already undone Content-Encoding: gzip

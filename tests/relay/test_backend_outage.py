@@ -31,9 +31,11 @@ async def test_down_then_throttling_backends_receive_every_span(tmp_path: Path) 
     http_backend = FlakyHttpBackend(fail_first=2, port=hport)
     cfg = service_config(tmp_path, processors={"assemble": {"tree_idle": "100ms"}}, traces_processors=["assemble"],
                          exporters={"otlp": {"endpoint": f"127.0.0.1:{gport}", "tls": {"insecure": True},
-                                             "retry_on_failure": FAST_RETRY, "timeout": "2s"},
+                                             "retry_on_failure": FAST_RETRY, "timeout": "2s",
+                                             "sending_queue": {"num_consumers": 1}},
                                     "otlphttp": {"endpoint": f"http://127.0.0.1:{hport}",
-                                                 "retry_on_failure": FAST_RETRY, "timeout": "2s"}})
+                                                 "retry_on_failure": FAST_RETRY, "timeout": "2s",
+                                                 "sending_queue": {"num_consumers": 1}}})
     async with running(cfg) as svc:
         exp = GrpcSpanExporter(endpoint=grpc_endpoint(svc), insecure=True)
         for spans in traces:
@@ -48,7 +50,12 @@ async def test_down_then_throttling_backends_receive_every_span(tmp_path: Path) 
             await wait_for(lambda: set(by_span_id(grpc_backend.requests)) == want, timeout=30)
             await wait_for(lambda: set(by_span_id(http_backend.requests)) == want, timeout=30)
             assert grpc_backend.calls > len(grpc_backend.requests)  # UNAVAILABLE answers were retried
+            # the RetryInfo delay (0.3 s) was honoured after each refusal, not the 0.1 s backoff
+            waits = [b - a for a, b in zip(grpc_backend.call_times, grpc_backend.call_times[1:4])]
+            assert len(waits) == 3 and all(w >= 0.28 for w in waits), waits
             assert http_backend.calls > len(http_backend.requests)  # 503 answers were retried
+            hwaits = [b - a for a, b in zip(http_backend.call_times, http_backend.call_times[1:3])]
+            assert len(hwaits) == 2 and all(w >= 0.95 for w in hwaits), hwaits  # Retry-After: 1
             await wait_for(lambda: metric(svc, "tokenwatch_exporter_sent", exporter="otlp") >= total)
             assert metric(svc, "tokenwatch_exporter_send_failed") == 0
             status = svc.status()
