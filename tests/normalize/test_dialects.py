@@ -126,3 +126,17 @@ def test_configured_prices_win_over_genai_prices_and_unknown_models_stay_unprice
     assert got["ours"].call.cost_usd == 2 and got["ours"].get(semconv.PRICE_SOURCE) == "config"
     assert got["mystery"].call.cost_usd is None and got["mystery"].get(semconv.COST_SOURCE) == "unpriced"
     assert got["root"].get(semconv.TRACE_UNPRICED_CALLS) == 1
+
+
+def test_subsets_larger_than_their_totals_reveal_the_convention() -> None:
+    spans = run(tree_of(
+        (1, 0, "anthropic via semconv", {"gen_ai.operation.name": "chat", "gen_ai.provider.name": "anthropic",
+                                         "gen_ai.usage.input_tokens": 50, "gen_ai.usage.output_tokens": 10,
+                                         "gen_ai.usage.cache_read.input_tokens": 5000}),
+        (2, 1, "gemini thoughts", {"gen_ai.operation.name": "generate_content", "gen_ai.provider.name": "gcp.gemini",
+                                   "gen_ai.usage.input_tokens": 100, "gen_ai.usage.output_tokens": 20,
+                                   "gen_ai.usage.reasoning.output_tokens": 900})))
+    a = spans["anthropic via semconv"].call
+    assert (a.input_tokens, a.uncached_input_tokens) == (5050, 50)
+    g = spans["gemini thoughts"].call
+    assert (g.output_tokens, g.reasoning_tokens) == (920, 900)

@@ -212,10 +212,13 @@ def read_call(e: SpanEntry) -> Call:
     # --- cache and reasoning inclusion (genai-dialects.md section 6) ----------------------------
     if call.provider == "anthropic" and call.dialect in ("openlit", "mlflow"):
         cache_in_input = False
-    if not cache_in_input and call.input_tokens is not None:
-        call.input_tokens += (call.cache_read_tokens or 0) + (call.cache_write_tokens or 0)
-    if call.dialect == "gemini-cli" and call.output_tokens is not None and call.reasoning_tokens:
-        call.output_tokens += call.reasoning_tokens
+    cached = (call.cache_read_tokens or 0) + (call.cache_write_tokens or 0)
+    if call.input_tokens is not None and (not cache_in_input or cached > call.input_tokens):
+        # a subset larger than its total: the source reported input without cache (Anthropic style)
+        call.input_tokens += cached
+    if call.output_tokens is not None and call.reasoning_tokens and (
+            call.dialect == "gemini-cli" or call.reasoning_tokens > call.output_tokens):
+        call.output_tokens += call.reasoning_tokens  # Gemini style: output without thoughts
     # --- cost as reported ------------------------------------------------------------------------
     cost = _first(a, ("gen_ai.usage.cost", "llm.cost.total", "gen_ai.cost.total_cost", "litellm.cost.total",
                       "operation.cost", "cost_usd"), coerce.to_decimal, inv)
