@@ -115,3 +115,18 @@ def test_validate_command_exit_codes(tmp_path: Path) -> None:
 def test_version() -> None:
     r = _cli("--version")
     assert r.returncode == 0 and r.stdout.startswith("tokenwatch ")
+
+
+def test_the_readme_example_is_a_valid_config() -> None:
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    from otel_tokenwatch.config import from_mapping
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = re.search(r"```yaml\n(receivers:.*?)```", readme, re.S)
+    assert block is not None
+    cfg = from_mapping(yaml.safe_load(block.group(1)), "README.md")
+    assert cfg.service.pipelines["logs"].processors == ["agents"]
