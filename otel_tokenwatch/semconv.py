@@ -160,10 +160,10 @@ M_EXPORTER_REJECTED = _m("tokenwatch.exporter.partial_rejected", "counter", "{it
                          "Items a backend rejected in a partial_success answer (logged, not retried).")
 M_EXPORTER_ENQUEUE_FAILED = _m("tokenwatch.exporter.enqueue_failed", "counter", "{item}", ("exporter", "signal"),
                                "Items refused because an exporter queue was full (the receiver refuses, never drops).")
-M_EXPORTER_QUEUE_SIZE = _m("tokenwatch.exporter.queue_size", "gauge", "{batch}", ("exporter",),
-                           "Batches waiting in an exporter's queue.")
-M_EXPORTER_QUEUE_CAPACITY = _m("tokenwatch.exporter.queue_capacity", "gauge", "{batch}", ("exporter",),
-                               "Capacity of an exporter's queue.")
+M_EXPORTER_QUEUE_SIZE = _m("tokenwatch.exporter.queue_size", "gauge", "{item}", ("exporter",),
+                           "Items queued or being sent (not yet confirmed) by an exporter.")
+M_EXPORTER_QUEUE_CAPACITY = _m("tokenwatch.exporter.queue_capacity", "gauge", "{item}", ("exporter",),
+                               "Capacity of an exporter's queue (sending_queue.queue_size).")
 M_SPANS_LATE = _m("tokenwatch.assembler.late_spans", "counter", "{span}", (),
                   "Spans that arrived after their tree was released.")
 M_TREES_RELEASED = _m("tokenwatch.assembler.trees_released", "counter", "{trace}", ("reason",),

@@ -40,6 +40,8 @@ class QueuedExporter:
         self.queue: deque[ExportItem] = deque()
         self.queued_items = 0
         self.in_flight = 0
+        #: items taken from the queue but not yet settled (still held in memory, still retried)
+        self.in_flight_items = 0
         self.sent_items = 0
         self.failed_items = 0
         self.rejected_items = 0
@@ -53,14 +55,15 @@ class QueuedExporter:
         tel = ctx.telemetry
         if tel is not None:
             labels = {"exporter": f"{ctx.id}/{ctx.signal}"}
-            tel.observe(semconv.M_EXPORTER_QUEUE_SIZE, lambda: [(float(self.queued_items), labels)])
+            tel.observe(semconv.M_EXPORTER_QUEUE_SIZE,
+                        lambda: [(float(self.queued_items + self.in_flight_items), labels)])
             tel.observe(semconv.M_EXPORTER_QUEUE_CAPACITY,
                         lambda: [(float(self.sending.sending_queue.queue_size), labels)])
 
     # --- the Exporter contract ------------------------------------------------------
     @property
     def saturated(self) -> bool:
-        return self.queued_items >= self.sending.sending_queue.queue_size
+        return self.queued_items + self.in_flight_items >= self.sending.sending_queue.queue_size
 
     def offer(self, item: ExportItem) -> None:
         self.queue.append(item)
@@ -166,6 +169,7 @@ class QueuedExporter:
             n = sum(i.count for i in batch)
             self.queued_items -= n
             self.in_flight += 1
+            self.in_flight_items += n
             try:
                 await self._deliver(batch, n)
             except asyncio.CancelledError:
@@ -176,6 +180,7 @@ class QueuedExporter:
                 raise
             finally:
                 self.in_flight -= 1
+                self.in_flight_items -= n
 
     async def _until_full(self) -> None:
         while not self._batch_ready():

@@ -46,7 +46,7 @@ class QueueConfig:
 @dataclass(frozen=True)
 class BatchConfig:
     #: wait at most this long for more data before sending a partial batch
-    flush_timeout: Duration = Duration(0.005)
+    flush_timeout: Duration = Duration(0.002)
     #: items per export at most
     max_items: int = 8192
     #: encoded bytes per export at most (a single larger request is still sent alone)
