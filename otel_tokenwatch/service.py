@@ -252,15 +252,18 @@ class Service:
         return n
 
     async def _ticker(self) -> None:
+        n = 0
         while True:
             await asyncio.sleep(TICK_SECONDS)
-            self.limits.update()
-            intake = self.ctx.extras.get("outcome_intake")
-            if intake is not None:
-                try:
-                    intake.tick()
-                except Exception:
-                    log.exception("outcome expiry check failed")
+            n += 1
+            if n % 20 == 0:  # every 100 ms: memory budget, expired outcomes
+                self.limits.update()
+                intake = self.ctx.extras.get("outcome_intake")
+                if intake is not None:
+                    try:
+                        intake.tick()
+                    except Exception:
+                        log.exception("outcome expiry check failed")
             for tp in self.traces.values():
                 try:
                     due = tp.assembler.expire(tp.clock()) if tp.assembler is not None else []

@@ -59,7 +59,11 @@ class OutcomeBook:
 
     def expired(self, now: float) -> int:
         """How many outcomes held here expired without their tree (each counted once)."""
-        gone = [k for k, t in self._held.items() if t <= now]
+        gone = []
+        for k, t in self._held.items():  # insertion order is expiry order (one TTL): stop at the first live one
+            if t > now:
+                break
+            gone.append(k)
         n = 0
         for k in gone:
             del self._held[k]
