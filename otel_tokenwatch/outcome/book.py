@@ -82,6 +82,7 @@ class OutcomeBook:
         key = f"t:{o.trace_id}" if o.trace_id else f"c:{o.conversation_id}"
         self.state.put(NS_PENDING, key, o.to_bytes(), ttl=self.pending_ttl)
         if len(self._held) < 100_000:
+            self._held.pop(key, None)  # re-inserted at the end: the dict stays in expiry order
             self._held[key] = time.time() + self.pending_ttl
 
     def take_pending(self, trace_id: str, conversation_ids: list[str]) -> Outcome | None:
