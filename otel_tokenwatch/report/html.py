@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import os
 from typing import Any
 
 from otel_tokenwatch import __version__
@@ -69,7 +70,8 @@ svg .lbl{{font-size:12px;fill:#374151}}svg .val{{font-size:12px;fill:#111827}}.g
 grid-template-columns:1fr 1fr;gap:18px}}
 </style></head><body>
 <h1>Where the spend went</h1>
-<div class=muted>tokenwatch {__version__} · {len(rows)} GenAI traces from {_e(", ".join(sources))}</div>
+<div class=muted>tokenwatch {__version__} · {len(rows)} GenAI traces from
+{_e(", ".join(os.path.basename(x) for x in sources))}</div>
 <div class=cards>
 <div class=card>spend<b>{usd(summary['cost_usd'])}</b></div>
 <div class=card>bought nothing<b>{usd(summary['wasted_usd'])}</b>{summary['waste_share']:.0%} of spend</div>
