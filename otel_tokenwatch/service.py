@@ -342,6 +342,9 @@ class Service:
             "exporters": {f"{cid} ({sig})": e.status() for (cid, sig), e in self.exporters.items()},
             "recent_errors": list(self.recent_errors.items),
             "rss_bytes": self.limits.rss, "memory_limit": self.limits.memory_limit,
+            "genai": {**self.genai_metrics.totals, "wasted_usd_by_reason": dict(self.genai_metrics.wasted_by_reason)},
+            "journal": ({"bytes": self.journal.bytes_on_disk, "max_bytes": self.config.service.durability.max_bytes}
+                        if self.journal is not None and hasattr(self.journal, "bytes_on_disk") else None),
         }
 
     def emit_outcome_span(self, summary: Any, span: bytes, resource: bytes = b"") -> None:

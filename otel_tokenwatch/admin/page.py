@@ -16,8 +16,11 @@ h1{font-size:20px;margin:0 0 4px}h2{font-size:15px;margin:22px 0 8px}
 .meta{color:#5b6575}table{border-collapse:collapse;background:#fff;min-width:520px}
 td,th{border:1px solid #dde1e7;padding:4px 10px;text-align:left;vertical-align:top}
 th{background:#eef1f5;font-weight:600}.num{text-align:right;font-variant-numeric:tabular-nums}
-.bar{background:#e6e9ee;width:160px;height:10px;border-radius:5px;overflow:hidden}
+.bar{background:#e6e9ee;width:160px;height:10px;border-radius:5px;overflow:hidden;display:inline-block;
+vertical-align:middle}
 .bar>div{height:10px;background:#3b82f6}.bar.hot>div{background:#dc2626}
+.cards{display:flex;gap:12px;margin:4px 0 10px}.card{background:#fff;border:1px solid #dde1e7;border-radius:6px;
+padding:6px 14px;min-width:120px}.card b{display:block;font-size:18px}
 .ok{color:#15803d}.bad{color:#b91c1c}code{background:#eef1f5;padding:0 4px;border-radius:3px}
 """
 
@@ -55,6 +58,25 @@ def render_status_page(s: dict[str, Any]) -> str:
         for t, r in transports.items():
             rec.append(f"<tr><td><code>{_e(rid)}</code></td><td>{_e(t)}</td><td>{_e(r.get('endpoint'))}</td>"
                        f"<td class=num>{r.get('requests', 0)}</td><td class=num>{r.get('refused', 0)}</td></tr>")
+    g = s.get("genai") or {}
+    cost, wasted = float(g.get("cost_usd", 0.0)), float(g.get("wasted_usd", 0.0))
+    share = wasted / cost if cost else 0.0
+    reasons = sorted((g.get("wasted_usd_by_reason") or {}).items(), key=lambda kv: -kv[1])
+    top = max((v for _, v in reasons), default=0.0)
+    reason_rows = "".join(f"<tr><td>{_e(r)}</td><td>{_bar(v, top)}</td><td class=num>${v:,.4f}</td></tr>"
+                          for r, v in reasons)
+    genai = (f"<div class=cards><div class=card>GenAI traces<b>{int(g.get('trees', 0))}</b></div>"
+             f"<div class=card>calls<b>{int(g.get('calls', 0))}</b>{int(g.get('failed_calls', 0))} failed</div>"
+             f"<div class=card>spend<b>${cost:,.4f}</b></div>"
+             f"<div class=card>bought nothing<b>${wasted:,.4f}</b>{share:.0%} of spend</div></div>"
+             f"<table><tr><th>waste reason</th><th></th><th>USD</th></tr>"
+             f"{reason_rows or '<tr><td colspan=3>no waste yet</td></tr>'}</table>")
+    rss, limit = float(s.get("rss_bytes") or 0), float(s.get("memory_limit") or 0)
+    memory = (f"memory {rss / 2**20:,.0f} MiB of {limit / 2**20:,.0f} MiB {_bar(rss, limit)}" if limit else "")
+    j = s.get("journal")
+    if j:
+        memory += (f" · journal {j['bytes'] / 2**20:,.1f} MiB of {j['max_bytes'] / 2**20:,.0f} MiB "
+                   f"{_bar(j['bytes'], j['max_bytes'])}")
     errs = []
     for e in reversed(s.get("recent_errors", [])):
         when = time.strftime("%H:%M:%S", time.localtime(e.get("time", 0)))
@@ -66,6 +88,8 @@ def render_status_page(s: dict[str, Any]) -> str:
 <h1>tokenwatch {_e(s.get('version', ''))}</h1>
 <div class=meta>{ready} · up {_e(s.get('uptime_s'))} s · config {_e(s.get('config_source'))} ·
 <a href="/metrics">/metrics</a> · <a href="/status.json">/status.json</a></div>
+<h2>GenAI since start</h2>{genai}
+<p class=meta>{memory}</p>
 <h2>Pipelines</h2><table><tr><th>pipeline</th><th>receivers</th><th>processors</th><th>exporters</th>
 <th>in</th><th>out</th><th>open trees</th><th>late spans</th><th>trees released by reason</th></tr>
 {''.join(rows)}</table>

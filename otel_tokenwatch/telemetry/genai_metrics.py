@@ -43,6 +43,10 @@ class GenAIMetrics:
         self.kpi = BoundedLabel(50)
         #: maps a team to its reported label (the enrich stage rolls up teams below the k minimum)
         self.team_label: Any = lambda team: team
+        #: running totals for the status page
+        self.totals: dict[str, float] = {"trees": 0, "calls": 0, "failed_calls": 0, "cost_usd": 0.0,
+                                         "wasted_usd": 0.0, "tokens": 0}
+        self.wasted_by_reason: dict[str, float] = {}
 
     def record_tree(self, tree: Tree) -> None:
         if tree.late:
@@ -86,9 +90,16 @@ class GenAIMetrics:
                         tel.add(semconv.M_TOKENS, wasted, {**base, "token_type": tt, "waste_reason": reason})
                     if n - wasted:
                         tel.add(semconv.M_TOKENS, n - wasted, {**base, "token_type": tt, "waste_reason": "none"})
+            self.totals["calls"] += 1
+            self.totals["failed_calls"] += int(c.error)
+            self.totals["tokens"] += c.total_tokens
             if c.cost_usd is not None:
                 cost = float(c.cost_usd)
                 wasted_cost = min(cost, c.waste_cost_usd) if c.waste_reason else 0.0
+                self.totals["cost_usd"] += cost
+                self.totals["wasted_usd"] += wasted_cost
+                if wasted_cost and c.waste_reason:
+                    self.wasted_by_reason[c.waste_reason] = self.wasted_by_reason.get(c.waste_reason, 0.0) + wasted_cost
                 if wasted_cost:
                     tel.add(semconv.M_COST, wasted_cost, {**base, "waste_reason": reason,
                                                           "cost_source": c.cost_source})
@@ -98,6 +109,7 @@ class GenAIMetrics:
             tel.add(semconv.M_CALLS, 1, {**base, "status": "error" if c.error else "ok", "waste_reason": reason})
         if not any_call:
             return
+        self.totals["trees"] += 1
         score = get(semconv.TRACE_WASTE_SCORE)
         if isinstance(score, (int, float)):
             tel.record(semconv.M_TRACE_WASTE_SCORE, float(score), {"workflow": workflow, "outcome": outcome})

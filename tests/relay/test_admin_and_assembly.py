@@ -48,6 +48,7 @@ async def test_admin_endpoints(tmp_path: Path) -> None:
         async with http.get(admin + "/") as r:
             page = await r.text()
             assert r.content_type == "text/html" and "Pipelines" in page and "file (traces)" in page
+            assert "GenAI since start" in page and "memory" in page
 
 
 async def test_bounds_release_early_and_late_spans_are_marked(tmp_path: Path) -> None:
