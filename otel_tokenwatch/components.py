@@ -30,7 +30,7 @@ _REGISTRY: dict[str, dict[str, str]] = {
 }
 
 #: signals a processor type may appear in (default: traces only)
-SIGNAL_PROCESSORS: dict[str, tuple[str, ...]] = {"agents": ("logs",)}
+SIGNAL_PROCESSORS: dict[str, tuple[str, ...]] = {"agents": ("logs", "metrics")}
 
 
 def known_types(kind: str) -> list[str]:

@@ -165,7 +165,7 @@ class PassthroughPipeline:
         out = raw
         for s in self.side:
             transform = getattr(s, "transform", None)
-            if transform is not None:
+            if transform is not None and self.signal == "logs":
                 try:
                     out = transform(out)
                 except Exception:
@@ -173,7 +173,10 @@ class PassthroughPipeline:
         self.fanout.offer(out, count, done)  # every record forwarded, whatever the side does
         for s in self.side:
             try:
-                s.consume(raw)
+                if self.signal == "metrics":
+                    s.consume_metrics(raw)
+                else:
+                    s.consume(raw)
             except Exception:
                 log.exception("side stage failed on a request", extra={"pipeline": self.id})
 

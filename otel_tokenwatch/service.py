@@ -128,6 +128,7 @@ class Service:
         self.ctx.extras["genai_metrics"] = self.genai_metrics
         self.ctx.extras["emit_span"] = self.emit_outcome_span
         consumers: dict[str, Consumers] = {rid: Consumers() for rid in self.config.receivers}
+        self._sides: dict[str, Any] = {}
         for pid, pipe in self.config.service.pipelines.items():
             signal_name = pid.split("/", 1)[0]
             fanout = Fanout([self._exporter(e, signal_name) for e in pipe.exporters])
@@ -144,10 +145,15 @@ class Service:
             else:
                 pp = PassthroughPipeline(pid, signal_name, fanout)
                 for cid in pipe.processors:
-                    comp = self.config.processors[cid]
-                    side = factory_for("processors", comp.type).create(comp.config, self.ctx)
-                    side.emit = lambda tree, cfg=comp.config: self._emit_session(tree, cfg)
-                    side.privacy = lambda: self.ctx.extras.get("record_privacy")
+                    # one instance per component, shared by the logs and metrics pipelines that list it
+                    # (the agents stage counts a session's metrics only when its events never came)
+                    side = self._sides.get(cid)
+                    if side is None:
+                        comp = self.config.processors[cid]
+                        side = factory_for("processors", comp.type).create(comp.config, self.ctx)
+                        side.emit = lambda tree, cfg=comp.config: self._emit_session(tree, cfg)
+                        side.privacy = lambda: self.ctx.extras.get("record_privacy")
+                        self._sides[cid] = side
                     pp.side.append(side)
                 self.passthrough[pid] = pp
                 for rid in pipe.receivers:

@@ -52,6 +52,11 @@ class AgentSessions:
         self.emit: Callable[[Tree], None] | None = None
         self.events_read = 0
         self.sessions_out = 0
+        from otel_tokenwatch.agents.metrics import MetricSessions
+
+        self.metric_sessions = MetricSessions(cfg.max_sessions)
+        #: (tool, session) pairs seen in events (bounded): their metrics are never counted
+        self.event_sessions: BoundedSet = BoundedSet(4 * cfg.max_sessions)
 
     #: set by the service: the enrich stage's privacy rules, so forwarded events follow them too
     privacy: Any = None
@@ -104,14 +109,54 @@ class AgentSessions:
                     if span is None:
                         continue
                     self.events_read += 1
+                    if span.kind == "inference":
+                        self.event_sessions.add((tool, sid))
                     released += self.assembler.add(tool, sid, rl.resource, span, now)
         self._emit(released)
 
+    # --- metrics: counted only for sessions that sent no events ---------------------------------
+    def consume_metrics(self, raw: bytes, now: float | None = None) -> None:
+        from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
+
+        now = time.monotonic() if now is None else now
+        req = ExportMetricsServiceRequest.FromString(raw)
+        for rm in req.resource_metrics:
+            res_attrs = key_values_to_dict(rm.resource.attributes)
+            service = str(res_attrs.get("service.name", ""))
+            for sm in rm.scope_metrics:
+                for m in sm.metrics:
+                    if m.name not in AGENT_USAGE_METRICS:
+                        continue
+                    kind = m.WhichOneof("data")
+                    data = getattr(m, kind)
+                    cumulative = getattr(data, "aggregation_temporality", 1) == 2
+                    for dp in data.data_points:
+                        a = key_values_to_dict(dp.attributes)
+                        tool = tool_of(service, sm.scope.name, m.name)
+                        sid = session_of(a) or session_of(res_attrs)
+                        if tool is None or sid is None:
+                            continue
+                        value = dp.sum if kind == "histogram" else (
+                            dp.as_double if dp.WhichOneof("value") == "as_double" else float(dp.as_int))
+                        self.metric_sessions.add(tool, sid, rm.resource, a, m.name, value, cumulative, now)
+
+    def _metrics_only(self, now: float, all_: bool = False) -> list[Tree]:
+        trees = []
+        for key in self.metric_sessions.due(now, self.cfg.session_idle, all_):
+            usage = self.metric_sessions.pop(key)
+            if key in self.event_sessions:
+                continue  # its events were counted: the metrics repeat them
+            trees.append(usage.tree())
+        return trees
+
     def tick(self, now: float | None = None) -> None:
-        self._emit(self.assembler.expire(time.monotonic() if now is None else now))
+        now = time.monotonic() if now is None else now
+        self._emit(self.assembler.expire(now))
+        self._emit(self._metrics_only(now))
 
     def flush(self) -> None:
         self._emit(self.assembler.flush())
+        self._emit(self._metrics_only(0.0, all_=True))
 
     def _emit(self, trees: list[Tree]) -> None:
         for t in trees:
@@ -121,6 +166,29 @@ class AgentSessions:
                     self.emit(t)
                 except Exception:
                     log.exception("session could not be scored")
+
+
+AGENT_USAGE_METRICS = frozenset({"claude_code.token.usage", "claude_code.cost.usage", "gemini_cli.token.usage",
+                                 "codex.turn.token_usage"})
+
+
+class BoundedSet:
+    """A set that forgets its oldest members past ``size``."""
+
+    def __init__(self, size: int) -> None:
+        from collections import OrderedDict
+
+        self.size = size
+        self._d: OrderedDict[Any, None] = OrderedDict()
+
+    def add(self, k: Any) -> None:
+        self._d[k] = None
+        self._d.move_to_end(k)
+        if len(self._d) > self.size:
+            self._d.popitem(last=False)
+
+    def __contains__(self, k: object) -> bool:
+        return k in self._d
 
 
 def strip_content(tree: Tree) -> bytes:

@@ -53,6 +53,7 @@ async def test_sessions_scored_counted_once_and_private(tmp_path: Path, name: st
                          traces_processors=["assemble", "normalize", "enrich", "score"],
                          exporters={"file": {"path": str(out)}}, metrics_logs=True)
     cfg["service"]["pipelines"]["logs"]["processors"] = ["agents"]
+    cfg["service"]["pipelines"]["metrics"]["processors"] = ["agents"]  # metrics repeat the events: not added
     records = [r for r in read(AGENTS / name)]
     async with running(cfg) as svc:
         if transport == "grpc":
@@ -163,3 +164,35 @@ async def test_events_follow_the_privacy_rules(tmp_path: Path, monkeypatch: pyte
     user_ids = {str(key_values_to_dict(lr.attributes).get("user.id")) for r in records
                 for rl in r.request.resource_logs for sl in rl.scope_logs for lr in sl.log_records}  # type: ignore[attr-defined]
     assert not any(u.encode() in out for u in user_ids - {"None"})
+
+
+@pytest.mark.parametrize("name", ["claude-code.jsonl", "gemini-cli.jsonl"])
+async def test_metrics_only_sessions_are_counted_from_metrics(tmp_path: Path, name: str) -> None:
+    """A set-up that exports only the tools' metrics still gets each session's tokens, once."""
+    out = tmp_path / "traces.jsonl"
+    cfg = service_config(tmp_path, processors={"assemble": None, "normalize": None, "enrich": None, "score": None,
+                                               "agents": {"session_idle": "300ms"}},
+                         traces_processors=["assemble", "normalize", "enrich", "score"],
+                         exporters={"file": {"path": str(out)}}, metrics_logs=True)
+    cfg["service"]["pipelines"]["metrics"]["processors"] = ["agents"]
+    records = [r for r in read(AGENTS / name) if r.signal == "metrics"]
+    async with running(cfg) as svc:
+        async with grpc.aio.insecure_channel(grpc_endpoint(svc)) as ch:
+            for r in records:
+                await ch.unary_unary(METHODS["metrics"])(r.request.SerializeToString(), timeout=10)
+        truth = event_truth(name)
+
+        def roots() -> dict[str, object]:
+            got = {}
+            for _, _, s in by_span_id(read_file(out)).values():
+                a = strip_tokenwatch(s)[1]
+                if "tokenwatch.agent.tool" in a:
+                    got[key_values_to_dict(s.attributes)["gen_ai.conversation.id"]] = a
+            return got
+
+        await wait_for(lambda: set(truth) <= set(roots()), timeout=20)
+    got = roots()
+    for sid, (inp, outp) in truth.items():
+        a = got[sid]
+        assert a["tokenwatch.trace.input_tokens"].int_value == inp, sid  # type: ignore[index]
+        assert a["tokenwatch.trace.output_tokens"].int_value == outp, sid  # type: ignore[index]
