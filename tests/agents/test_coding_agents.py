@@ -91,6 +91,18 @@ async def test_sessions_scored_counted_once_and_private(tmp_path: Path, name: st
         a = roots[sid]
         assert a["tokenwatch.trace.input_tokens"].int_value == inp, sid
         assert a["tokenwatch.trace.output_tokens"].int_value == outp, sid
+    if name == "claude-code.jsonl":  # the cost Claude Code reported is the cost counted
+        cost: dict[str, float] = defaultdict(float)
+        for r in records:
+            if r.signal == "logs":
+                for rl in r.request.resource_logs:  # type: ignore[attr-defined]
+                    for sl in rl.scope_logs:
+                        for lr in sl.log_records:
+                            a = key_values_to_dict(lr.attributes)
+                            if a.get("event.name") == "api_request":
+                                cost[a["session.id"]] += float(a["cost_usd"])
+        for sid, usd in cost.items():
+            assert abs(roots[sid]["tokenwatch.trace.cost_usd"].double_value - usd) < 1e-9, sid
     total = sum(i + o for i, o in truth.values())
     counted = sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
                   if line.startswith("tokenwatch_tokens_total{"))
