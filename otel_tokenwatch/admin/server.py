@@ -59,20 +59,9 @@ class AdminServer:
         return web.Response(text=render_status_page(self.status()), content_type="text/html")
 
     async def start(self) -> None:
-        self.runner = web.AppRunner(self.app(), access_log=None, handle_signals=False)
-        await self.runner.setup()
-        host, _, port = self.config_endpoint.rpartition(":")
-        host = host.strip("[]") or "0.0.0.0"
-        site = web.TCPSite(self.runner, host, int(port), reuse_address=True)
-        try:
-            await site.start()
-        except OSError as e:
-            await self.runner.cleanup()
-            raise OSError(f"service.telemetry.admin.endpoint: cannot listen on {self.config_endpoint}: "
-                          f"{e.strerror or e}") from None
-        sockets = getattr(getattr(site, "_server", None), "sockets", None) or []
-        if sockets:
-            self.endpoint = f"{host}:{sockets[0].getsockname()[1]}"
+        from otel_tokenwatch.httpserve import serve
+
+        self.runner, self.endpoint = await serve(self.app(), self.config_endpoint, "service.telemetry.admin.endpoint")
 
     async def shutdown(self) -> None:
         if self.runner is not None:

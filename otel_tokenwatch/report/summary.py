@@ -74,29 +74,32 @@ class WorkflowSummary:
         return self.wasted_usd / self.cost_usd if self.cost_usd else 0.0
 
 
+def wasted_usd(r: TreeRow) -> float:
+    """Exact when the tree is scored in USD, else the same share of its cost."""
+    return r.wasted if r.units == "usd" else r.waste_score * r.cost_usd
+
+
+def group(rows: list[TreeRow], key: str) -> dict[str, WorkflowSummary]:
+    out: dict[str, WorkflowSummary] = {}
+    for r in rows:
+        name = getattr(r, key)
+        g = out.setdefault(name, WorkflowSummary(name))
+        g.trees += 1
+        g.successes += r.outcome == "success"
+        g.cost_usd += r.cost_usd
+        g.tokens += r.tokens
+        g.wasted_usd += wasted_usd(r)
+    return out
+
+
 def summarize(rows: list[TreeRow]) -> dict[str, Any]:
-    wfs: dict[str, WorkflowSummary] = {}
+    wfs = group(rows, "workflow")
+    teams = group(rows, "team")
     reasons: dict[str, float] = {}
     for r in rows:
-        w = wfs.setdefault(r.workflow, WorkflowSummary(r.workflow))
-        w.trees += 1
-        w.successes += r.outcome == "success"
-        w.cost_usd += r.cost_usd
-        w.tokens += r.tokens
-        # wasted USD: exact when the tree is scored in USD, else the same share of its cost
-        wasted_usd = r.wasted if r.units == "usd" else (r.waste_score * r.cost_usd)
-        w.wasted_usd += wasted_usd
         for reason, units in r.reasons.items():
             share = units / r.total if r.total else 0.0
             reasons[reason] = reasons.get(reason, 0.0) + share * r.cost_usd
-    teams: dict[str, WorkflowSummary] = {}
-    for r in rows:
-        t = teams.setdefault(r.team, WorkflowSummary(r.team))
-        t.trees += 1
-        t.successes += r.outcome == "success"
-        t.cost_usd += r.cost_usd
-        t.tokens += r.tokens
-        t.wasted_usd += r.wasted if r.units == "usd" else r.waste_score * r.cost_usd
     total_cost = sum(w.cost_usd for w in wfs.values())
     total_waste = sum(w.wasted_usd for w in wfs.values())
     return {

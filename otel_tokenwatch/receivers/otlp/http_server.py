@@ -140,22 +140,12 @@ class HttpServer:
         return web.Response(body=resp.SerializeToString(), content_type=PROTOBUF)
 
     async def start(self) -> None:
-        self.runner = web.AppRunner(self.app(), access_log=None, auto_decompress=False, handle_signals=False)
-        await self.runner.setup()
-        host, _, port = self.cfg.endpoint.rpartition(":")
-        host = host.strip("[]") or "0.0.0.0"
+        from otel_tokenwatch.httpserve import serve
+
         ssl_ctx = ssl_context(self.cfg.tls) if self.cfg.tls is not None else None
-        site = web.TCPSite(self.runner, host, int(port), ssl_context=ssl_ctx, reuse_address=True)
-        try:
-            await site.start()
-        except OSError as e:
-            await self.runner.cleanup()
-            raise OSError(f"receivers.{self.ctx.id}: cannot listen on HTTP endpoint {self.cfg.endpoint}: "
-                          f"{e.strerror or e}") from None
-        server = getattr(site, "_server", None)
-        sockets = getattr(server, "sockets", None) or []
-        if sockets:
-            self.endpoint = f"{host}:{sockets[0].getsockname()[1]}"
+        self.runner, self.endpoint = await serve(self.app(), self.cfg.endpoint,
+                                                 f"receivers.{self.ctx.id}.protocols.http.endpoint", ssl_ctx,
+                                                 auto_decompress=False)
 
     async def shutdown(self) -> None:
         self.accepting = False
