@@ -172,6 +172,8 @@ M_OPEN_TREES = _m("tokenwatch.assembler.open_trees", "gauge", "{trace}", (), "Tr
 M_OPEN_BYTES = _m("tokenwatch.assembler.open_bytes", "gauge", "By", (), "Encoded bytes of spans held for assembly.")
 M_MEMORY = _m("tokenwatch.process.memory", "gauge", "By", (),
               "Resident memory of the process, compared with service.memory_limit.")
+M_SDK_UNSCORED = _m("tokenwatch.sdk.unscored_spans", "counter", "{span}", (),
+                    "SDK plugin: spans sent downstream unscored because its queue was full (never dropped).")
 M_STAGE_FAILED = _m("tokenwatch.processor.failed", "counter", "{trace}", ("processor",),
                     "Trees a processor raised on; they were exported unprocessed by that stage.")
 

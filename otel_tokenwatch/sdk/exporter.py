@@ -29,6 +29,7 @@ from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
+from otel_tokenwatch import semconv
 from otel_tokenwatch.otlp.wire import any_value_to_python
 from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig, Assembler
 from otel_tokenwatch.pipeline.processor import ProcessorChain, ProcessorContext
@@ -110,6 +111,10 @@ class TokenwatchSpanExporter(SpanExporter):
                 self.queued_spans += len(spans)
         if over:  # never hold the application back: past the bound, spans go out unscored, counted
             self.bypassed_spans += len(spans)
+            try:
+                self.telemetry.add(semconv.M_SDK_UNSCORED, len(spans))
+            except Exception:  # noqa: BLE001 - counting must not fail the export
+                log.debug("could not count unscored spans", exc_info=True)
             return self.downstream.export(spans)
         try:
             req = encode_spans(spans)

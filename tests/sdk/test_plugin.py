@@ -98,3 +98,27 @@ def test_force_flush_delivers_open_trees_and_a_failing_stage_still_exports() -> 
     assert exp.failed_trees == 1
     exp.shutdown()
     assert exp.export([]) == SpanExportResult.FAILURE
+
+
+def test_past_the_queue_bound_spans_go_out_unscored_and_counted() -> None:
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    from otel_tokenwatch.sdk.exporter import TokenwatchSpanExporter
+
+    reader = InMemoryMetricReader()
+    sink = InMemorySpanExporter()
+    exp = TokenwatchSpanExporter(downstream=sink, meter_provider=MeterProvider(metric_readers=[reader]),
+                                 max_queue_spans=1)
+    tp = TracerProvider()
+    tp.add_span_processor(SimpleSpanProcessor(exp))
+    tracer = tp.get_tracer("t")
+    exp.queued_spans = 1  # the queue is full
+    with tracer.start_as_current_span("burst"):
+        pass
+    assert [s.name for s in sink.get_finished_spans()] == ["burst"]  # delivered at once, unscored
+    points = [dp.value for rm in reader.get_metrics_data().resource_metrics for sm in rm.scope_metrics
+              for m in sm.metrics if m.name == "tokenwatch.sdk.unscored_spans" for dp in m.data.data_points]
+    assert points == [1]
+    exp.queued_spans = 0
+    exp.shutdown()
