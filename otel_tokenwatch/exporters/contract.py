@@ -25,6 +25,10 @@ class ExportItem:
     count: int
     #: called once: True when the backend confirmed, False when the item was dead-lettered or refused for good
     done: Callable[[bool], None] | None = None
+    #: when the exporter took it (monotonic); old items move to the exporter's own spool
+    at: float = 0.0
+    #: already written to the exporter's spool
+    spooled: bool = False
 
 
 @dataclass

@@ -24,6 +24,7 @@ from otel_tokenwatch import semconv
 from otel_tokenwatch.exporters.contract import ExporterContext, ExportItem, Signal
 from otel_tokenwatch.exporters.deadletter import DeadLetter
 from otel_tokenwatch.exporters.outcome import SendResult
+from otel_tokenwatch.exporters.spool import Spool
 from otel_tokenwatch.exporters.settings import SendingConfig
 
 log = logging.getLogger("otel_tokenwatch.exporter")
@@ -52,6 +53,14 @@ class QueuedExporter:
         self._workers: list[asyncio.Task[None]] = []
         self._closing = False
         self.deadletter = DeadLetter(ctx.data_dir, ctx.id, ctx.signal)
+        #: this exporter's own persistent queue (durability on only)
+        self.spool: Spool | None = None
+        if ctx.extras.get("durable"):
+            import os
+
+            safe = ctx.id.replace("/", "_")
+            self.spool = Spool(os.path.join(ctx.data_dir, "spool", f"{safe}.{ctx.signal}.spool"))
+        self._in_flight_batches: list[list[ExportItem]] = []
         tel = ctx.telemetry
         if tel is not None:
             labels = {"exporter": f"{ctx.id}/{ctx.signal}"}
@@ -66,6 +75,7 @@ class QueuedExporter:
         return self.queued_items + self.in_flight_items >= self.sending.sending_queue.queue_size
 
     def offer(self, item: ExportItem) -> None:
+        item.at = time.monotonic()
         self.queue.append(item)
         self.queued_items += item.count
         if self._wake is not None:
@@ -74,11 +84,52 @@ class QueuedExporter:
     async def start(self) -> None:
         if self._wake is None:
             self._wake = asyncio.Event()
+        if self.spool is not None:
+            for data, count in self.spool.replay():  # what a previous run moved here and did not deliver
+                self.spool.outstanding += 1
+                item = ExportItem(data, count, self._spool_settled, spooled=True)
+                self.queue.append(item)
+                self.queued_items += count
         if self.queue:
             self._wake.set()
         await self.open()
         for i in range(self.sending.sending_queue.num_consumers):
             self._workers.append(asyncio.create_task(self._worker(), name=f"export-{self.id}-{self.signal}-{i}"))
+        if self.spool is not None and self.sending.sending_queue.spill_after > 0:
+            self._workers.append(asyncio.create_task(self._spiller(), name=f"spill-{self.id}-{self.signal}"))
+
+    # --- the spool: a slow backend never holds the shared journal ----------------------------
+    def _spool_settled(self, ok: bool) -> None:
+        if self.spool is not None:
+            self.spool.settled()
+
+    def spill(self, now: float) -> int:
+        """Move items older than spill_after (queued or being retried) to the spool; returns how many."""
+        assert self.spool is not None
+        cut = now - self.sending.sending_queue.spill_after
+        moved = 0
+        for it in [*self.queue, *(i for b in self._in_flight_batches for i in b)]:
+            if it.spooled or it.at > cut:
+                continue
+            self.spool.append(it.data, it.count)
+            it.spooled = True
+            release, it.done = it.done, self._spool_settled
+            _done_cb(release, True)  # durable in the spool now: the journal may let it go
+            moved += 1
+        return moved
+
+    async def _spiller(self) -> None:
+        while True:
+            await asyncio.sleep(min(1.0, float(self.sending.sending_queue.spill_after) / 4))
+            try:
+                n = self.spill(time.monotonic())
+            except OSError as e:
+                log.error("could not spool undelivered items; they stay in the journal",
+                          extra={"exporter": self.id, "error": str(e)})
+                continue
+            if n:
+                log.warning("backend slow: undelivered items moved to this exporter's spool",
+                            extra={"exporter": self.id, "items": n})
 
     async def shutdown(self, timeout: float = 10.0) -> None:
         """Send what is queued within ``timeout``; what is left stays in the journal or is dead-lettered."""
@@ -110,7 +161,8 @@ class QueuedExporter:
                 "failed_items": self.failed_items, "rejected_items": self.rejected_items,
                 "retries": self.retries, "last_error": self.last_error,
                 "last_error_at": self.last_error_at or None,
-                "deadletter": self.deadletter.path if self.deadletter.written else None}
+                "deadletter": self.deadletter.path if self.deadletter.written else None,
+                "spooled_bytes": self.spool.bytes if self.spool is not None else None}
 
     # --- for subclasses ----------------------------------------------------------------
     async def open(self) -> None:
@@ -170,6 +222,7 @@ class QueuedExporter:
             self.queued_items -= n
             self.in_flight += 1
             self.in_flight_items += n
+            self._in_flight_batches.append(batch)
             try:
                 await self._deliver(batch, n)
             except asyncio.CancelledError:
@@ -181,6 +234,7 @@ class QueuedExporter:
             finally:
                 self.in_flight -= 1
                 self.in_flight_items -= n
+                self._in_flight_batches.remove(batch)
 
     async def _until_full(self) -> None:
         while not self._batch_ready():
@@ -257,6 +311,14 @@ class QueuedExporter:
                       extra={"exporter": self.id, "items": n, "error": str(e)})
         for it in batch:
             _done(it, False)
+
+
+def _done_cb(cb: Any, ok: bool) -> None:
+    if cb is not None:
+        try:
+            cb(ok)
+        except Exception:  # noqa: BLE001
+            log.exception("delivery callback failed")
 
 
 def _done(item: ExportItem, ok: bool) -> None:

@@ -37,6 +37,10 @@ class QueueConfig:
     num_consumers: int = 2
     #: items (spans, data points, log records) queued at most; past it receivers refuse with 429/RESOURCE_EXHAUSTED
     queue_size: int = 200_000
+    #: with durability on, items this exporter has not delivered after this long move from the shared journal
+    #: to this exporter's own spool file, so a slow backend never holds the journal (and the others) back;
+    #: 0 keeps everything in the journal
+    spill_after: Duration = Duration(30.0)
 
     def validate(self, path: str) -> None:
         require(self.num_consumers >= 1, f"{path}.num_consumers", "must be >= 1")
