@@ -91,3 +91,36 @@ async def test_bearer_tokens_on_receivers_and_outcome_api(tmp_path: Path) -> Non
             assert await call(b"", metadata=(("authorization", "Bearer r3ceiver"),), timeout=5) == b""
         text = svc.telemetry.prometheus_text().decode()
         assert "r3ceiver" not in text and "0utcome" not in text  # no secret in a metric
+
+
+async def test_exporters_speak_tls_with_a_ca_file(tmp_path: Path) -> None:
+    """tokenwatch A exports over TLS (gRPC and HTTP, CA from a file, client certificate) to tokenwatch B."""
+    from tests.conftest import grpc_endpoint, wait_for
+    from tests.relay.spans import by_span_id, read_file
+
+    c = make_certs(tmp_path)
+    tls = {"cert_file": str(c["server.pem"]), "key_file": str(c["server.key"]), "client_ca_file": str(c["ca.pem"])}
+    b_cfg = service_config(tmp_path / "b", receivers={"otlp": otlp_receiver(grpc_settings={"tls": tls},
+                                                                            http_settings={"tls": tls})},
+                           exporters={"file": {"path": str(tmp_path / "b.jsonl")}})
+    async with running(b_cfg) as b:
+        eps = b.endpoints()["otlp"]
+        client_tls = {"ca_file": str(c["ca.pem"]), "cert_file": str(c["client.pem"]), "key_file": str(c["client.key"])}
+        a_cfg = service_config(tmp_path / "a", exporters={
+            "otlp": {"endpoint": eps["grpc"], "tls": client_tls},
+            "otlphttp": {"endpoint": f"https://{eps['http']}", "tls": client_tls}})
+        async with running(a_cfg) as a:
+            async with grpc.aio.insecure_channel(grpc_endpoint(a)) as ch:
+                body = otlp_json(3)
+                from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+                from otel_tokenwatch.otlp.jsoncodec import parse_dict
+
+                req = parse_dict(body, ExportTraceServiceRequest())
+                await ch.unary_unary(EXPORT)(req.SerializeToString(), timeout=10)
+            # both exporters delivered over TLS: B holds every span twice (once per exporter)
+            await wait_for(lambda: sum(1 for r in read_file(tmp_path / "b.jsonl") for rs in r.resource_spans
+                                       for ss in rs.scope_spans for _ in ss.spans) == 6, timeout=20)
+            st = a.status()["exporters"]
+            assert st["otlp (traces)"]["sent_items"] == 3 and st["otlphttp (traces)"]["sent_items"] == 3
+    assert len(by_span_id(read_file(tmp_path / "b.jsonl"))) == 3
