@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from otel_tokenwatch.config import ConfigError, load
+from otel_tokenwatch.config.build import ByteSize, Duration
 from otel_tokenwatch.otlp.files import UnreadableInput, read
 from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig, Assembler
 from otel_tokenwatch.pipeline.processor import ProcessorChain, ProcessorContext
@@ -51,8 +52,8 @@ def score_files(paths: list[str], config_path: str | None, progress: Progress) -
     chain = ProcessorChain(stages)
     chain.start()
     # files hold whole traces: no idle release, no bounds that would split a tree
-    asm = Assembler(AssembleConfig(tree_idle=10**9, tree_max_wait=10**9, max_open_traces=10**9,
-                                   max_bytes=2**62, max_spans_per_trace=(assemble.max_spans_per_trace
+    asm = Assembler(AssembleConfig(tree_idle=Duration(1e9), tree_max_wait=Duration(1e9), max_open_traces=10**9,
+                                   max_bytes=ByteSize(2**62), max_spans_per_trace=(assemble.max_spans_per_trace
                                                                          if assemble else 100000)))
     spans = 0
     trees = []
@@ -60,8 +61,8 @@ def score_files(paths: list[str], config_path: str | None, progress: Progress) -
         for rec in read(path):
             if rec.signal != "traces":
                 continue
-            trees.extend(asm.add(rec.request, 0.0, None))  # type: ignore[arg-type]
-            spans += sum(len(ss.spans) for rs in rec.request.resource_spans  # type: ignore[attr-defined]
+            trees.extend(asm.add(rec.request, 0.0, None))
+            spans += sum(len(ss.spans) for rs in rec.request.resource_spans
                          for ss in rs.scope_spans)
             progress(f"reading {path}: {spans:,} spans, {asm.open_trees:,} traces")
     trees.extend(asm.flush(0.0, "flush"))
@@ -78,8 +79,8 @@ def score_files(paths: list[str], config_path: str | None, progress: Progress) -
 
 
 def table(rows: list[TreeRow], summary: dict[str, Any]) -> str:
-    out = [f"{'trace id':<32}  {'workflow':<24} {'outcome':<9} {'calls':>5} {'tokens':>9} {'spend':>10} "
-           f"{'score':>5}  top reason"]
+    out = [(f"{'trace id':<32}  {'workflow':<24} {'outcome':<9} {'calls':>5} {'tokens':>9} {'spend':>10} "
+            f"{'score':>5}  top reason")]
     for r in sorted(rows, key=lambda r: -r.waste_score):
         out.append(f"{r.trace_id:<32}  {r.workflow[:24]:<24} {r.outcome:<9} {r.calls:>5} {r.tokens:>9,} "
                    f"{usd(r.cost_usd):>10} {r.waste_score:>5.2f}  {r.top_reason}")

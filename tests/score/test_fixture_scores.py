@@ -13,6 +13,7 @@ from otel_tokenwatch.pipeline.normalize.factory import NormalizeConfig, Normaliz
 from otel_tokenwatch.pipeline.processor import ProcessorContext
 from otel_tokenwatch.pipeline.score.config import ScoreConfig
 from otel_tokenwatch.pipeline.score.factory import ScoreProcessor
+from otel_tokenwatch.pipeline.tree import Tree
 from otel_tokenwatch.state import MemoryStore
 from tests.enrich.trees import fixture_trees
 from tests.score.helpers import check_explainable
@@ -27,15 +28,23 @@ CACHE_REPORTED = ["openinference-openai.jsonl", "openllmetry-openai.jsonl", "ope
 CONTENT_SOURCES = [s for s in SOURCES if s != "openai-v2.jsonl"]  # the legacy path puts content in log events
 
 
-def scored(source: str) -> dict[str, dict]:
+def scored_trees(source: str) -> list[tuple[str, Tree]]:
+    """(scenario, tree) of one source after normalize, enrich and score with one shared state."""
     state = MemoryStore()
     stages = [NormalizeProcessor(NormalizeConfig()), ENRICH.create(EnrichConfig(), ProcessorContext(state=state)),
               ScoreProcessor(ScoreConfig(), state)]
-    out = {}
+    out = []
     for scenario, tree in fixture_trees(source):
         for s in stages:
             s.process(tree)
         check_explainable(tree)
+        out.append((scenario, tree))
+    return out
+
+
+def scored(source: str) -> dict[str, dict]:
+    out = {}
+    for scenario, tree in scored_trees(source):
         root = tree.root()
         assert root is not None
         name = str(root.attrs.get("app.tokenmaxx.variant") or f"{scenario}/{root.attrs.get('app.workflow')}")

@@ -32,12 +32,12 @@ def test_exact_and_near_duplicates_but_not_different_questions() -> None:
     t = eng.run(calls(chat("where is my order A-1"), chat("where is my order A-1")))
     assert reasons(t) == {"chat 1": "duplicate"}
     assert abs(root_score(t) - 0.5) < 1e-9
-    e = [x for x in t.spans if x.span.name == "chat 1"][0]
+    e = next(x for x in t.spans if x.span.name == "chat 1")
     assert e.get("tokenwatch.waste.match") == "exact" and e.get("tokenwatch.waste.basis") == "content"
     ctx = "[the same 100-page contract] "
     t = eng.run(calls(chat(ctx + "Where is the termination clause?", inp=50000),
                       chat(ctx + "Where is the termination clause? Be precise.", inp=50400)))
-    e = [x for x in t.spans if x.span.name == "chat 1"][0]
+    e = next(x for x in t.spans if x.span.name == "chat 1")
     assert (e.get("tokenwatch.waste.reason"), e.get("tokenwatch.waste.match")) == ("duplicate", "near")
     # looks alike, is not: different questions after a shared system block, and small calls
     healthy = eng.run(calls(chat("Can I return shoes?", inp=9000, system="policy manual"),

@@ -30,6 +30,9 @@ class ScoreConfig:
     inflation_window: Duration = Duration(3600.0)
     #: duplicates are also matched against earlier calls of the same conversation within this window
     conversation_window: Duration = Duration(3600.0)
+    #: environment variable holding the fingerprint secret; unset = a random key per process (replicas sharing
+    #: Redis, and a restart reading its snapshot, match earlier fingerprints only with a shared secret)
+    fingerprint_key_env: str = "TOKENWATCH_FINGERPRINT_KEY"
 
     def validate(self, path: str) -> None:
         require(self.loop_threshold >= 1, f"{path}.loop_threshold", "must be >= 1")

@@ -17,7 +17,14 @@ import orjson
 from otel_tokenwatch import semconv
 from otel_tokenwatch.pipeline.call import Call
 from otel_tokenwatch.pipeline.score.config import ScoreConfig
-from otel_tokenwatch.pipeline.score.fingerprint import common_prefix_share, fingerprint, similarity
+from otel_tokenwatch.pipeline.score.fingerprint import (
+    _KEY,
+    common_prefix_share,
+    cross_tree_fingerprint,
+    fingerprint,
+    key_from_env,
+    similarity,
+)
 from otel_tokenwatch.pipeline.score.sketch import WindowSketch
 from otel_tokenwatch.pipeline.score.units import TYPES, CallUnits, price_weights
 from otel_tokenwatch.pipeline.tree import SpanEntry, Tree
@@ -40,17 +47,31 @@ class Waste:
 class TreeScore:
     """Working state while one tree is scored."""
 
-    def __init__(self, tree: Tree, cfg: ScoreConfig) -> None:
+    def __init__(self, tree: Tree, cfg: ScoreConfig, key: bytes = _KEY) -> None:
         self.tree = tree
         self.cfg = cfg
+        self.key = key
         spans = [e for e in tree.spans if e.call is not None and e.call.kind in CALL_KINDS]
         spans.sort(key=lambda e: (e.span.start_time_unix_nano, e.span.end_time_unix_nano))
         self.calls = spans
         self.counted = [e for e in spans if e.call.counted]  # type: ignore[union-attr]
         self.usd = bool(self.counted) and all(e.call.cost_usd is not None for e in self.counted)  # type: ignore[union-attr]
         self.units = {e.span_id: CallUnits(e.call, self.usd) for e in self.counted}  # type: ignore[arg-type]
-        self.fps = {e.span_id: fingerprint(e, e.call) for e in spans}  # type: ignore[arg-type]
+        self.fps = {e.span_id: fingerprint(e, e.call, key) for e in spans}  # type: ignore[arg-type]
+        self._xfps: dict[bytes, str] = {}
+        self._by_id: dict[bytes, SpanEntry] | None = None
         self.wastes: dict[bytes, list[Waste]] = {}
+
+    def xfp(self, e: SpanEntry) -> str:
+        """The call's fingerprint as compared with other trees (see ``cross_tree_fingerprint``)."""
+        got = self._xfps.get(e.span_id)
+        if got is None:
+            if self._by_id is None:
+                self._by_id = {x.span_id: x for x in self.tree.spans}
+            parent = self._by_id.get(e.parent_id)
+            got = self._xfps[e.span_id] = cross_tree_fingerprint(
+                e, self.call(e), parent.span.name if parent is not None else "", self.key)
+        return got
 
     def call(self, e: SpanEntry) -> Call:
         assert e.call is not None
@@ -98,10 +119,11 @@ class Scorer:
         self.cfg = cfg
         self.state = state
         self.clock = clock
+        self.key = key_from_env(cfg.fingerprint_key_env)
 
     # --- the reasons, in order -------------------------------------------------------
     def score(self, tree: Tree) -> TreeScore:
-        ts = TreeScore(tree, self.cfg)
+        ts = TreeScore(tree, self.cfg, self.key)
         by_id = {e.span_id: e for e in tree.spans}
         self.failed_calls(ts)
         self.retries(ts)
@@ -149,8 +171,8 @@ class Scorer:
                              matched=prev.span_id.hex())
                     break
             else:
-                other = conv_seen.get(fp)
-                if other is not None and other != e.span_id.hex():
+                other = conv_seen.get(ts.xfp(e)) if conv_seen else None
+                if other is not None:  # never this tree: _conversation_fps skips its own trace
                     ts.waste(e, "duplicate", match="exact", basis=basis, matched=other)
 
     @staticmethod
@@ -195,7 +217,7 @@ class Scorer:
             c = ts.call(e)
             if c.conversation_id and not c.error:
                 self.state.append(NS_CONV, str(c.conversation_id), orjson.dumps({
-                    "fp": ts.fps[e.span_id][0], "span": e.span_id.hex(), "trace": ts.tree.trace_id_hex}),
+                    "fp": ts.xfp(e), "span": e.span_id.hex(), "trace": ts.tree.trace_id_hex}),
                     max_len=200, ttl=self.cfg.conversation_window)
 
     def truncated(self, ts: TreeScore) -> None:
@@ -353,7 +375,7 @@ class Scorer:
             root = tree.root() or tree.spans[0]
             principal = "service:" + root.resource.service_name
         pkey = hashlib.sha256(principal.encode()).hexdigest()[:32]  # never the identifier itself
-        fp = ts.fps[ts.counted[0].span_id][0]
+        fp = ts.xfp(ts.counted[0])
         now = self.clock()
         window = self.cfg.inflation_window
         self.state.append(NS_INFLATION, pkey, orjson.dumps([fp, now]), max_len=500, ttl=window)

@@ -1,9 +1,18 @@
-"""Request fingerprints: a keyed hash, key in memory only, on content where captured, else on shape."""
+"""Request fingerprints: a keyed hash, key in memory only, on content where captured, else on shape.
+
+The key is random per process unless the environment variable named by
+``ScoreConfig.fingerprint_key_env`` holds a secret. Fingerprints are kept in
+the state store (conversation and inflation windows), so replicas sharing a
+Redis store, and a restarted process reading its snapshot, only recognise
+each other's fingerprints when they hash with the same key: set the
+variable for those deployments. The key itself is never written anywhere.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
 
 import orjson
@@ -14,16 +23,38 @@ from otel_tokenwatch.pipeline.tree import SpanEntry
 _KEY = secrets.token_bytes(32)
 
 
-def _h(parts: list[object]) -> str:
-    return hmac.new(_KEY, orjson.dumps(parts, default=str), hashlib.sha256).hexdigest()[:24]
+def key_from_env(name: str | None) -> bytes:
+    """The configured secret (hashed to 32 bytes), else this process's random key."""
+    secret = os.environ.get(name) if name else None
+    return hashlib.sha256(b"tokenwatch-fingerprint\0" + secret.encode()).digest() if secret else _KEY
 
 
-def fingerprint(e: SpanEntry, c: Call) -> tuple[str, str]:
-    """(fingerprint, basis) where basis is ``content`` or ``shape``."""
+def _h(key: bytes, parts: list[object]) -> str:
+    return hmac.new(key, orjson.dumps(parts, default=str), hashlib.sha256).hexdigest()[:24]
+
+
+def fingerprint(e: SpanEntry, c: Call, key: bytes = _KEY) -> tuple[str, str]:
+    """(fingerprint, basis) where basis is ``content`` or ``shape``; for matching within one tree.
+
+    A shape fingerprint includes the parent span id: two same-sized calls under
+    one parent are the same request, under different parents they are steps.
+    """
     if c.input_content is not None:
-        return _h([c.operation, c.model, c.system_content, c.input_content]), "content"
-    return _h([c.operation, c.model, c.tool_definitions_digest, c.max_tokens, c.temperature, c.input_tokens,
-               e.parent_id.hex()]), "shape"
+        return _h(key, [c.operation, c.model, c.system_content, c.input_content]), "content"
+    return _h(key, [c.operation, c.model, c.tool_definitions_digest, c.max_tokens, c.temperature, c.input_tokens,
+                    e.parent_id.hex()]), "shape"
+
+
+def cross_tree_fingerprint(e: SpanEntry, c: Call, parent_name: str, key: bytes = _KEY) -> str:
+    """The fingerprint compared across trees (conversation and inflation windows).
+
+    Span ids differ in every trace, so the shape variant uses the parent span's
+    *name* instead of its id; the content variant equals ``fingerprint``'s.
+    """
+    if c.input_content is not None:
+        return fingerprint(e, c, key)[0]
+    return _h(key, [c.operation, c.model, c.tool_definitions_digest, c.max_tokens, c.temperature, c.input_tokens,
+                    "name:" + parent_name])
 
 
 def similarity(a: str, b: str) -> float:

@@ -31,7 +31,7 @@ class WindowSketch:
 
     @staticmethod
     def _bucket(v: float) -> int:
-        return -1 if v <= 0 else int(math.ceil(math.log(v) / _LOG_GAMMA))
+        return -1 if v <= 0 else math.ceil(math.log(v) / _LOG_GAMMA)
 
     def _expire(self, now: float) -> None:
         oldest = int((now - self.window_s) // self.slot_s)

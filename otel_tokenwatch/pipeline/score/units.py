@@ -74,6 +74,6 @@ class CallUnits:
             if part <= 0:
                 continue
             units += self.per_type[t] * part
-            toks[t] = int(round(self.tokens[t] * part))
+            toks[t] = round(self.tokens[t] * part)
             self.left[t] -= part
         return units, toks
