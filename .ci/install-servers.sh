@@ -10,7 +10,8 @@ SUDO=""
 if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
 
 need=()
-command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
+# Debian's prometheus package ships both binaries
+{ command -v prometheus && command -v promtool; } >/dev/null 2>&1 || need+=(prometheus)
 command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || need+=(redis-server)
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromium)
 

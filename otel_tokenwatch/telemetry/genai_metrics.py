@@ -8,12 +8,18 @@ so a misbehaving client cannot blow up a Prometheus server.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from otel_tokenwatch import semconv
 from otel_tokenwatch.pipeline.tree import Tree
 
+if TYPE_CHECKING:
+    from otel_tokenwatch.telemetry.selfmetrics import SelfTelemetry
+
 TOKEN_TYPES = ("input", "output", "cache_read", "cache_write", "reasoning")
+#: the outcome label's only values; enrich already maps to these, but a root written by an
+#: application (the SDK plugin path) could carry anything, and a label is forever in a TSDB
+OUTCOMES = ("success", "failure", "abandoned", "unknown")
 
 
 class BoundedLabel:
@@ -34,7 +40,7 @@ class BoundedLabel:
 
 
 class GenAIMetrics:
-    def __init__(self, telemetry: Any, max_workflows: int = 200, max_models: int = 100, max_teams: int = 100) -> None:
+    def __init__(self, telemetry: SelfTelemetry, max_workflows: int = 200, max_models: int = 100, max_teams: int = 100) -> None:
         self.telemetry = telemetry
         self.workflow = BoundedLabel(max_workflows)
         self.model = BoundedLabel(max_models)
@@ -56,6 +62,8 @@ class GenAIMetrics:
         workflow = self.workflow(get(semconv.WORKFLOW))
         team = self.team(self.team_label(str(get(semconv.TEAM) or "unknown")))
         outcome = str(get(semconv.OUTCOME) or "unknown")
+        if outcome not in OUTCOMES:
+            outcome = "unknown"
         tel = self.telemetry
         any_call = False
         for e in tree.spans:
@@ -113,14 +121,14 @@ class GenAIMetrics:
         score = get(semconv.TRACE_WASTE_SCORE)
         if isinstance(score, (int, float)):
             tel.record(semconv.M_TRACE_WASTE_SCORE, float(score), {"workflow": workflow, "outcome": outcome})
-        cost = get(semconv.TRACE_COST_USD)
-        if isinstance(cost, (int, float)):
-            tel.record(semconv.M_TRACE_COST, float(cost), {"workflow": workflow, "outcome": outcome})
+        tree_cost = get(semconv.TRACE_COST_USD)
+        if isinstance(tree_cost, (int, float)):
+            tel.record(semconv.M_TRACE_COST, float(tree_cost), {"workflow": workflow, "outcome": outcome})
         for kpi, value in (tree.facts.get("kpis") or {}).items():
             tel.record(semconv.M_OUTCOME_KPI, float(value), {"workflow": workflow, "kpi": self.kpi(kpi),
                                                               "outcome": outcome})
         labels = {"workflow": workflow, "team": team, "outcome": outcome}
         tel.add(semconv.M_OUTCOMES, 1, labels)
         tel.add(semconv.M_OUTCOME_TREES, 1, labels)
-        if isinstance(cost, (int, float)) and cost:
-            tel.add(semconv.M_OUTCOME_SPEND, float(cost), labels)
+        if isinstance(tree_cost, (int, float)) and tree_cost:
+            tel.add(semconv.M_OUTCOME_SPEND, float(tree_cost), labels)

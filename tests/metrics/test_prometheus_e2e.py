@@ -67,10 +67,11 @@ async def test_retry_storm_fires_and_spend_per_success_is_recorded(tmp_path: Pat
             expected = sum(gpt4o_mini_cost(*[next(int(kv.value.int_value) for kv in s.attributes if kv.key == k)
                                              for k in ("gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens")])
                            for s in chats)
-            async with aiohttp.ClientSession() as http:  # the ticket closed: a success, reported before the trace
-                async with http.post(http_endpoint(svc) + "/v1/outcomes",
-                                     json={"trace_id": triage.trace_id.hex(), "outcome": "success"}) as r:
-                    assert r.status == 202
+            # the ticket closed: a success, reported before the trace
+            async with aiohttp.ClientSession() as http, http.post(
+                    http_endpoint(svc) + "/v1/outcomes",
+                    json={"trace_id": triage.trace_id.hex(), "outcome": "success"}) as r:
+                assert r.status == 202
             async with grpc.aio.insecure_channel(grpc_endpoint(svc)) as ch:
                 export = ch.unary_unary("/opentelemetry.proto.collector.trace.v1.TraceService/Export")
                 # phase 1 makes the series exist (Prometheus's increase() ignores a series' first value)
