@@ -23,8 +23,7 @@ LOG_ATTRIBUTES_FIELD = 6  # opentelemetry.proto.logs.v1.LogRecord.attributes
 _pack_double = struct.Struct("<d").pack
 
 
-def varint(n: int) -> bytes:
-    """Encode a non-negative int (or an int64 as two's complement) as a varint."""
+def _varint(n: int) -> bytes:
     if n < 0:
         n += 1 << 64
     if n < 0x80:
@@ -37,9 +36,26 @@ def varint(n: int) -> bytes:
     return bytes(out)
 
 
+#: lengths and tags below 16 KiB are most of what gets encoded: looked up, not computed
+_SMALL = tuple(_varint(i) for i in range(1 << 14))
+
+
+def varint(n: int) -> bytes:
+    """Encode a non-negative int (or an int64 as two's complement) as a varint."""
+    if 0 <= n < 16384:
+        return _SMALL[n]
+    return _varint(n)
+
+
 def field_bytes(field: int, payload: bytes) -> bytes:
     """A length-delimited field: tag, length, payload."""
-    return varint((field << 3) | 2) + varint(len(payload)) + payload
+    n = len(payload)
+    return _SMALL[(field << 3) | 2] + (_SMALL[n] if n < 16384 else _varint(n)) + payload
+
+
+def field_header(field: int, length: int) -> bytes:
+    """Tag and length of a length-delimited field whose payload is written separately (no copy)."""
+    return _SMALL[(field << 3) | 2] + (_SMALL[length] if length < 16384 else _varint(length))
 
 
 def encode_any_value(value: AttrValue) -> bytes:
@@ -78,8 +94,31 @@ def encode_key_value(key: str, value: AttrValue) -> bytes:
 
 
 def encode_attributes(attrs: Iterable[tuple[str, AttrValue]], field: int = SPAN_ATTRIBUTES_FIELD) -> bytes:
-    """Attributes as repeated-field entries, ready to append to a span's bytes."""
-    return b"".join(field_bytes(field, encode_key_value(k, v)) for k, v in attrs)
+    """Attributes as repeated-field entries, ready to append to a span's bytes.
+
+    The same (key, value) pairs are written on span after span (kinds,
+    dialects, flags, model names), so their encoding is remembered; floats
+    (costs) and lists are encoded each time.
+    """
+    out = []
+    cache = _ENCODED
+    for k, v in attrs:
+        t = type(v)
+        if t is bool or t is int or (t is str and len(v) <= 80):  # type: ignore[arg-type]
+            ck = (field, k, t, v)
+            got = cache.get(ck)
+            if got is None:
+                if len(cache) >= _MAX_ENCODED:
+                    cache.clear()
+                got = cache[ck] = field_bytes(field, encode_key_value(k, v))
+            out.append(got)
+        else:
+            out.append(field_bytes(field, encode_key_value(k, v)))
+    return b"".join(out)
+
+
+_ENCODED: dict[tuple[int, str, type, object], bytes] = {}
+_MAX_ENCODED = 20000
 
 
 def any_value_to_python(v: AnyValue) -> object:

@@ -18,7 +18,7 @@ from opentelemetry.proto.common.v1.common_pb2 import InstrumentationScope
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
-from otel_tokenwatch.otlp.wire import AttrValue, encode_attributes, field_bytes, key_values_to_dict
+from otel_tokenwatch.otlp.wire import AttrValue, encode_attributes, field_bytes, field_header, key_values_to_dict
 
 if TYPE_CHECKING:
     from otel_tokenwatch.pipeline.call import Call
@@ -153,7 +153,9 @@ class SpanEntry:
         """
         if not self.added:
             return self.data
-        clash = [k for k in self.added if k.encode() in self.data and k in self.attrs]
+        attrs = self._attrs
+        clash = [k for k in self.added if k in attrs] if attrs is not None else \
+            [k for k in self.added if k.encode() in self.data and k in self.attrs]
         if not clash:
             return self.data + encode_attributes(self.added.items())
         span = Span.FromString(self.data)
@@ -213,7 +215,11 @@ class Tree:
 
 
 def encode_spans(entries: list[SpanEntry]) -> bytes:
-    """Group spans by resource then scope (first-seen order) and encode a request."""
+    """Group spans by resource then scope (first-seen order) and encode a request.
+
+    Built as a list of pieces joined once: each span's bytes are copied a
+    single time, however deep the message nesting.
+    """
     by_res: dict[int, tuple[ResourceInfo, dict[int, tuple[ScopeInfo, list[bytes]]]]] = {}
     for e in entries:
         r = by_res.get(id(e.resource))
@@ -223,16 +229,20 @@ def encode_spans(entries: list[SpanEntry]) -> bytes:
         if s is None:
             s = r[1][id(e.scope)] = (e.scope, [])
         s[1].append(e.encoded())
-    out = []
+    out: list[bytes] = []
     for res, scopes in by_res.values():
-        parts = [field_bytes(1, res.data)]
+        rs: list[bytes] = [field_bytes(1, res.data)]
         for scope, spans in scopes.values():
-            ss = [field_bytes(1, scope.data)]
-            ss.extend(field_bytes(2, b) for b in spans)
+            ss: list[bytes] = [field_bytes(1, scope.data)]
+            for b in spans:
+                ss.append(field_header(2, len(b)))
+                ss.append(b)
             if scope.schema_url:
                 ss.append(field_bytes(3, scope.schema_url.encode()))
-            parts.append(field_bytes(2, b"".join(ss)))
+            rs.append(field_header(2, sum(map(len, ss))))
+            rs.extend(ss)
         if res.schema_url:
-            parts.append(field_bytes(3, res.schema_url.encode()))
-        out.append(field_bytes(1, b"".join(parts)))
+            rs.append(field_bytes(3, res.schema_url.encode()))
+        out.append(field_header(1, sum(map(len, rs))))
+        out.extend(rs)
     return b"".join(out)

@@ -138,6 +138,77 @@ def kind_of(a: dict[str, Any], name: str, op: str | None) -> SpanKind:
     return "other"
 
 
+#: the keys read_call looks up for each field, in precedence order (indexes of a plan)
+_FIELD_KEYS: tuple[tuple[str, ...], ...] = (
+    ("gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system", "ai.model.provider", "mlflow.llm.provider"),  # F_PROVIDER
+    ("gen_ai.request.model", "llm.request.model_name", "llm.model_name", "langfuse.observation.model.name", "ai.model.id", "mlflow.llm.model", "model_name"),  # F_REQUEST_MODEL
+    ("gen_ai.response.model", "llm.response.model_name", "ai.response.model"),  # F_RESPONSE_MODEL
+    ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.token_count.prompt", "ai.usage.inputTokens", "ai.usage.promptTokens"),  # F_INPUT
+    ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens", "llm.token_count.completion", "ai.usage.outputTokens", "ai.usage.completionTokens"),  # F_OUTPUT
+    ("gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.cache_read_input_tokens", "llm.token_count.prompt_details.cache_read", "ai.usage.cachedInputTokens", "gen_ai.usage.details.cache_read_tokens"),  # F_CACHE_READ
+    ("gen_ai.usage.cache_write.input_tokens", "gen_ai.usage.cache_creation.input_tokens", "gen_ai.usage.cache_creation_input_tokens", "llm.token_count.prompt_details.cache_write", "ai.usage.inputTokenDetails.cacheWriteTokens", "gen_ai.usage.details.cache_write_tokens"),  # F_CACHE_WRITE
+    ("gen_ai.usage.reasoning.output_tokens", "gen_ai.usage.reasoning_tokens", "llm.usage.reasoning_tokens", "llm.token_count.completion_details.reasoning", "gen_ai.usage.details.reasoning_tokens", "ai.usage.reasoningTokens"),  # F_REASONING
+    ("gen_ai.usage.cost", "llm.cost.total", "gen_ai.cost.total_cost", "litellm.cost.total", "operation.cost", "cost_usd"),  # F_COST
+    ("gen_ai.response.id", "ai.response.id"),  # F_RESPONSE_ID
+    ("gen_ai.agent.name", "agent.name", "agent_name"),  # F_AGENT
+    ("gen_ai.conversation.id", "session.id", "gen_ai.session.id", "langfuse.session.id", "traceloop.association.properties.session_id"),  # F_CONVERSATION
+    ("enduser.id", "user.id", "gen_ai.user.id", "gen_ai.request.user", "langfuse.user.id"),  # F_PRINCIPAL
+    ("gen_ai.tool.name", "tool.name", "ai.toolCall.name"),  # F_TOOL
+    ("gen_ai.request.max_tokens", "llm.invocation_parameters.max_tokens"),  # F_MAX_TOKENS
+    ("gen_ai.request.temperature",),  # F_TEMPERATURE
+    ("attempt", "gen_ai.request.attempt", "http.request.resend_count"),  # F_ATTEMPTS
+)
+
+(F_PROVIDER, F_REQUEST_MODEL, F_RESPONSE_MODEL, F_INPUT, F_OUTPUT, F_CACHE_READ, F_CACHE_WRITE, F_REASONING, F_COST,
+ F_RESPONSE_ID, F_AGENT, F_CONVERSATION, F_PRINCIPAL, F_TOOL, F_MAX_TOKENS, F_TEMPERATURE,
+ F_ATTEMPTS) = range(len(_FIELD_KEYS))
+
+VENDOR_USAGE_KEYS = ("langfuse.observation.usage_details", "mlflow.chat.tokenUsage")
+VENDOR_COST_KEYS = (("langfuse.observation.cost_details", ("total",)), ("mlflow.llm.cost", ("total_cost",)))
+PARAM_KEYS = ("langfuse.observation.model.parameters", "llm.invocation_parameters")
+#: keys read directly (not by precedence) after the usage and cost blocks
+FLAG_KEYS = frozenset({"error.type", "langfuse.observation.level", "gen_ai.request.stream", "gen_ai.is_streaming",
+                       "langfuse.observation.completion_start_time", "tokenwatch.usage.auxiliary"})
+
+
+class _Plan:
+    """What a span with this key sequence (and scope) carries, worked out once.
+
+    Instrumentations send the same keys span after span, so the answer is
+    cached by the span's key sequence: a read then looks only at keys that
+    are there, in precedence order, instead of testing every dialect's
+    spelling (the normalize stage's hottest loop), and skips whole blocks
+    (usage, cost, request shape) a span has no key for. Values are still
+    read and converted per span.
+    """
+
+    __slots__ = ("cost", "dialect", "fields", "finish", "flags", "params", "usage")
+
+    def __init__(self, a: dict[str, Any], scope: str) -> None:
+        self.fields = tuple(tuple(k for k in keys if k in a) for keys in _FIELD_KEYS)
+        self.dialect = dialect_of(a, scope)
+        self.usage = any(self.fields[f] for f in (F_INPUT, F_OUTPUT, F_CACHE_READ, F_CACHE_WRITE, F_REASONING)) \
+            or any(k in a for k in VENDOR_USAGE_KEYS)
+        self.cost = bool(self.fields[F_COST]) or any(k in a for k, _ in VENDOR_COST_KEYS)
+        self.finish = tuple(k for k in FINISH_KEYS if k in a)
+        self.params = next((k for k in PARAM_KEYS if k in a), None)
+        self.flags = not FLAG_KEYS.isdisjoint(a)
+
+
+def _plan(a: dict[str, Any], scope: str) -> _Plan:
+    sig = (scope, *a)
+    got = _PLANS.get(sig)
+    if got is None:
+        if len(_PLANS) >= _MAX_PLANS:
+            _PLANS.clear()
+        got = _PLANS[sig] = _Plan(a, scope)
+    return got
+
+
+_PLANS: dict[tuple[str, ...], _Plan] = {}
+_MAX_PLANS = 4096
+
+
 def _first(a: dict[str, Any], keys: tuple[str, ...], conv: Any, invalid: list[str]) -> Any:
     for k in keys:
         if k in a:
@@ -175,41 +246,79 @@ def read_call(e: SpanEntry) -> Call:
     span = e.span
     op = _op(a)
     kind = kind_of(a, span.name, op)
-    call = Call(kind=kind, dialect=dialect_of(a, e.scope.name), operation=op)
+    plan = _plan(a, e.scope.name)
+    call = Call(kind=kind, dialect=plan.dialect, operation=op)
     if kind == "other":
         return call
     inv = call.invalid
+    p = plan.fields
     s, i = coerce.to_str, coerce.to_int
-    raw_provider = _first(a, ("gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system",
-                              "ai.model.provider", "mlflow.llm.provider"), s, inv)
-    call.provider = normalize_provider(raw_provider)
-    call.request_model = _first(a, ("gen_ai.request.model", "llm.request.model_name", "llm.model_name",
-                                    "langfuse.observation.model.name", "ai.model.id", "mlflow.llm.model",
-                                    "model_name"), s, inv)
-    call.response_model = _first(a, ("gen_ai.response.model", "llm.response.model_name", "ai.response.model"),
-                                 s, inv)
-    # --- tokens, by precedence -----------------------------------------------------------------
-    call.input_tokens = _first(a, ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens",
-                                   "llm.token_count.prompt", "ai.usage.inputTokens", "ai.usage.promptTokens"), i, inv)
-    call.output_tokens = _first(a, ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens",
-                                    "llm.token_count.completion", "ai.usage.outputTokens",
-                                    "ai.usage.completionTokens"), i, inv)
-    call.cache_read_tokens = _first(a, ("gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.cache_read_input_tokens",
-                                        "llm.token_count.prompt_details.cache_read", "ai.usage.cachedInputTokens",
-                                        "gen_ai.usage.details.cache_read_tokens"), i, inv)
-    call.cache_write_tokens = _first(a, ("gen_ai.usage.cache_write.input_tokens",
-                                         "gen_ai.usage.cache_creation.input_tokens",
-                                         "gen_ai.usage.cache_creation_input_tokens",
-                                         "llm.token_count.prompt_details.cache_write",
-                                         "ai.usage.inputTokenDetails.cacheWriteTokens",
-                                         "gen_ai.usage.details.cache_write_tokens"), i, inv)
-    call.reasoning_tokens = _first(a, ("gen_ai.usage.reasoning.output_tokens", "gen_ai.usage.reasoning_tokens",
-                                       "llm.usage.reasoning_tokens", "llm.token_count.completion_details.reasoning",
-                                       "gen_ai.usage.details.reasoning_tokens", "ai.usage.reasoningTokens"), i, inv)
+    if p[F_PROVIDER]:
+        call.provider = normalize_provider(_first(a, p[F_PROVIDER], s, inv))
+    if p[F_REQUEST_MODEL]:
+        call.request_model = _first(a, p[F_REQUEST_MODEL], s, inv)
+    if p[F_RESPONSE_MODEL]:
+        call.response_model = _first(a, p[F_RESPONSE_MODEL], s, inv)
+    if plan.usage:
+        _read_usage(a, p, call, inv)
+    # --- cost as reported ------------------------------------------------------------------------
+    if plan.cost:
+        _read_cost(a, p, call, inv)
+    # --- outcome of the call ------------------------------------------------------------------------
+    reasons: list[str] = []
+    for k in plan.finish:
+        reasons = coerce.to_str_list(a[k])
+        if reasons:
+            break
+    call.finish_reasons = tuple(reasons)
+    if plan.flags:
+        call.error_type = s(a.get("error.type"))
+    call.error = span.status.code == 2 or call.error_type is not None or "error" in call.finish_reasons \
+        or (plan.flags and s(a.get("langfuse.observation.level")) == "ERROR")
+    # --- identity ---------------------------------------------------------------------------------
+    if p[F_RESPONSE_ID]:
+        call.response_id = _first(a, p[F_RESPONSE_ID], s, inv)
+    if p[F_AGENT]:
+        call.agent_name = _first(a, p[F_AGENT], s, inv)
+    if p[F_CONVERSATION]:
+        call.conversation_id = _first(a, p[F_CONVERSATION], s, inv)
+    if p[F_PRINCIPAL]:
+        call.principal = _first(a, p[F_PRINCIPAL], s, inv)
+    if kind == "tool" and p[F_TOOL]:
+        call.tool_name = _first(a, p[F_TOOL], s, inv)
+    # --- request shape ------------------------------------------------------------------------------
+    params: dict[str, Any] = _json_field(a, plan.params, inv) if plan.params else {}
+    if p[F_MAX_TOKENS] or params:
+        call.max_tokens = _first(a, p[F_MAX_TOKENS], i, inv) or _safe_int(params.get("max_tokens"))
+    if p[F_TEMPERATURE]:
+        call.temperature = _first(a, p[F_TEMPERATURE], coerce.to_float, inv)
+    if call.temperature is None and params.get("temperature") is not None:
+        call.temperature = _safe_float(params.get("temperature"))
+    if plan.flags or params:
+        call.streaming = coerce.to_bool(a.get("gen_ai.request.stream", a.get("gen_ai.is_streaming",
+                                                                          params.get("stream"))))
+        if call.streaming is None and "langfuse.observation.completion_start_time" in a:
+            call.streaming = True  # Langfuse records the first token's time only for streamed generations
+        call.auxiliary = coerce.to_bool(a.get("tokenwatch.usage.auxiliary")) is True
+    # retries a client hides in one span (Claude Code's `attempt`; gen_ai.request.attempt events)
+    if p[F_ATTEMPTS]:
+        attempts = _first(a, p[F_ATTEMPTS], i, inv)
+        if attempts and attempts > 1:
+            call.attempts = attempts if "http.request.resend_count" not in a else attempts + 1
+    return call
+
+
+def _read_usage(a: dict[str, Any], p: tuple[tuple[str, ...], ...], call: Call, inv: list[str]) -> None:
+    """Tokens by precedence, then cache and reasoning inclusion (genai-dialects.md section 6)."""
+    i = coerce.to_int
+    call.input_tokens = _first(a, p[F_INPUT], i, inv)
+    call.output_tokens = _first(a, p[F_OUTPUT], i, inv)
+    call.cache_read_tokens = _first(a, p[F_CACHE_READ], i, inv)
+    call.cache_write_tokens = _first(a, p[F_CACHE_WRITE], i, inv)
+    call.reasoning_tokens = _first(a, p[F_REASONING], i, inv)
     cache_in_input = True
     if call.input_tokens is None and call.output_tokens is None:
         cache_in_input = _vendor_usage(a, call, inv)
-    # --- cache and reasoning inclusion (genai-dialects.md section 6) ----------------------------
     if call.provider == "anthropic" and call.dialect in ("openlit", "mlflow"):
         cache_in_input = False
     cached = (call.cache_read_tokens or 0) + (call.cache_write_tokens or 0)
@@ -219,11 +328,12 @@ def read_call(e: SpanEntry) -> Call:
     if call.output_tokens is not None and call.reasoning_tokens and (
             call.dialect == "gemini-cli" or call.reasoning_tokens > call.output_tokens):
         call.output_tokens += call.reasoning_tokens  # Gemini style: output without thoughts
-    # --- cost as reported ------------------------------------------------------------------------
-    cost = _first(a, ("gen_ai.usage.cost", "llm.cost.total", "gen_ai.cost.total_cost", "litellm.cost.total",
-                      "operation.cost", "cost_usd"), coerce.to_decimal, inv)
+
+
+def _read_cost(a: dict[str, Any], p: tuple[tuple[str, ...], ...], call: Call, inv: list[str]) -> None:
+    cost = _first(a, p[F_COST], coerce.to_decimal, inv)
     if cost is None:
-        for key, path in (("langfuse.observation.cost_details", ("total",)), ("mlflow.llm.cost", ("total_cost",))):
+        for key, path in VENDOR_COST_KEYS:
             d = _json_field(a, key, inv)
             if d:
                 try:
@@ -236,47 +346,6 @@ def read_call(e: SpanEntry) -> Call:
         cost = None  # a zero cost for a call with tokens means "not priced by the instrumentation"
     if cost is not None:
         call.cost_usd, call.cost_source = cost, "reported"
-    # --- outcome of the call ------------------------------------------------------------------------
-    reasons: list[str] = []
-    for k in FINISH_KEYS:
-        if k in a:
-            reasons = coerce.to_str_list(a[k])
-            if reasons:
-                break
-    call.finish_reasons = tuple(reasons)
-    call.error_type = s(a.get("error.type"))
-    call.error = span.status.code == 2 or call.error_type is not None or "error" in call.finish_reasons \
-        or s(a.get("langfuse.observation.level")) == "ERROR"
-    # --- identity ---------------------------------------------------------------------------------
-    call.response_id = _first(a, ("gen_ai.response.id", "ai.response.id"), s, inv)
-    call.agent_name = _first(a, ("gen_ai.agent.name", "agent.name", "agent_name"), s, inv)
-    call.conversation_id = _first(a, ("gen_ai.conversation.id", "session.id", "gen_ai.session.id",
-                                      "langfuse.session.id", "traceloop.association.properties.session_id"), s, inv)
-    call.principal = _first(a, ("enduser.id", "user.id", "gen_ai.user.id", "gen_ai.request.user",
-                                "langfuse.user.id"), s, inv)
-    call.tool_name = _first(a, ("gen_ai.tool.name", "tool.name", "ai.toolCall.name"), s, inv) if kind == "tool" \
-        else None
-    # --- request shape ------------------------------------------------------------------------------
-    params: dict[str, Any] = {}
-    for pkey in ("langfuse.observation.model.parameters", "llm.invocation_parameters"):
-        if pkey in a:
-            params = _json_field(a, pkey, inv)
-            break
-    call.max_tokens = _first(a, ("gen_ai.request.max_tokens", "llm.invocation_parameters.max_tokens"), i, inv) \
-        or _safe_int(params.get("max_tokens"))
-    call.temperature = _first(a, ("gen_ai.request.temperature",), coerce.to_float, inv)
-    if call.temperature is None and params.get("temperature") is not None:
-        call.temperature = _safe_float(params.get("temperature"))
-    call.streaming = coerce.to_bool(a.get("gen_ai.request.stream", a.get("gen_ai.is_streaming",
-                                                                      params.get("stream"))))
-    if call.streaming is None and "langfuse.observation.completion_start_time" in a:
-        call.streaming = True  # Langfuse records the first token's time only for streamed generations
-    call.auxiliary = coerce.to_bool(a.get("tokenwatch.usage.auxiliary")) is True
-    # retries a client hides in one span (Claude Code's `attempt`; gen_ai.request.attempt events)
-    attempts = _first(a, ("attempt", "gen_ai.request.attempt", "http.request.resend_count"), i, inv)
-    if attempts and attempts > 1:
-        call.attempts = attempts if "http.request.resend_count" not in a else attempts + 1
-    return call
 
 
 def _safe_int(v: Any) -> int | None:
