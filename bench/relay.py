@@ -29,6 +29,7 @@ import grpc
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import traces
 
+REFUSED = 0  # requests the relay refused (back-pressure) and the client re-sent, in the last run
 TRACE_EXPORT = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -105,6 +106,8 @@ async def send_all(port: int, requests: list[bytes], concurrency: int = 4) -> fl
     call = channel.unary_unary(TRACE_EXPORT)
     queue = list(reversed(requests))
     t0 = time.time()
+    global REFUSED
+    REFUSED = 0
 
     async def worker() -> None:
         while queue:
@@ -115,6 +118,7 @@ async def send_all(port: int, requests: list[bytes], concurrency: int = 4) -> fl
                     break
                 except grpc.aio.AioRpcError as e:
                     if e.code() in (grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.UNAVAILABLE):
+                        REFUSED += 1
                         await asyncio.sleep(0.05)
                         continue
                     raise
@@ -183,7 +187,8 @@ def measure(name: str, start_relay, requests: list[bytes], total: int) -> float:
         sink.join(5)
     rate = got / elapsed if elapsed > 0 else 0.0
     lost = total - got
-    print(f"{name:<28} {rate:>12,.0f} spans/s   ({got} of {total} spans in {elapsed:.2f}s{', LOST ' + str(lost) if lost else ''})",
+    print(f"{name:<28} {rate:>12,.0f} spans/s   ({got} of {total} spans in {elapsed:.2f}s"
+          f"{', LOST ' + str(lost) if lost else ''}; {REFUSED} requests refused and re-sent)",
           flush=True)
     return rate
 

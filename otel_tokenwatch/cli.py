@@ -52,13 +52,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.config}: ok ({len(cfg.service.pipelines)} pipelines)")  # type: ignore[attr-defined]
         return 0
     if args.command == "serve":
-        from otel_tokenwatch.service import Service
+        from otel_tokenwatch.service import Service, tune_gc
         from otel_tokenwatch.telemetry import logs
 
         cfg = _load(args.config)
         logs.configure(cfg.service.telemetry.logs.level, cfg.service.telemetry.logs.encoding)  # type: ignore[attr-defined]
         try:
             service = Service(cfg)  # type: ignore[arg-type]
+            tune_gc()
             asyncio.run(service.run())
         except OSError as e:
             print(f"tokenwatch: cannot start: {e} (is another process using the port? set it in the config)",
@@ -67,7 +68,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "score":
         from otel_tokenwatch.report.score_cli import run_score
+        from otel_tokenwatch.service import tune_gc
 
+        tune_gc()  # a score run holds every tree: the same collector settings as the service
         return run_score(args.paths, args.format, args.output, args.config, progress=not args.no_progress)
     return 1
 

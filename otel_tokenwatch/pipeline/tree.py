@@ -120,6 +120,12 @@ class SpanEntry:
         """Cheap pre-check on the wire bytes before decoding anything."""
         return needle in self.data
 
+    def has(self, key: str) -> bool:
+        """The span carries attribute ``key``: a dict lookup once decoded, else a byte search first."""
+        if self._attrs is not None:
+            return key in self._attrs
+        return key.encode() in self.data and key in self.attrs
+
     def set(self, key: str, value: AttrValue) -> None:
         """Add (or replace) an attribute that tokenwatch writes on this span."""
         self.added[key] = value

@@ -9,6 +9,7 @@ a metric cannot be recorded under a name that is not documented.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -27,8 +28,17 @@ class SelfTelemetry:
     """Instruments by declared name, plus the Prometheus text of everything recorded."""
 
     def __init__(self, service_name: str = "tokenwatch", readers: list[MetricReader] | None = None,
-                 prometheus: bool = True, meter_provider: Any = None) -> None:
-        """``meter_provider``: record into an application's provider instead (the SDK plugin)."""
+                 prometheus: bool = True, meter_provider: Any = None, buffer_counters: bool = False) -> None:
+        """``meter_provider``: record into an application's provider instead (the SDK plugin).
+
+        ``buffer_counters``: sum counter increments in a dict and hand them to
+        the SDK only when a reader collects (or ``flush``). A tree records a
+        dozen increments and the SDK's ``add`` costs tens of microseconds
+        each (attribute cleaning, view matching), which made metrics a fifth
+        of the service's work per span; summed first, a series costs one SDK
+        call per collection. The service turns this on; the SDK plugin,
+        recording into an application's provider, does not.
+        """
         from opentelemetry.exporter.prometheus import PrometheusMetricReader
 
         self.registry = CollectorRegistry(auto_describe=True)
@@ -46,6 +56,9 @@ class SelfTelemetry:
         self.meter: Meter = self.provider.get_meter("otel_tokenwatch", __version__)
         self._instruments: dict[str, Any] = {}
         self._gauges: dict[str, list[Gauge]] = {}
+        self._buffered = buffer_counters
+        self._pending: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
+        self._lock = threading.Lock()  # readers collect on their own threads
 
     def instrument(self, name: str) -> Any:
         """The counter/histogram declared under ``name`` (created on first use)."""
@@ -64,8 +77,22 @@ class SelfTelemetry:
         return inst
 
     def add(self, name: str, value: float, attributes: dict[str, str] | None = None) -> None:
-        if value:
+        if not value:
+            return
+        if not self._buffered:
             self.instrument(name).add(value, attributes)
+            return
+        key = (name, tuple(attributes.items()) if attributes else ())
+        with self._lock:
+            pending = self._pending
+            pending[key] = pending.get(key, 0) + value
+
+    def flush_pending(self) -> None:
+        """Hand buffered counter increments to the SDK (before every collection)."""
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        for (name, attrs), value in pending.items():
+            self.instrument(name).add(value, dict(attrs))
 
     def record(self, name: str, value: float, attributes: dict[str, str] | None = None) -> None:
         self.instrument(name).record(value, attributes)
@@ -79,6 +106,8 @@ class SelfTelemetry:
             self._gauges[name] = []
 
             def _cb(options: CallbackOptions, _name: str = name) -> Iterable[Observation]:
+                # gauge callbacks run before a reader reads the counters: buffered increments land first
+                self.flush_pending()
                 for source in list(self._gauges[_name]):
                     for value, attrs in source():
                         yield Observation(value, attrs)
@@ -88,13 +117,16 @@ class SelfTelemetry:
 
     def flush(self) -> None:
         """Push now through every periodic reader (before shutdown, in tests)."""
+        self.flush_pending()
         if hasattr(self.provider, "force_flush"):
             self.provider.force_flush(timeout_millis=5000)
 
     def prometheus_text(self) -> bytes:
+        self.flush_pending()
         return generate_latest(self.registry)
 
     def shutdown(self) -> None:
+        self.flush_pending()
         if self.own_provider:
             self.provider.shutdown()
 

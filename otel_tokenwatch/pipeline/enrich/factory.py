@@ -80,7 +80,7 @@ class EnrichProcessor(BaseProcessor):
                 found[e.call.conversation_id] = None
                 continue
             for key in CONVERSATION_KEYS:
-                if e.may_contain(key.encode()):
+                if e.has(key):
                     v = e.attrs.get(key)
                     if v:
                         found[str(v)] = None
@@ -92,7 +92,7 @@ class EnrichProcessor(BaseProcessor):
             if e.call is not None and e.call.principal:
                 out.add(e.call.principal)
             for key in self.cfg.privacy.user_attributes:
-                if e.may_contain(key.encode()):
+                if e.has(key):
                     v = e.attrs.get(key)
                     if v:
                         out.add(str(v))

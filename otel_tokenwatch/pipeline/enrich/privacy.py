@@ -86,7 +86,7 @@ class Pseudonymizer:
     def apply(self, entry: SpanEntry) -> None:
         done = []
         for key in self.keys:
-            if not entry.may_contain(key.encode()):
+            if not entry.has(key):
                 continue
             v = entry.attrs.get(key)
             if v is None:

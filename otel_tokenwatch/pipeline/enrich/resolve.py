@@ -18,9 +18,8 @@ def _first_attr(tree: Tree, root: SpanEntry | None, key: str) -> Any:
         v = root.attrs.get(key)
         if v not in (None, ""):
             return v
-    needle = key.encode()
     for e in tree.spans:
-        if e is root or not e.may_contain(needle):
+        if e is root or not e.has(key):
             continue
         v = e.attrs.get(key)
         if v not in (None, ""):
