@@ -140,3 +140,19 @@ def test_subsets_larger_than_their_totals_reveal_the_convention() -> None:
     assert (a.input_tokens, a.uncached_input_tokens) == (5050, 50)
     g = spans["gemini thoughts"].call
     assert (g.output_tokens, g.reasoning_tokens) == (920, 900)
+
+
+def test_pydantic_ai_aggregated_usage_is_an_agent_fallback_only() -> None:
+    """pydantic-ai V2 puts a run's cumulative usage under gen_ai.aggregated_usage.* on invoke_agent."""
+    agg = {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "support",
+           "gen_ai.aggregated_usage.input_tokens": 900, "gen_ai.aggregated_usage.output_tokens": 60,
+           "gen_ai.aggregated_usage.cache_read.input_tokens": 500}
+    spans = run(tree_of((1, 0, "invoke_agent support", agg),
+                        (2, 1, "chat gpt-4o", {"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o",
+                                               "gen_ai.usage.input_tokens": 900, "gen_ai.usage.output_tokens": 60})))
+    agent = spans["invoke_agent support"].call
+    assert (agent.kind, agent.input_tokens, agent.cache_read_tokens) == ("agent", 900, 500)
+    assert not agent.counted and spans["chat gpt-4o"].call.counted  # never added to its calls
+    alone = run(tree_of((1, 0, "invoke_agent support", agg)))["invoke_agent support"]
+    assert alone.call.counted  # its calls were sampled out: the run total is all there is
+    assert alone.get(semconv.TRACE_INPUT_TOKENS) == 900

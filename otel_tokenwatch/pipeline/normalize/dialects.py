@@ -159,9 +159,20 @@ _FIELD_KEYS: tuple[tuple[str, ...], ...] = (
     ("attempt", "gen_ai.request.attempt", "http.request.resend_count"),  # F_ATTEMPTS
 )
 
+
+
+def _with_aggregated(keys: tuple[str, ...]) -> tuple[str, ...]:
+    """pydantic-ai (V2 default) renames an agent run's cumulative usage to ``gen_ai.aggregated_usage.*``:
+    the same meaning, read last, and only ever used as an agent's fallback usage (counting rule 2)."""
+    return keys + tuple(k.replace("gen_ai.usage.", "gen_ai.aggregated_usage.", 1) for k in keys
+                        if k.startswith("gen_ai.usage."))
+
+
 (F_PROVIDER, F_REQUEST_MODEL, F_RESPONSE_MODEL, F_INPUT, F_OUTPUT, F_CACHE_READ, F_CACHE_WRITE, F_REASONING, F_COST,
  F_RESPONSE_ID, F_AGENT, F_CONVERSATION, F_PRINCIPAL, F_TOOL, F_MAX_TOKENS, F_TEMPERATURE,
  F_ATTEMPTS) = range(len(_FIELD_KEYS))
+_FIELD_KEYS = tuple(_with_aggregated(keys) if F_INPUT <= n <= F_REASONING else keys
+                    for n, keys in enumerate(_FIELD_KEYS))
 
 VENDOR_USAGE_KEYS = ("langfuse.observation.usage_details", "mlflow.chat.tokenUsage")
 VENDOR_COST_KEYS = (("langfuse.observation.cost_details", ("total",)), ("mlflow.llm.cost", ("total_cost",)))
