@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: serve test venv servers bench lint clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py otel_tokenwatch/otlp/_wirec.c
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'

@@ -106,8 +106,7 @@ async def send_all(port: int, requests: list[bytes], concurrency: int = 4) -> fl
     call = channel.unary_unary(TRACE_EXPORT)
     queue = list(reversed(requests))
     t0 = time.time()
-    global REFUSED
-    REFUSED = 0
+    refused = [0]
 
     async def worker() -> None:
         while queue:
@@ -118,13 +117,15 @@ async def send_all(port: int, requests: list[bytes], concurrency: int = 4) -> fl
                     break
                 except grpc.aio.AioRpcError as e:
                     if e.code() in (grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.UNAVAILABLE):
-                        REFUSED += 1
+                        refused[0] += 1
                         await asyncio.sleep(0.05)
                         continue
                     raise
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     await channel.close()
+    global REFUSED
+    REFUSED = refused[0]
     return t0
 
 
@@ -273,7 +274,7 @@ def profile_stages(trees: list) -> None:  # type: ignore[type-arg]
     from otel_tokenwatch.config import load
     from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig, Assembler
     from otel_tokenwatch.pipeline.processor import ProcessorChain, ProcessorContext
-    from otel_tokenwatch.service import build_processors
+    from otel_tokenwatch.service import build_processors, tune_gc
     from otel_tokenwatch.state import MemoryStore
 
     reqs = traces.batch_requests(trees[:1000])
@@ -285,6 +286,7 @@ def profile_stages(trees: list) -> None:  # type: ignore[type-arg]
         asm.add(ExportTraceServiceRequest.FromString(r), 0.0, None)
     ts = asm.flush(0.0)
     n = sum(len(t.spans) for t in ts)
+    tune_gc()  # as the service runs
     t0 = time.perf_counter()
     for t in ts[: len(ts) // 2]:
         chain.process(t)

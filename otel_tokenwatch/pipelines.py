@@ -96,7 +96,7 @@ class TracesPipeline:
             self.spans_out += n
             self.fanout.offer(data, n, self._releaser({source} if source is not None else set()))
             return 1
-        released = self.assembler.add(request, self.clock(), source)
+        released = self.assembler.add(request, self.clock(), source, raw)
         touched = self.assembler.last_touched
         self.emit(released)
         return touched

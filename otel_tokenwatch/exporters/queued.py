@@ -24,8 +24,8 @@ from otel_tokenwatch import semconv
 from otel_tokenwatch.exporters.contract import ExporterContext, ExportItem, Signal
 from otel_tokenwatch.exporters.deadletter import DeadLetter
 from otel_tokenwatch.exporters.outcome import SendResult
-from otel_tokenwatch.exporters.spool import Spool
 from otel_tokenwatch.exporters.settings import SendingConfig
+from otel_tokenwatch.exporters.spool import Spool
 
 log = logging.getLogger("otel_tokenwatch.exporter")
 
@@ -317,7 +317,7 @@ def _done_cb(cb: Any, ok: bool) -> None:
     if cb is not None:
         try:
             cb(ok)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("delivery callback failed")
 
 

@@ -10,8 +10,10 @@ decoded into Python objects per attribute.
 
 from __future__ import annotations
 
+import os
 import struct
 from collections.abc import Iterable, Sequence
+from typing import Any, NamedTuple
 
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
@@ -146,3 +148,151 @@ def key_values_to_dict(kvs: Iterable[KeyValue]) -> dict[str, object]:
         else:
             out[kv.key] = getattr(v, which)
     return out
+
+
+# --- a reading view of a span ------------------------------------------------------------
+def _span_view_class() -> type:
+    """A message with Span's field numbers that reads attributes as ``map<string, bytes>``.
+
+    A KeyValue (key = 1, value = 2) is on the wire exactly a map entry, so
+    parsing a span's bytes with this message gives every attribute as its
+    key and its *encoded* AnyValue in one C-level pass, without a Python
+    wrapper object per KeyValue and AnyValue (the bench's largest single
+    cost per span). Events and links stay encoded; a map keeps the last
+    value of a repeated key, as backends do.
+    """
+    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
+    f = descriptor_pb2.FileDescriptorProto(name="otel_tokenwatch/span_view.proto", package="otel_tokenwatch.view",
+                                           syntax="proto3")
+    st = f.message_type.add(name="Status")
+    st.field.add(name="message", number=2, type=9, label=1)
+    st.field.add(name="code", number=3, type=5, label=1)
+    m = f.message_type.add(name="SpanView")
+    entry = m.nested_type.add(name="AttributesEntry")
+    entry.options.map_entry = True
+    entry.field.add(name="key", number=1, type=9, label=1)
+    entry.field.add(name="value", number=2, type=12, label=1)
+    for name, number, typ in (("trace_id", 1, 12), ("span_id", 2, 12), ("trace_state", 3, 9),
+                              ("parent_span_id", 4, 12), ("name", 5, 9), ("kind", 6, 5),
+                              ("start_time_unix_nano", 7, 6), ("end_time_unix_nano", 8, 6),
+                              ("dropped_attributes_count", 10, 13), ("dropped_events_count", 12, 13),
+                              ("dropped_links_count", 14, 13), ("flags", 16, 7)):
+        m.field.add(name=name, number=number, type=typ, label=1)
+    m.field.add(name="attributes", number=9, type=11, label=3,
+                type_name=".otel_tokenwatch.view.SpanView.AttributesEntry")
+    m.field.add(name="events", number=11, type=12, label=3)
+    m.field.add(name="links", number=13, type=12, label=3)
+    m.field.add(name="status", number=15, type=11, label=1, type_name=".otel_tokenwatch.view.Status")
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(f)
+    return message_factory.GetMessageClass(pool.FindMessageTypeByName("otel_tokenwatch.view.SpanView"))
+
+
+SpanView: type = _span_view_class()
+_unpack_double = struct.Struct("<d").unpack
+
+
+def any_value_bytes_to_python(v: bytes) -> object:
+    """An encoded AnyValue as a plain value (the common scalars by hand, the rest through protobuf)."""
+    if not v:
+        return None
+    t = v[0]
+    n = len(v)
+    if t == 0x0A:  # string_value
+        ln = v[1] if n > 1 else 0
+        if ln < 0x80 and n == ln + 2:
+            return v[2:].decode()
+    elif t == 0x18:  # int_value: a varint filling the rest
+        x = shift = 0
+        for i in range(1, n):
+            b = v[i]
+            x |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                if i + 1 == n:
+                    return x - (1 << 64) if x >= 1 << 63 else x
+                break
+    elif t == 0x10 and n == 2:
+        return v[1] != 0
+    elif t == 0x21 and n == 9:
+        return _unpack_double(v[1:])[0]
+    return any_value_to_python(AnyValue.FromString(v))
+
+
+def view_attributes(view: object) -> dict[str, object]:
+    """A SpanView's attributes as plain values; short strings (most values) are decoded inline."""
+    return {k: (v[2:].decode() if len(v) > 1 and v[0] == 0x0A and v[1] < 0x80 and len(v) == v[1] + 2
+                else any_value_bytes_to_python(v))
+            for k, v in view.attributes.items()}  # type: ignore[attr-defined]
+
+
+# --- the hot path's two reads, compiled where possible ---------------------------------------
+class PySpanFields(NamedTuple):
+    """The scalar fields of a span that stages read (the compiled reader's SpanFields, in Python)."""
+
+    name: str
+    kind: int
+    start_time_unix_nano: int
+    end_time_unix_nano: int
+    status_code: int
+
+
+def py_decode_span(data: bytes) -> tuple[PySpanFields, dict[str, object]]:
+    """``decode_span`` through protobuf: the reference the compiled reader is tested against."""
+    v = SpanView.FromString(data)
+    return (PySpanFields(v.name, v.kind, v.start_time_unix_nano, v.end_time_unix_nano, v.status.code),
+            view_attributes(v))
+
+
+RawSpan = tuple[bytes, bytes, bytes, bytes]  # span bytes, trace_id, span_id, parent_span_id
+RawScope = tuple[bytes, str, list[RawSpan]]  # scope bytes, schema_url, spans
+RawResource = tuple[bytes, str, list[RawScope]]  # resource bytes, schema_url, scopes
+
+
+def py_split_traces(data: bytes) -> list[RawResource]:
+    """``split_traces`` through protobuf (spans re-serialized rather than sliced)."""
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+    return split_request(ExportTraceServiceRequest.FromString(data))
+
+
+def split_request(request: object) -> list[RawResource]:
+    """An already decoded ExportTraceServiceRequest in the shape ``split_traces`` returns."""
+    return [(rs.resource.SerializeToString(), rs.schema_url,
+             [(ss.scope.SerializeToString(), ss.schema_url,
+               [(sp.SerializeToString(), sp.trace_id, sp.span_id, sp.parent_span_id) for sp in ss.spans])
+              for ss in rs.scope_spans])
+            for rs in request.resource_spans]  # type: ignore[attr-defined]
+
+
+try:
+    if os.environ.get("TOKENWATCH_PURE_PYTHON"):
+        raise ImportError("TOKENWATCH_PURE_PYTHON is set")
+    from otel_tokenwatch.otlp import _wirec
+except ImportError:  # no compiler at install time: protobuf does the same reads, slower
+    _wirec = None  # type: ignore[assignment]
+
+#: whether the compiled reader is in use (the status page and the bench say so)
+COMPILED = _wirec is not None
+
+if _wirec is not None:
+    _c_decode_span = _wirec.decode_span
+    _c_split_traces = _wirec.split_traces
+
+    def decode_span(data: bytes) -> tuple[Any, dict[str, object]]:
+        """A span's scalar fields and attributes as plain values, read straight from its bytes."""
+        try:
+            return _c_decode_span(data)  # type: ignore[no-any-return]
+        except ValueError:  # an encoding the compiled reader leaves to protobuf
+            return py_decode_span(data)
+
+    def split_traces(data: bytes) -> list[RawResource]:
+        """A request's resources, scopes and spans, each span as the bytes it was sent as."""
+        try:
+            return _c_split_traces(data)  # type: ignore[no-any-return]
+        except ValueError:
+            return py_split_traces(data)
+else:
+    decode_span = py_decode_span  # type: ignore[assignment]
+    split_traces = py_split_traces

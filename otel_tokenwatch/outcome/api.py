@@ -45,7 +45,7 @@ def parse_json(body: bytes) -> list[Outcome]:
             raise BadRequest(f"{where}: expected an object")
         unknown = set(it) - {"trace_id", "conversation_id", "outcome", "kpis", "time_unix_nano"}
         if unknown:
-            raise BadRequest(f"{where}.{sorted(unknown)[0]}: unknown field")
+            raise BadRequest(f"{where}.{min(unknown)}: unknown field")
         out.append(validate(it.get("outcome"), it.get("trace_id", ""), it.get("conversation_id", ""),
                             it.get("kpis"), it.get("time_unix_nano", 0), where))
     return out

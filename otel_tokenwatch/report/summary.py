@@ -44,7 +44,7 @@ def row_of(tree: Tree) -> TreeRow | None:
         return float(v) if isinstance(v, (int, float)) else 0.0
 
     return TreeRow(
-        trace_id=tree.trace_id_hex, workflow=str(g(semconv.WORKFLOW) or root.span.name or "unknown"),
+        trace_id=tree.trace_id_hex, workflow=str(g(semconv.WORKFLOW) or root.view.name or "unknown"),
         team=str(g(semconv.TEAM) or "unknown"), outcome=str(g(semconv.OUTCOME) or "unknown"),
         calls=int(num(semconv.TRACE_CALLS)), failed_calls=int(num(semconv.TRACE_FAILED_CALLS)),
         tokens=int(num(semconv.TRACE_TOKENS)), input_tokens=int(num(semconv.TRACE_INPUT_TOKENS)),

@@ -82,3 +82,6 @@ def test_compose_file() -> None:
         assert (ROOT / "compose" / name).exists()
     col = yaml.safe_load((ROOT / "compose" / "otelcol-compose.yaml").read_text())
     assert col["exporters"]["loadbalancing"]["routing_key"] == "traceID"
+    # the image builds the compiled wire reader: setup.py and a C compiler in the build stage
+    docker = (ROOT / "compose" / "Dockerfile").read_text()
+    assert "setup.py" in docker and "gcc" in docker and "COPY --from=build" in docker

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from otel_tokenwatch.config.build import ByteSize, Duration, require
+from otel_tokenwatch.otlp.wire import COMPILED, split_request, split_traces
 from otel_tokenwatch.pipeline.tree import ResourceInfo, ScopeInfo, SpanEntry, Tree
 
 
@@ -91,22 +92,30 @@ class Assembler:
             info = self._scopes[key] = ScopeInfo(data, schema_url)
         return info
 
-    def add(self, request: ExportTraceServiceRequest, now: float, source: int | None = None) -> list[Tree]:
-        """Take a request's spans; return trees that must leave now (late spans, bound releases)."""
+    def add(self, request: ExportTraceServiceRequest | None, now: float, source: int | None = None,
+            raw: bytes | None = None) -> list[Tree]:
+        """Take a request's spans; return trees that must leave now (late spans, bound releases).
+
+        With ``raw`` (the request as received) spans are cut out of those
+        bytes and kept as sent, without a decode and re-encode per span.
+        """
         out: list[Tree] = []
         late: dict[bytes, Tree] = {}
         touched: set[int] = set()
         trees = self._trees
         released = self._released
-        for rs in request.resource_spans:
-            res = self._resource(rs.resource.SerializeToString(), rs.schema_url)
-            for ss in rs.scope_spans:
-                scope = self._scope(ss.scope.SerializeToString(), ss.schema_url)
-                for span in ss.spans:
-                    tid = span.trace_id
-                    data = span.SerializeToString()
-                    parent = span.parent_span_id
-                    entry = SpanEntry(res, scope, data, span.span_id, parent)
+        idle = self._idle
+        max_spans = self.config.max_spans_per_trace
+        if raw is not None and (COMPILED or request is None):
+            groups = split_traces(raw)
+        else:
+            groups = split_request(request)
+        for res_data, res_schema, scopes in groups:
+            res = self._resource(res_data, res_schema)
+            for scope_data, scope_schema, spans in scopes:
+                scope = self._scope(scope_data, scope_schema)
+                for data, tid, span_id, parent in spans:
+                    entry = SpanEntry(res, scope, data, span_id, parent)
                     tree = trees.get(tid)
                     if tree is None:
                         if tid in released or len(tid) != 16 or not any(tid):
@@ -133,9 +142,9 @@ class Assembler:
                     if not parent:
                         tree.root_seen = True
                     if tree.root_seen:
-                        self._idle[tid] = None
-                        self._idle.move_to_end(tid)
-                    if len(tree.spans) >= self.config.max_spans_per_trace:
+                        idle[tid] = None
+                        idle.move_to_end(tid)
+                    if len(tree.spans) >= max_spans:
                         out.append(self._release(tid, "max_spans_per_trace", now))
         self.last_touched = len(touched) + len(late)
         for lt in late.values():

@@ -70,7 +70,7 @@ class EnrichProcessor(BaseProcessor):
                 trace_id=tree.trace_id_hex, root_span_id=root.span_id.hex(), workflow=wf, team=team,
                 outcome=outcome, outcome_source=out_src, cost_usd=float(cost) if isinstance(cost, (int, float)) else 0.0,
                 resource=self.book.resource_key(root.resource.data),
-                end_time_unix_nano=root.span.end_time_unix_nano), conversations)
+                end_time_unix_nano=root.view.end_time_unix_nano), conversations)
         self._privacy(tree)
 
     def _conversations(self, tree: Tree) -> list[str]:

@@ -36,7 +36,7 @@ def _match(pattern: str, value: str, regex: bool) -> bool:
 def _rule_matches(rule: WorkflowRule, e: SpanEntry) -> bool:
     if not _match(rule.service, e.resource.service_name, rule.regex):
         return False
-    if not _match(rule.span_name, e.span.name, rule.regex):
+    if not _match(rule.span_name, e.view.name, rule.regex):
         return False
     if rule.attribute:
         v = e.attrs.get(rule.attribute)
@@ -57,8 +57,8 @@ def workflow(tree: Tree, root: SpanEntry | None, cfg: WorkflowConfig) -> tuple[s
         candidates += [e for e in tree.spans if e is not root]
         if any(_rule_matches(rule, e) for e in candidates):
             return rule.workflow, f"rule[{i}]"
-    if root is not None and root.span.name:
-        return root.span.name, "root_span_name"
+    if root is not None and root.view.name:
+        return root.view.name, "root_span_name"
     return "unknown", "default"
 
 
@@ -92,7 +92,7 @@ def outcome(tree: Tree, root: SpanEntry | None, cfg: OutcomeConfig) -> tuple[str
             if o is not None:
                 return o, f"attribute:{key}"
     if cfg.from_status and root is not None:
-        code = root.span.status.code
+        code = root.view.status_code
         if code == 2:
             return "failure", "status"
         if code == 1:

@@ -254,7 +254,7 @@ def _dig(d: dict[str, Any], *path: str) -> Any:
 
 def read_call(e: SpanEntry) -> Call:
     a = e.attrs
-    span = e.span
+    span = e.view
     op = _op(a)
     kind = kind_of(a, span.name, op)
     plan = _plan(a, e.scope.name)
@@ -284,7 +284,7 @@ def read_call(e: SpanEntry) -> Call:
     call.finish_reasons = tuple(reasons)
     if plan.flags:
         call.error_type = s(a.get("error.type"))
-    call.error = span.status.code == 2 or call.error_type is not None or "error" in call.finish_reasons \
+    call.error = span.status_code == 2 or call.error_type is not None or "error" in call.finish_reasons \
         or (plan.flags and s(a.get("langfuse.observation.level")) == "ERROR")
     # --- identity ---------------------------------------------------------------------------------
     if p[F_RESPONSE_ID]:

@@ -52,7 +52,7 @@ class TreeScore:
         self.cfg = cfg
         self.key = key
         spans = [e for e in tree.spans if e.call is not None and e.call.kind in CALL_KINDS]
-        spans.sort(key=lambda e: (e.span.start_time_unix_nano, e.span.end_time_unix_nano))
+        spans.sort(key=lambda e: (e.view.start_time_unix_nano, e.view.end_time_unix_nano))
         self.calls = spans
         self.counted = [e for e in spans if e.call.counted]  # type: ignore[union-attr]
         self.usd = bool(self.counted) and all(e.call.cost_usd is not None for e in self.counted)  # type: ignore[union-attr]
@@ -70,7 +70,7 @@ class TreeScore:
                 self._by_id = {x.span_id: x for x in self.tree.spans}
             parent = self._by_id.get(e.parent_id)
             got = self._xfps[e.span_id] = cross_tree_fingerprint(
-                e, self.call(e), parent.span.name if parent is not None else "", self.key)
+                e, self.call(e), parent.view.name if parent is not None else "", self.key)
         return got
 
     def call(self, e: SpanEntry) -> Call:
@@ -182,8 +182,8 @@ class Scorer:
         if p.requested_tools or any(r.lower() in ("tool_calls", "tool_use", "function_call")
                                     for r in p.finish_reasons):
             return True
-        lo, hi = prev.span.start_time_unix_nano, cur.span.start_time_unix_nano
-        return any(e.call is not None and e.call.kind == "tool" and lo <= e.span.start_time_unix_nano <= hi
+        lo, hi = prev.view.start_time_unix_nano, cur.view.start_time_unix_nano
+        return any(e.call is not None and e.call.kind == "tool" and lo <= e.view.start_time_unix_nano <= hi
                    for e in ts.tree.spans)
 
     def _near(self, c: Call, p: Call) -> bool:
@@ -251,7 +251,7 @@ class Scorer:
                     ts.waste(e, "loop", tool=",".join(n for n, _ in key), repeats=run)
             # tool spans: each repeat past the threshold wastes the LLM call that asked for it (the last
             # call that started before the tool ran)
-            seq = sorted(tools.get(g, []), key=lambda x: x.span.start_time_unix_nano)
+            seq = sorted(tools.get(g, []), key=lambda x: x.view.start_time_unix_nano)
             run, prev_key = 0, None
             for t in seq:
                 tc = ts.call(t)
@@ -259,7 +259,7 @@ class Scorer:
                 run = run + 1 if key2 == prev_key else 1
                 prev_key = key2
                 if run > k and (tc.tool_args_hash is not None or run > 3 * k):
-                    asked = [e for e in calls if e.span.start_time_unix_nano <= t.span.start_time_unix_nano
+                    asked = [e for e in calls if e.view.start_time_unix_nano <= t.view.start_time_unix_nano
                              and not (e.call is not None and e.call.auxiliary)]
                     if asked and ts.remaining(asked[-1]) > 0:
                         ts.waste(asked[-1], "loop", tool=tc.tool_name, repeats=run)
@@ -328,7 +328,7 @@ class Scorer:
         if outcome != "unknown" or not self.cfg.unknown_outcome_is_success:
             return False
         root = tree.root()
-        return not any(ts.call(e).error for e in ts.calls) and (root is None or root.span.status.code != 2)
+        return not any(ts.call(e).error for e in ts.calls) and (root is None or root.view.status_code != 2)
 
     def _workflow(self, tree: Tree) -> str:
         wf = tree.facts.get("workflow")
@@ -336,7 +336,7 @@ class Scorer:
             root = tree.root()
             wf = root.get(semconv.WORKFLOW) if root is not None else None
             if wf is None and root is not None:
-                wf = root.span.name
+                wf = root.view.name
         return str(wf or "unknown")
 
     def over_baseline(self, ts: TreeScore, tree: Tree, outcome: str) -> None:
