@@ -19,6 +19,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from otel_tokenwatch import semconv
 from otel_tokenwatch.errors import Refused
 from otel_tokenwatch.exporters.contract import Exporter, ExportItem
+from otel_tokenwatch.otlp.wire import TraceCheck, split_traces
 from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig, Assembler
 from otel_tokenwatch.pipeline.processor import ProcessorChain
 from otel_tokenwatch.pipeline.tree import Tree, encode_spans
@@ -86,10 +87,13 @@ class TracesPipeline:
         if self.fanout.saturated:
             raise Refused("an exporter queue is full; retry later", retry_after=1.0)
 
-    def consume(self, request: ExportTraceServiceRequest, raw: bytes | None = None,
+    def consume(self, request: ExportTraceServiceRequest | None, raw: bytes | None = None,
                 source: int | None = None, n: int | None = None) -> int:
-        """Take one export request; returns how many items (trees) now hold ``source``."""
-        n = count_spans(request) if n is None else n
+        """Take one export request (decoded, or only its bytes); returns how many items (trees) now
+        hold ``source``."""
+        if n is None:
+            n = count_spans(request) if request is not None else len(
+                [s for _, _, scopes in split_traces(raw or b"") for _, _, spans in scopes for s in spans])
         self.spans_in += n
         if self.assembler is None:
             data = raw if raw is not None else request.SerializeToString()
@@ -220,6 +224,18 @@ class Limits:
                         raise TooLarge(f"span {s.span_id.hex()} is {s.ByteSize()} bytes; at most {b} "
                                        "(service.max_span_size)")
 
+    def check_checked(self, checked: TraceCheck) -> None:
+        """``check_spans`` from what the compiled check counted (names the worst span, not the first)."""
+        from otel_tokenwatch.errors import TooLarge
+
+        a, b = self.max_attributes_per_span, self.max_span_size
+        if a and checked.max_attributes > a:
+            raise TooLarge(f"span {checked.max_attributes_span_id.hex()} has {checked.max_attributes} attributes; "
+                           f"at most {a} (service.max_attributes_per_span)")
+        if b and checked.max_span_size > b:
+            raise TooLarge(f"span {checked.max_span_size_span_id.hex()} is {checked.max_span_size} bytes; at most {b} "
+                           "(service.max_span_size)")
+
     def update(self) -> None:
         if not self.memory_limit:
             return
@@ -271,22 +287,33 @@ class Consumers:
         for p in pipelines:
             p.check_capacity()
 
-    def traces(self, request: ExportTraceServiceRequest, raw: bytes | None = None) -> int:
-        """Hand a decoded trace request on; raises Refused when a budget is reached.
+    def traces(self, request: ExportTraceServiceRequest | TraceCheck, raw: bytes | None = None) -> int:
+        """Hand a decoded (or checked: ``wire.check_traces``) trace request on; raises Refused when a
+        budget is reached.
 
         With durability on, the request is journaled first; ``await commit()``
         before acknowledging makes it as durable as configured.
         """
         self._check(self.traces_pipelines)
-        n = count_spans(request)
-        self.limits.check_items(n)
-        self.limits.check_spans(request, len(raw) if raw is not None else None)
+        if isinstance(request, TraceCheck):
+            if raw is None:
+                raise ValueError("a checked request comes with its bytes")
+            n = request.spans
+            self.limits.check_items(n)
+            self.limits.check_checked(request)
+            message: ExportTraceServiceRequest | None = None
+        else:
+            message = request
+            n = count_spans(request)
+            self.limits.check_items(n)
+            self.limits.check_spans(request, len(raw) if raw is not None else None)
         seq = None
         if self.journal is not None:
-            seq = self.journal.append("traces", raw if raw is not None else request.SerializeToString(), self.origin)
+            data = raw if raw is not None else message.SerializeToString()  # type: ignore[union-attr]
+            seq = self.journal.append("traces", data, self.origin)
         items = 0
         for p in self.traces_pipelines:
-            items += p.consume(request, raw, seq, n)
+            items += p.consume(message, raw, seq, n)
         if seq is not None:
             self.journal.hold(seq, items)
         return n

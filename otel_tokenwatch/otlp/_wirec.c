@@ -149,6 +149,8 @@ static int decode_key_value(PyObject *dict, const uint8_t *p, Py_ssize_t n, int 
             if (f.wt != 2 || val != NULL) goto decline; /* a second value would be merged */
             val = f.data;
             val_len = f.len;
+        } else {
+            goto decline; /* key_strindex (3) of newer protos, or unknown: left to protobuf */
         }
     }
     if (r < 0) goto decline;
@@ -212,8 +214,8 @@ static PyObject *decode_any(const uint8_t *p, Py_ssize_t n, int depth) {
         case 4:
             if (f.wt != 1) return declined("AnyValue field with an unexpected wire type");
             break;
-        default:
-            continue; /* unknown field: skipped, as protobuf keeps but never reads it */
+        default: /* e.g. string_value_strindex (8), a oneof member of newer protos: left to protobuf */
+            return declined("AnyValue with a field this reader does not know");
         }
         last = f;
         have = 1;
@@ -511,11 +513,483 @@ fail:
     return NULL;
 }
 
+
+
+/* ---- validation ------------------------------------------------------------------------
+ * check_traces walks a whole ExportTraceServiceRequest against the schema of the installed
+ * protobuf descriptors (handed over once by set_schema, so the two cannot drift), checking
+ * what protobuf's parser checks: wire structure, UTF-8 of every string field, nesting. It
+ * answers "valid" only where protobuf would parse the request; anything it does not model
+ * (groups, a known field with an unexpected wire type, deep nesting) is declined
+ * (ValueError) and protobuf decides. Valid requests then need no protobuf parse at all.
+ */
+enum { C_VARINT = 0, C_FIXED64 = 1, C_BYTES = 2, C_STRING = 3, C_MESSAGE = 4, C_FIXED32 = 5, C_UNKNOWN = 0xff };
+typedef struct {
+    uint8_t code;
+    int32_t sub;
+} FieldSpec;
+typedef struct {
+    uint32_t max_field;
+    FieldSpec *fields; /* by field number, 0..max_field */
+} MsgSpec;
+static MsgSpec *schema = NULL;
+static Py_ssize_t schema_len = 0;
+static int root_msg = -1, span_msg = -1;
+static uint32_t span_attrs_field = 0, span_id_field = 0;
+
+typedef struct {
+    Py_ssize_t spans, max_attrs, max_size;
+    const uint8_t *attrs_id, *size_id;
+    Py_ssize_t attrs_id_len, size_id_len;
+} Stats;
+
+static int utf8_ok(const uint8_t *s, Py_ssize_t n) {
+    Py_ssize_t i = 0;
+    while (i < n) {
+        uint8_t c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        int need;
+        uint32_t cp;
+        if (c >= 0xc2 && c <= 0xdf) { need = 1; cp = c & 0x1f; }
+        else if (c >= 0xe0 && c <= 0xef) { need = 2; cp = c & 0x0f; }
+        else if (c >= 0xf0 && c <= 0xf4) { need = 3; cp = c & 0x07; }
+        else return 0;
+        if (n - i - 1 < need) return 0;
+        for (int k = 1; k <= need; k++) {
+            uint8_t d = s[i + k];
+            if ((d & 0xc0) != 0x80) return 0;
+            cp = (cp << 6) | (d & 0x3f);
+        }
+        if ((need == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (need == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+            return 0;
+        i += need + 1;
+    }
+    return 1;
+}
+
+static int validate(const uint8_t *p, Py_ssize_t n, int msg, int depth, Stats *st) {
+    if (depth > 64) return -1;
+    const MsgSpec *m = &schema[msg];
+    const uint8_t *end = p + n;
+    int is_span = msg == span_msg;
+    Py_ssize_t attrs = 0;
+    const uint8_t *sid = NULL;
+    Py_ssize_t sid_len = 0;
+    Field f = {0};
+    int r;
+    while ((r = next_field(&p, end, &f)) == 1) {
+        const FieldSpec *fs = f.num <= m->max_field ? &m->fields[f.num] : NULL;
+        int code = fs ? fs->code : C_UNKNOWN;
+        switch (code) {
+        case C_UNKNOWN:
+            continue; /* kept by protobuf as an unknown field; next_field checked its framing */
+        case C_VARINT: case C_FIXED64: case C_FIXED32:
+            if (f.wt != code) return -1;
+            break;
+        case C_BYTES:
+            if (f.wt != 2) return -1;
+            break;
+        case C_STRING:
+            if (f.wt != 2 || !utf8_ok(f.data, f.len)) return -1;
+            break;
+        default: /* C_MESSAGE */
+            if (f.wt != 2 || validate(f.data, f.len, fs->sub, depth + 1, st) < 0) return -1;
+            break;
+        }
+        if (is_span) {
+            if (f.num == span_attrs_field) attrs++;
+            else if (f.num == span_id_field) {
+                sid = f.data;
+                sid_len = f.len;
+            }
+        }
+    }
+    if (r < 0) return -1;
+    if (is_span) {
+        st->spans++;
+        if (attrs > st->max_attrs) {
+            st->max_attrs = attrs;
+            st->attrs_id = sid;
+            st->attrs_id_len = sid_len;
+        }
+        if (n > st->max_size) {
+            st->max_size = n;
+            st->size_id = sid;
+            st->size_id_len = sid_len;
+        }
+    }
+    return 0;
+}
+
+PyDoc_STRVAR(set_schema_doc,
+"set_schema(messages, root, span, span_attributes_field, span_id_field) -> None\n\n"
+"messages: one list per message type of (field number, code, message index) with code\n"
+"0 varint, 1 fixed64, 5 fixed32, 2 bytes, 3 string, 4 message (built from descriptors).");
+
+static PyObject *set_schema(PyObject *self, PyObject *args) {
+    PyObject *messages;
+    int root, span;
+    unsigned int attrs_field, id_field;
+    if (!PyArg_ParseTuple(args, "O!iiII", &PyList_Type, &messages, &root, &span, &attrs_field, &id_field))
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(messages);
+    if (root < 0 || root >= n || span < 0 || span >= n) {
+        PyErr_SetString(PyExc_ValueError, "root and span must index messages");
+        return NULL;
+    }
+    MsgSpec *specs = PyMem_Calloc((size_t)(n ? n : 1), sizeof(MsgSpec));
+    if (specs == NULL) return PyErr_NoMemory();
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *fields = PyList_GET_ITEM(messages, i);
+        if (!PyList_Check(fields)) goto bad;
+        uint32_t maxf = 0;
+        for (Py_ssize_t j = 0; j < PyList_GET_SIZE(fields); j++) {
+            unsigned int num, code;
+            int sub;
+            if (!PyArg_ParseTuple(PyList_GET_ITEM(fields, j), "IIi", &num, &code, &sub)) goto fail;
+            if (num == 0 || num > 4096) goto bad;
+            if (num > maxf) maxf = num;
+        }
+        specs[i].max_field = maxf;
+        specs[i].fields = PyMem_Malloc(sizeof(FieldSpec) * (maxf + 1));
+        if (specs[i].fields == NULL) {
+            PyErr_NoMemory();
+            goto fail;
+        }
+        for (uint32_t k = 0; k <= maxf; k++) specs[i].fields[k].code = C_UNKNOWN;
+        for (Py_ssize_t j = 0; j < PyList_GET_SIZE(fields); j++) {
+            unsigned int num, code;
+            int sub;
+            PyArg_ParseTuple(PyList_GET_ITEM(fields, j), "IIi", &num, &code, &sub);
+            if (code > 5 || (code == C_MESSAGE && (sub < 0 || sub >= n))) goto bad;
+            specs[i].fields[num].code = (uint8_t)code;
+            specs[i].fields[num].sub = sub;
+        }
+    }
+    for (Py_ssize_t i = 0; i < schema_len; i++) PyMem_Free(schema[i].fields);
+    PyMem_Free(schema);
+    schema = specs;
+    schema_len = n;
+    root_msg = root;
+    span_msg = span;
+    span_attrs_field = attrs_field;
+    span_id_field = id_field;
+    Py_RETURN_NONE;
+bad:
+    PyErr_SetString(PyExc_ValueError, "malformed schema");
+fail:
+    for (Py_ssize_t i = 0; i < n; i++) PyMem_Free(specs[i].fields);
+    PyMem_Free(specs);
+    return NULL;
+}
+
+PyDoc_STRVAR(check_traces_doc,
+"check_traces(data: bytes) -> tuple[int, int, bytes, int, bytes]\n\n"
+"Validate an ExportTraceServiceRequest as protobuf would parse it: (spans, the most\n"
+"attributes on one span and that span's id, the largest span's encoded size and its id).\n"
+"ValueError: not valid, or outside what this reader models; parse it with protobuf.");
+
+static PyObject *check_traces(PyObject *self, PyObject *arg) {
+    if (schema == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "set_schema was not called");
+        return NULL;
+    }
+    Py_buffer buf;
+    if (PyObject_GetBuffer(arg, &buf, PyBUF_SIMPLE) < 0) return NULL;
+    Stats st = {0, 0, 0, NULL, NULL, 0, 0};
+    PyObject *out = NULL;
+    if (validate(buf.buf, buf.len, root_msg, 0, &st) < 0) {
+        PyErr_SetString(PyExc_ValueError, "request declined by the compiled check");
+    } else {
+        out = Py_BuildValue("(nny#ny#)", st.spans, st.max_attrs, st.attrs_id ? (const char *)st.attrs_id : "",
+                            st.attrs_id_len, st.max_size, st.size_id ? (const char *)st.size_id : "", st.size_id_len);
+    }
+    PyBuffer_Release(&buf);
+    return out;
+}
+
+/* ---- writing ---------------------------------------------------------------------------- */
+
+typedef struct {
+    char *buf;
+    Py_ssize_t len, cap;
+    int fixed; /* buf is a bytes object's storage sized in advance: never reallocated */
+} Out;
+
+static int out_reserve(Out *o, Py_ssize_t more) {
+    if (o->len + more <= o->cap) return 0;
+    if (o->fixed) {
+        PyErr_SetString(PyExc_RuntimeError, "encode_request: size mismatch");
+        return -1;
+    }
+    Py_ssize_t cap = o->cap ? o->cap : 256;
+    while (cap < o->len + more) cap *= 2;
+    char *b = PyMem_Realloc(o->buf, (size_t)cap);
+    if (b == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    o->buf = b;
+    o->cap = cap;
+    return 0;
+}
+
+static int put_varint(Out *o, uint64_t v) {
+    if (out_reserve(o, 10) < 0) return -1;
+    while (v >= 0x80) {
+        o->buf[o->len++] = (char)((v & 0x7f) | 0x80);
+        v >>= 7;
+    }
+    o->buf[o->len++] = (char)v;
+    return 0;
+}
+
+static int varint_size(uint64_t v) {
+    int n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
+static int put_bytes(Out *o, const char *p, Py_ssize_t n) {
+    if (out_reserve(o, n) < 0) return -1;
+    memcpy(o->buf + o->len, p, (size_t)n);
+    o->len += n;
+    return 0;
+}
+
+/* tag and length of a length-delimited field */
+static int put_header(Out *o, uint32_t field, Py_ssize_t len) {
+    if (put_varint(o, ((uint64_t)field << 3) | 2) < 0) return -1;
+    return put_varint(o, (uint64_t)len);
+}
+
+/* One AnyValue for str/bool/int/float; 1 = written, 0 = not a scalar this writer handles, -1 = error. */
+static int put_scalar_any(Out *o, PyObject *v) {
+    if (PyBool_Check(v)) {
+        if (out_reserve(o, 2) < 0) return -1;
+        o->buf[o->len++] = 0x10;
+        o->buf[o->len++] = v == Py_True ? 1 : 0;
+        return 1;
+    }
+    if (PyLong_CheckExact(v)) {
+        int overflow = 0;
+        long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
+        if (overflow) return 0;
+        if (x == -1 && PyErr_Occurred()) return -1;
+        if (out_reserve(o, 1) < 0) return -1;
+        o->buf[o->len++] = 0x18;
+        return put_varint(o, (uint64_t)x) < 0 ? -1 : 1;
+    }
+    if (PyFloat_CheckExact(v)) {
+        double d = PyFloat_AS_DOUBLE(v);
+        if (out_reserve(o, 9) < 0) return -1;
+        o->buf[o->len++] = 0x21;
+        memcpy(o->buf + o->len, &d, 8);
+        o->len += 8;
+        return 1;
+    }
+    if (PyUnicode_CheckExact(v)) {
+        Py_ssize_t n;
+        const char *u = PyUnicode_AsUTF8AndSize(v, &n);
+        if (u == NULL) return -1;
+        if (put_header(o, 1, n) < 0 || put_bytes(o, u, n) < 0) return -1;
+        return 1;
+    }
+    return 0;
+}
+
+PyDoc_STRVAR(encode_attributes_doc,
+"encode_attributes(items, field: int) -> bytes | None\n\n"
+"(key, value) pairs as repeated KeyValue entries of ``field``, ready to append to a message.\n"
+"Values: str, bool, int (int64), float. None when a value is of another type (the caller\n"
+"encodes those through protobuf).");
+
+static PyObject *encode_attributes(PyObject *self, PyObject *args) {
+    PyObject *items;
+    unsigned int field;
+    if (!PyArg_ParseTuple(args, "OI", &items, &field)) return NULL;
+    PyObject *it = PyObject_GetIter(items);
+    if (it == NULL) return NULL;
+    Out o = {NULL, 0, 0, 0}, kv = {NULL, 0, 0, 0};
+    PyObject *pair, *result = NULL;
+    while ((pair = PyIter_Next(it)) != NULL) {
+        if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2 || !PyUnicode_Check(PyTuple_GET_ITEM(pair, 0))) {
+            Py_DECREF(pair);
+            PyErr_SetString(PyExc_TypeError, "items must be (str, value) pairs");
+            goto done;
+        }
+        Py_ssize_t kn;
+        const char *k = PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(pair, 0), &kn);
+        if (k == NULL) {
+            Py_DECREF(pair);
+            goto done;
+        }
+        Out av = {NULL, 0, 0, 0};
+        int r = put_scalar_any(&av, PyTuple_GET_ITEM(pair, 1));
+        Py_DECREF(pair);
+        if (r <= 0) {
+            PyMem_Free(av.buf);
+            if (r == 0) {
+                result = Py_None;
+                Py_INCREF(result);
+            }
+            goto done;
+        }
+        kv.len = 0;
+        int bad = put_header(&kv, 1, kn) < 0 || put_bytes(&kv, k, kn) < 0 || put_header(&kv, 2, av.len) < 0 ||
+                  put_bytes(&kv, av.buf, av.len) < 0 || put_header(&o, field, kv.len) < 0 ||
+                  put_bytes(&o, kv.buf, kv.len) < 0;
+        PyMem_Free(av.buf);
+        if (bad) goto done;
+    }
+    if (PyErr_Occurred()) goto done;
+    result = PyBytes_FromStringAndSize(o.buf ? o.buf : "", o.len);
+done:
+    Py_DECREF(it);
+    PyMem_Free(o.buf);
+    PyMem_Free(kv.buf);
+    return result;
+}
+
+/* a span given as bytes, or as a tuple of bytes pieces that make one span (its bytes, then additions) */
+static Py_ssize_t span_len(PyObject *sp) {
+    if (PyBytes_CheckExact(sp)) return PyBytes_GET_SIZE(sp);
+    if (!PyTuple_Check(sp)) {
+        PyErr_SetString(PyExc_TypeError, "a span is bytes or a tuple of bytes");
+        return -1;
+    }
+    Py_ssize_t n = 0;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(sp); i++) {
+        PyObject *b = PyTuple_GET_ITEM(sp, i);
+        if (!PyBytes_CheckExact(b)) {
+            PyErr_SetString(PyExc_TypeError, "a span is bytes or a tuple of bytes");
+            return -1;
+        }
+        n += PyBytes_GET_SIZE(b);
+    }
+    return n;
+}
+
+static int put_span(Out *o, PyObject *sp) {
+    if (PyBytes_CheckExact(sp)) return put_bytes(o, PyBytes_AS_STRING(sp), PyBytes_GET_SIZE(sp));
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(sp); i++) {
+        PyObject *b = PyTuple_GET_ITEM(sp, i);
+        if (put_bytes(o, PyBytes_AS_STRING(b), PyBytes_GET_SIZE(b)) < 0) return -1;
+    }
+    return 0;
+}
+
+/* the encoded size of (head message, schema_url) framing: field 1 head, field 3 schema when non-empty */
+static Py_ssize_t framed(Py_ssize_t n) {
+    return varint_size((uint64_t)n) + 1 + n;
+}
+
+PyDoc_STRVAR(encode_request_doc,
+"encode_request(resources) -> bytes\n\n"
+"An ExportTraceServiceRequest from [(resource bytes, schema_url, [(scope bytes, schema_url,\n"
+"[span, ...]), ...]), ...], a span being bytes or a tuple of bytes pieces (its bytes, then\n"
+"appended attributes). Each span's bytes are copied once, into the one result.");
+
+static PyObject *encode_request(PyObject *self, PyObject *resources) {
+    if (!PyList_Check(resources)) {
+        PyErr_SetString(PyExc_TypeError, "resources must be a list");
+        return NULL;
+    }
+    /* pass 1: sizes (nested lengths precede their payloads) */
+    Py_ssize_t nres = PyList_GET_SIZE(resources), total = 0;
+    Py_ssize_t *rs_len = PyMem_Calloc((size_t)(nres ? nres : 1), sizeof(Py_ssize_t));
+    if (rs_len == NULL) return PyErr_NoMemory();
+    PyObject *result = NULL;
+    const char *su;
+    Py_ssize_t sun;
+    for (Py_ssize_t r = 0; r < nres; r++) {
+        PyObject *rt = PyList_GET_ITEM(resources, r);
+        PyObject *rbytes, *rschema, *scopes;
+        if (!PyArg_ParseTuple(rt, "SUO!", &rbytes, &rschema, &PyList_Type, &scopes)) goto done;
+        Py_ssize_t n = framed(PyBytes_GET_SIZE(rbytes));
+        if ((su = PyUnicode_AsUTF8AndSize(rschema, &sun)) == NULL) goto done;
+        if (sun) n += framed(sun);
+        for (Py_ssize_t s = 0; s < PyList_GET_SIZE(scopes); s++) {
+            PyObject *sbytes, *sschema, *spans;
+            if (!PyArg_ParseTuple(PyList_GET_ITEM(scopes, s), "SUO!", &sbytes, &sschema, &PyList_Type, &spans))
+                goto done;
+            Py_ssize_t m = framed(PyBytes_GET_SIZE(sbytes));
+            if ((su = PyUnicode_AsUTF8AndSize(sschema, &sun)) == NULL) goto done;
+            if (sun) m += framed(sun);
+            for (Py_ssize_t i = 0; i < PyList_GET_SIZE(spans); i++) {
+                Py_ssize_t l = span_len(PyList_GET_ITEM(spans, i));
+                if (l < 0) goto done;
+                m += framed(l);
+            }
+            n += framed(m);
+        }
+        rs_len[r] = n;
+        total += framed(n);
+    }
+    /* pass 2: write into one buffer of the exact size */
+    result = PyBytes_FromStringAndSize(NULL, total);
+    if (result == NULL) goto done;
+    Out o = {PyBytes_AS_STRING(result), 0, total, 1};
+#define W(x) do { if ((x) < 0) goto fail; } while (0)
+    for (Py_ssize_t r = 0; r < nres; r++) {
+        PyObject *rt = PyList_GET_ITEM(resources, r);
+        PyObject *rbytes = PyTuple_GET_ITEM(rt, 0), *rschema = PyTuple_GET_ITEM(rt, 1);
+        PyObject *scopes = PyTuple_GET_ITEM(rt, 2);
+        W(put_header(&o, 1, rs_len[r]));
+        W(put_header(&o, 1, PyBytes_GET_SIZE(rbytes)));
+        W(put_bytes(&o, PyBytes_AS_STRING(rbytes), PyBytes_GET_SIZE(rbytes)));
+        for (Py_ssize_t s = 0; s < PyList_GET_SIZE(scopes); s++) {
+            PyObject *st = PyList_GET_ITEM(scopes, s);
+            PyObject *sbytes = PyTuple_GET_ITEM(st, 0), *sschema = PyTuple_GET_ITEM(st, 1);
+            PyObject *spans = PyTuple_GET_ITEM(st, 2);
+            Py_ssize_t m = framed(PyBytes_GET_SIZE(sbytes));
+            if ((su = PyUnicode_AsUTF8AndSize(sschema, &sun)) == NULL) goto fail;
+            if (sun) m += framed(sun);
+            for (Py_ssize_t i = 0; i < PyList_GET_SIZE(spans); i++) m += framed(span_len(PyList_GET_ITEM(spans, i)));
+            W(put_header(&o, 2, m));
+            W(put_header(&o, 1, PyBytes_GET_SIZE(sbytes)));
+            W(put_bytes(&o, PyBytes_AS_STRING(sbytes), PyBytes_GET_SIZE(sbytes)));
+            for (Py_ssize_t i = 0; i < PyList_GET_SIZE(spans); i++) {
+                PyObject *sp = PyList_GET_ITEM(spans, i);
+                W(put_header(&o, 2, span_len(sp)));
+                W(put_span(&o, sp));
+            }
+            if (sun) {
+                W(put_header(&o, 3, sun));
+                W(put_bytes(&o, su, sun));
+            }
+        }
+        if ((su = PyUnicode_AsUTF8AndSize(rschema, &sun)) == NULL) goto fail;
+        if (sun) {
+            W(put_header(&o, 3, sun));
+            W(put_bytes(&o, su, sun));
+        }
+    }
+#undef W
+    if (o.len == total) goto done;
+    PyErr_SetString(PyExc_RuntimeError, "encode_request: size mismatch");
+fail:
+    Py_CLEAR(result);
+done:
+    PyMem_Free(rs_len);
+    return result;
+}
+
 /* ---- module -------------------------------------------------------------------------- */
 
 static PyMethodDef methods[] = {
     {"decode_span", decode_span, METH_O, decode_span_doc},
     {"split_traces", split_traces, METH_O, split_traces_doc},
+    {"encode_attributes", encode_attributes, METH_VARARGS, encode_attributes_doc},
+    {"set_schema", set_schema, METH_VARARGS, set_schema_doc},
+    {"check_traces", check_traces, METH_O, check_traces_doc},
+    {"encode_request", encode_request, METH_O, encode_request_doc},
     {NULL, NULL, 0, NULL},
 };
 

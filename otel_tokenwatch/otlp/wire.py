@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import ItemsView, Iterable, Sequence
 from typing import Any, NamedTuple
 
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
@@ -96,6 +96,17 @@ def encode_key_value(key: str, value: AttrValue) -> bytes:
 
 
 def encode_attributes(attrs: Iterable[tuple[str, AttrValue]], field: int = SPAN_ATTRIBUTES_FIELD) -> bytes:
+    """Attributes as repeated-field entries, ready to append to a span's bytes (compiled where built)."""
+    if _c_encode_attributes is not None:
+        items = attrs if isinstance(attrs, (list, tuple, ItemsView)) else list(attrs)
+        got = _c_encode_attributes(items, field)
+        if got is not None:
+            return got  # type: ignore[no-any-return]
+        attrs = items
+    return py_encode_attributes(attrs, field)
+
+
+def py_encode_attributes(attrs: Iterable[tuple[str, AttrValue]], field: int = SPAN_ATTRIBUTES_FIELD) -> bytes:
     """Attributes as repeated-field entries, ready to append to a span's bytes.
 
     The same (key, value) pairs are written on span after span (kinds,
@@ -276,6 +287,10 @@ except ImportError:  # no compiler at install time: protobuf does the same reads
 #: whether the compiled reader is in use (the status page and the bench say so)
 COMPILED = _wirec is not None
 
+_c_encode_attributes = _wirec.encode_attributes if _wirec is not None else None
+#: builds an ExportTraceServiceRequest from grouped span pieces in one copy (None: tree.py joins in Python)
+c_encode_request = _wirec.encode_request if _wirec is not None else None
+
 if _wirec is not None:
     _c_decode_span = _wirec.decode_span
     _c_split_traces = _wirec.split_traces
@@ -296,3 +311,65 @@ if _wirec is not None:
 else:
     decode_span = py_decode_span  # type: ignore[assignment]
     split_traces = py_split_traces
+
+
+class TraceCheck(NamedTuple):
+    """What the compiled check learned of a valid trace request, instead of a protobuf parse."""
+
+    spans: int
+    max_attributes: int  # the most attributes one span carries
+    max_attributes_span_id: bytes
+    max_span_size: int  # the largest span's encoded size
+    max_span_size_span_id: bytes
+
+
+def _schema_tables(root: Any) -> tuple[list[list[tuple[int, int, int]]], dict[str, int]]:
+    """The message types under ``root`` as the compiled check's tables, from protobuf's own
+    descriptors: whatever fields the installed opentelemetry-proto knows, the check knows."""
+    from google.protobuf.descriptor import FieldDescriptor as F
+
+    index: dict[str, int] = {}
+    order: list[Any] = []
+
+    def visit(d: Any) -> None:
+        if d.full_name in index:
+            return
+        index[d.full_name] = len(order)
+        order.append(d)
+        for f in d.fields:
+            if f.message_type is not None:
+                visit(f.message_type)
+
+    visit(root)
+    fixed64 = {F.TYPE_DOUBLE, F.TYPE_FIXED64, F.TYPE_SFIXED64}
+    fixed32 = {F.TYPE_FLOAT, F.TYPE_FIXED32, F.TYPE_SFIXED32}
+    tables = []
+    for d in order:
+        fields = []
+        for f in d.fields:
+            if f.type == F.TYPE_GROUP:
+                continue  # framing groups are declined by the reader: protobuf decides
+            code = (4 if f.type == F.TYPE_MESSAGE else 3 if f.type == F.TYPE_STRING else 2 if f.type == F.TYPE_BYTES
+                    else 1 if f.type in fixed64 else 5 if f.type in fixed32 else 0)
+            fields.append((f.number, code, index[f.message_type.full_name] if code == 4 else 0))
+        tables.append(fields)
+    return tables, index
+
+
+if _wirec is not None:
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest as _Req
+
+    _tables, _index = _schema_tables(_Req.DESCRIPTOR)
+    _wirec.set_schema(_tables, 0, _index["opentelemetry.proto.trace.v1.Span"], SPAN_ATTRIBUTES_FIELD, 2)
+    _c_check_traces = _wirec.check_traces
+
+
+def check_traces(data: bytes) -> TraceCheck | None:
+    """A trace request checked as protobuf would parse it, without building it; None where the
+    compiled check is not built, or declines (invalid, or an encoding it leaves to protobuf)."""
+    if _wirec is None:
+        return None
+    try:
+        return TraceCheck(*_c_check_traces(data))
+    except ValueError:
+        return None

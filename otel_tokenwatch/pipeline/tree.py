@@ -20,6 +20,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from otel_tokenwatch.otlp.wire import (
     AttrValue,
+    c_encode_request,
     decode_span,
     encode_attributes,
     field_bytes,
@@ -34,12 +35,13 @@ if TYPE_CHECKING:
 class ResourceInfo:
     """One resource (as encoded), shared by every span that came with it."""
 
-    __slots__ = ("_attrs", "data", "schema_url")
+    __slots__ = ("_attrs", "_service_name", "data", "schema_url")
 
     def __init__(self, data: bytes, schema_url: str) -> None:
         self.data = data
         self.schema_url = schema_url
         self._attrs: dict[str, object] | None = None
+        self._service_name: str | None = None
 
     @property
     def attrs(self) -> dict[str, object]:
@@ -49,19 +51,22 @@ class ResourceInfo:
 
     @property
     def service_name(self) -> str:
-        v = self.attrs.get("service.name")
-        return v if isinstance(v, str) and v else "unknown_service"
+        if self._service_name is None:
+            v = self.attrs.get("service.name")
+            self._service_name = v if isinstance(v, str) and v else "unknown_service"
+        return self._service_name
 
 
 class ScopeInfo:
     """One instrumentation scope (as encoded), shared like ResourceInfo."""
 
-    __slots__ = ("_scope", "data", "schema_url")
+    __slots__ = ("_name", "_scope", "data", "schema_url")
 
     def __init__(self, data: bytes, schema_url: str) -> None:
         self.data = data
         self.schema_url = schema_url
         self._scope: InstrumentationScope | None = None
+        self._name: str | None = None
 
     @property
     def scope(self) -> InstrumentationScope:
@@ -71,7 +76,9 @@ class ScopeInfo:
 
     @property
     def name(self) -> str:
-        return self.scope.name
+        if self._name is None:
+            self._name = self.scope.name
+        return self._name
 
 
 class SpanEntry:
@@ -176,18 +183,40 @@ class SpanEntry:
         Keys the span already had are replaced (re-encoded) rather than
         repeated, because OTLP requires unique keys per span.
         """
-        if not self.added:
+        got = self.encoded_parts()
+        return got if isinstance(got, bytes) else got[0] + got[1]
+
+    def encoded_parts(self) -> bytes | tuple[bytes, bytes]:
+        """``encoded()`` as (original bytes, appended attributes) where nothing was replaced, so a
+        request can be built with each span copied once."""
+        added = self.added
+        if not added:
             return self.data
         attrs = self._attrs
-        clash = [k for k in self.added if k in attrs] if attrs is not None else \
-            [k for k in self.added if k.encode() in self.data and k in self.attrs]
-        if not clash:
-            return self.data + encode_attributes(self.added.items())
+        if attrs is None:
+            attrs = self.attrs if any(k.encode() in self.data for k in added) else {}
+        if attrs.keys().isdisjoint(added):
+            # spans of one kind get the same additions (kind, dialect, flags): encoded once. Keyed with
+            # the value types (True == 1 == 1.0 in Python); floats (-0.0 == 0.0) and lists each time
+            types = tuple(map(type, added.values()))
+            if float in types or list in types or tuple in types:
+                return self.data, encode_attributes(added.items())
+            key = (tuple(added.items()), types)
+            got = _ADDITIONS.get(key)
+            if got is None:
+                if len(_ADDITIONS) >= 8192:
+                    _ADDITIONS.clear()
+                got = _ADDITIONS[key] = encode_attributes(added.items())
+            return self.data, got
         span = Span.FromString(self.data)
         keep = [kv for kv in span.attributes if kv.key not in self.added]
         del span.attributes[:]
         span.attributes.extend(keep)
-        return span.SerializeToString() + encode_attributes(self.added.items())
+        return span.SerializeToString(), encode_attributes(self.added.items())
+
+
+#: encoded attribute additions by their (key, value) pairs; bounded, cleared when full
+_ADDITIONS: dict[tuple[tuple[tuple[str, AttrValue], ...], tuple[type, ...]], bytes] = {}
 
 
 @dataclass(slots=True)
@@ -242,10 +271,11 @@ class Tree:
 def encode_spans(entries: list[SpanEntry]) -> bytes:
     """Group spans by resource then scope (first-seen order) and encode a request.
 
-    Built as a list of pieces joined once: each span's bytes are copied a
-    single time, however deep the message nesting.
+    Each span's bytes are copied a single time, into the result, however
+    deep the message nesting: by the compiled writer where it is built,
+    else as a list of pieces joined once.
     """
-    by_res: dict[int, tuple[ResourceInfo, dict[int, tuple[ScopeInfo, list[bytes]]]]] = {}
+    by_res: dict[int, tuple[ResourceInfo, dict[int, tuple[ScopeInfo, list[bytes | tuple[bytes, bytes]]]]]] = {}
     for e in entries:
         r = by_res.get(id(e.resource))
         if r is None:
@@ -253,15 +283,23 @@ def encode_spans(entries: list[SpanEntry]) -> bytes:
         s = r[1].get(id(e.scope))
         if s is None:
             s = r[1][id(e.scope)] = (e.scope, [])
-        s[1].append(e.encoded())
+        s[1].append(e.encoded_parts())
+    if c_encode_request is not None:
+        return c_encode_request([(res.data, res.schema_url, [(scope.data, scope.schema_url, spans)
+                                                             for scope, spans in scopes.values()])
+                                 for res, scopes in by_res.values()])  # type: ignore[no-any-return]
     out: list[bytes] = []
     for res, scopes in by_res.values():
         rs: list[bytes] = [field_bytes(1, res.data)]
         for scope, spans in scopes.values():
             ss: list[bytes] = [field_bytes(1, scope.data)]
             for b in spans:
-                ss.append(field_header(2, len(b)))
-                ss.append(b)
+                if isinstance(b, tuple):
+                    ss.append(field_header(2, len(b[0]) + len(b[1])))
+                    ss.extend(b)
+                else:
+                    ss.append(field_header(2, len(b)))
+                    ss.append(b)
             if scope.schema_url:
                 ss.append(field_bytes(3, scope.schema_url.encode()))
             rs.append(field_header(2, sum(map(len, ss))))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
+from google.protobuf.message import DecodeError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
@@ -12,6 +13,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
 
 from otel_tokenwatch.errors import BadRequest
+from otel_tokenwatch.otlp.wire import TraceCheck, check_traces
 from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig, Assembler
 from otel_tokenwatch.pipeline.enrich.config import EnrichConfig
 from otel_tokenwatch.pipeline.enrich.factory import FACTORY as ENRICH
@@ -84,9 +86,32 @@ def stages():  # type: ignore[no-untyped-def]
 def test_protobuf_decoder_answers_400_or_parses(body: bytes) -> None:
     for sig in SIGNALS.values():
         try:
-            sig.decode(body, json=False)
+            got = sig.decode(body, json=False)
         except BadRequest:
-            pass
+            continue
+        if isinstance(got, TraceCheck):  # accepted without a parse: protobuf must parse it, with as many spans
+            req = ExportTraceServiceRequest.FromString(body)
+            assert got.spans == sum(len(x.spans) for rs in req.resource_spans for x in rs.scope_spans)
+
+
+@FUZZ
+@given(hostile_request(), st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), min_size=1, max_size=4))
+def test_the_compiled_check_accepts_only_what_protobuf_parses(req: ExportTraceServiceRequest,
+                                                               flips: list[tuple[int, int]]) -> None:
+    """Near-valid bytes (a real request with a few bytes changed) are where a lax check would slip."""
+    body = bytearray(req.SerializeToString())
+    if not body:
+        return
+    for at, b in flips:
+        body[at % len(body)] = b
+    got = check_traces(bytes(body))
+    try:
+        parsed = ExportTraceServiceRequest.FromString(bytes(body))
+    except DecodeError:
+        assert got is None
+        return
+    if got is not None:
+        assert got.spans == sum(len(x.spans) for rs in parsed.resource_spans for x in rs.scope_spans)
 
 
 @FUZZ
@@ -103,11 +128,15 @@ def test_json_decoder_answers_400_or_parses(doc: object) -> None:
         pass
 
 
+@pytest.mark.parametrize("from_bytes", [False, True])
 @FUZZ
-@given(hostile_request())
-def test_stages_never_raise_and_every_span_goes_out(req: ExportTraceServiceRequest) -> None:
+@given(req=hostile_request())
+def test_stages_never_raise_and_every_span_goes_out(req: ExportTraceServiceRequest, from_bytes: bool) -> None:
     asm = Assembler(AssembleConfig())
-    trees = asm.add(req, 0.0, None) + asm.flush(0.0)
+    if from_bytes:  # the service's path: spans cut from the request's bytes
+        trees = asm.add(None, 0.0, None, req.SerializeToString()) + asm.flush(0.0)
+    else:
+        trees = asm.add(req, 0.0, None) + asm.flush(0.0)
     s = stages()
     out = 0
     for t in trees:

@@ -20,9 +20,10 @@ from otel_tokenwatch.pipeline.enrich import resolve
 from otel_tokenwatch.pipeline.enrich.config import EnrichConfig
 from otel_tokenwatch.pipeline.enrich.privacy import GroupSizes, Pseudonymizer, drop_content
 from otel_tokenwatch.pipeline.processor import BaseProcessor, ProcessorContext, ProcessorFactory
-from otel_tokenwatch.pipeline.tree import Tree
+from otel_tokenwatch.pipeline.tree import ResourceInfo, Tree
 
 CONVERSATION_KEYS = ("gen_ai.conversation.id", "session.id", "langfuse.session.id")
+_CONVERSATION_KEYS = frozenset(CONVERSATION_KEYS)
 
 
 class EnrichProcessor(BaseProcessor):
@@ -35,13 +36,18 @@ class EnrichProcessor(BaseProcessor):
         self.groups = groups
         self.pseudonymizer = pseudonymizer
         self.content_keys = frozenset(cfg.privacy.content_attributes)
+        self.user_keys = frozenset(cfg.privacy.user_attributes)
+        #: every attribute workflow and outcome may be named by, looked up in one pass per tree
+        self.first_keys = frozenset((*resolve.WELL_KNOWN_WORKFLOW_KEYS, *cfg.workflow.attributes,
+                                     *cfg.outcome.attributes))
 
     def process(self, tree: Tree) -> None:
         if tree.late:
             self._privacy(tree)
             return
         root = tree.root()
-        wf, wf_src = resolve.workflow(tree, root, self.cfg.workflow)
+        firsts = resolve.first_values(tree, root, self.first_keys)
+        wf, wf_src = resolve.workflow(tree, root, self.cfg.workflow, firsts)
         team, team_src = resolve.team(root, tree, self.cfg.team)
         conversations = self._conversations(tree)
         reported = self.book.take_pending(tree.trace_id_hex, conversations)
@@ -49,7 +55,7 @@ class EnrichProcessor(BaseProcessor):
         if reported is not None:
             outcome, out_src, kpis = reported.outcome, "reported", dict(reported.kpis)
         else:
-            outcome, out_src = resolve.outcome(tree, root, self.cfg.outcome)
+            outcome, out_src = resolve.outcome(tree, root, self.cfg.outcome, firsts)
         self.groups.observe(team, self._principals(tree))
         for e in tree.spans:
             if e.call is not None:
@@ -79,25 +85,32 @@ class EnrichProcessor(BaseProcessor):
             if e.call is not None and e.call.conversation_id:
                 found[e.call.conversation_id] = None
                 continue
+            a = e.attrs
+            if _CONVERSATION_KEYS.isdisjoint(a):
+                continue
             for key in CONVERSATION_KEYS:
-                if e.has(key):
-                    v = e.attrs.get(key)
-                    if v:
-                        found[str(v)] = None
+                v = a.get(key)
+                if v:
+                    found[str(v)] = None
         return list(found)
 
     def _principals(self, tree: Tree) -> set[str]:
         out: set[str] = set()
+        keys = self.cfg.privacy.user_attributes
+        resources: dict[int, ResourceInfo] = {}
         for e in tree.spans:
             if e.call is not None and e.call.principal:
                 out.add(e.call.principal)
-            for key in self.cfg.privacy.user_attributes:
-                if e.has(key):
-                    v = e.attrs.get(key)
+            a = e.attrs
+            if not self.user_keys.isdisjoint(a):
+                for key in keys:
+                    v = a.get(key)
                     if v:
                         out.add(str(v))
-            for key in self.cfg.privacy.user_attributes:
-                v = e.resource.attrs.get(key)
+            resources[id(e.resource)] = e.resource
+        for r in resources.values():  # once per resource, not once per span
+            for key in keys:
+                v = r.attrs.get(key)
                 if v:
                     out.add(str(v))
         return out

@@ -27,6 +27,20 @@ def _first_attr(tree: Tree, root: SpanEntry | None, key: str) -> Any:
     return None
 
 
+def first_values(tree: Tree, root: SpanEntry | None, keys: frozenset[str]) -> dict[str, Any]:
+    """``_first_attr`` for several keys in one pass over the tree (most spans carry none of them)."""
+    found: dict[str, Any] = {}
+    order = ([root] if root is not None else []) + [e for e in tree.spans if e is not root]
+    for e in order:
+        a = e.attrs
+        if keys.isdisjoint(a):
+            continue
+        for k in keys.intersection(a):
+            if k not in found and a[k] not in (None, ""):
+                found[k] = a[k]
+    return found
+
+
 def _match(pattern: str, value: str, regex: bool) -> bool:
     if not pattern:
         return True
@@ -47,9 +61,10 @@ def _rule_matches(rule: WorkflowRule, e: SpanEntry) -> bool:
     return True
 
 
-def workflow(tree: Tree, root: SpanEntry | None, cfg: WorkflowConfig) -> tuple[str, str]:
+def workflow(tree: Tree, root: SpanEntry | None, cfg: WorkflowConfig,
+             firsts: dict[str, Any] | None = None) -> tuple[str, str]:
     for key in (*WELL_KNOWN_WORKFLOW_KEYS, *cfg.attributes):
-        v = _first_attr(tree, root, key)
+        v = firsts.get(key) if firsts is not None else _first_attr(tree, root, key)
         if v is not None:
             return str(v), key
     for i, rule in enumerate(cfg.rules):
@@ -84,9 +99,10 @@ def outcome_from_value(value: Any, cfg: OutcomeConfig) -> str | None:
     return cfg.values.get(v)
 
 
-def outcome(tree: Tree, root: SpanEntry | None, cfg: OutcomeConfig) -> tuple[str, str]:
+def outcome(tree: Tree, root: SpanEntry | None, cfg: OutcomeConfig,
+            firsts: dict[str, Any] | None = None) -> tuple[str, str]:
     for key in cfg.attributes:
-        v = _first_attr(tree, root, key)
+        v = firsts.get(key) if firsts is not None else _first_attr(tree, root, key)
         if v is not None:
             o = outcome_from_value(v, cfg)
             if o is not None:

@@ -24,6 +24,33 @@ _OI_TOOL = re.compile(r"^llm\.output_messages\.(\d+)\.message\.tool_calls\.(\d+)
 _COMPLETION_TOOL = re.compile(r"^gen_ai\.completion\.(\d+)\.tool_calls\.(\d+)\.(name|arguments)$")
 
 
+TOOL_ARG_KEYS = ("gen_ai.tool.call.arguments", "gen_ai.tool.args", "tool.parameters", "ai.toolCall.args", "input.value")
+
+
+class KeyIndex:
+    """Where a key sequence keeps indexed messages, tool calls and tool definitions.
+
+    Worked out once per key sequence (the normalize plan holds it): the
+    regular expressions then run on a sequence's keys once, not on every
+    span's keys.
+    """
+
+    __slots__ = ("inputs", "llm_tools", "tool_args", "tool_calls")
+
+    def __init__(self, keys: Any) -> None:
+        self.inputs: list[tuple[int, str, str]] = []
+        self.tool_calls: list[tuple[tuple[int, int], str, str]] = []
+        for k in keys:
+            m = _OI_IN.match(k) or _PROMPT.match(k)
+            if m:
+                self.inputs.append((int(m.group(1)), m.group(2), k))
+            m = _OI_TOOL.match(k) or _COMPLETION_TOOL.match(k)
+            if m:
+                self.tool_calls.append(((int(m.group(1)), int(m.group(2))), m.group(3), k))
+        self.llm_tools = sorted(k for k in keys if k.startswith("llm.tools."))
+        self.tool_args = tuple(k for k in TOOL_ARG_KEYS if k in keys)
+
+
 def keyed_hash(value: Any) -> str:
     """A stable-per-process digest of arguments: JSON is canonicalized so key order does not matter."""
     v = parse_structured(value) if isinstance(value, str) else value
@@ -63,7 +90,7 @@ def _messages(v: Any) -> list[tuple[str, str]] | None:
     return None
 
 
-def input_messages(a: dict[str, Any]) -> list[tuple[str, str]] | None:
+def input_messages(a: dict[str, Any], index: KeyIndex | None = None) -> list[tuple[str, str]] | None:
     for key in ("gen_ai.input.messages", "langfuse.observation.input", "pydantic_ai.all_messages",
                 "traceloop.entity.input"):
         if key in a:
@@ -71,10 +98,8 @@ def input_messages(a: dict[str, Any]) -> list[tuple[str, str]] | None:
             if msgs:
                 return msgs
     indexed: dict[int, dict[str, str]] = {}
-    for k, v in a.items():
-        m = _OI_IN.match(k) or _PROMPT.match(k)
-        if m:
-            indexed.setdefault(int(m.group(1)), {})[m.group(2)] = str(v)
+    for n, part, k in (index or KeyIndex(a)).inputs:
+        indexed.setdefault(n, {})[part] = str(a[k])
     if indexed:
         return [(d.get("role", ""), d.get("content", "")) for _, d in sorted(indexed.items())]
     if "input.value" in a:
@@ -93,7 +118,7 @@ def split_system(msgs: list[tuple[str, str]], a: dict[str, Any]) -> tuple[str | 
             orjson.dumps(rest).decode() if rest else None)
 
 
-def requested_tools(a: dict[str, Any]) -> tuple[tuple[str, str | None], ...]:
+def requested_tools(a: dict[str, Any], index: KeyIndex | None = None) -> tuple[tuple[str, str | None], ...]:
     """Tool calls the model asked for in this response: (name, keyed hash of arguments)."""
     out: list[tuple[str, str | None]] = []
     for key in ("gen_ai.output.messages", "langfuse.observation.output"):
@@ -114,30 +139,27 @@ def requested_tools(a: dict[str, Any]) -> tuple[tuple[str, str | None], ...]:
         if out:
             return tuple(out)
     indexed: dict[tuple[int, int], dict[str, str]] = {}
-    for k, v in a.items():
-        m = _OI_TOOL.match(k) or _COMPLETION_TOOL.match(k)
-        if m:
-            indexed.setdefault((int(m.group(1)), int(m.group(2))), {})[m.group(3)] = str(v)
+    for n, part, k in (index or KeyIndex(a)).tool_calls:
+        indexed.setdefault(n, {})[part] = str(a[k])
     for _, d in sorted(indexed.items()):
         if d.get("name"):
             out.append((d["name"], keyed_hash(d["arguments"]) if d.get("arguments") else None))
     return tuple(out)
 
 
-def tool_arguments_hash(a: dict[str, Any]) -> str | None:
-    for key in ("gen_ai.tool.call.arguments", "gen_ai.tool.args", "tool.parameters", "ai.toolCall.args",
-                "input.value"):
+def tool_arguments_hash(a: dict[str, Any], index: KeyIndex | None = None) -> str | None:
+    for key in (index.tool_args if index is not None else TOOL_ARG_KEYS):
         v = a.get(key)
         if v not in (None, ""):
             return keyed_hash(v)
     return None
 
 
-def tool_definitions_digest(a: dict[str, Any]) -> str | None:
+def tool_definitions_digest(a: dict[str, Any], index: KeyIndex | None = None) -> str | None:
     for key in ("gen_ai.tool.definitions", "llm.tools", "gen_ai.request.functions"):
         if key in a:
             return keyed_hash(a[key])
-    names = sorted(k for k in a if k.startswith("llm.tools."))
+    names = (index or KeyIndex(a)).llm_tools
     if names:
         return keyed_hash([a[k] for k in names])
     return None

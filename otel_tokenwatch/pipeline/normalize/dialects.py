@@ -13,6 +13,7 @@ from typing import Any
 
 from otel_tokenwatch.pipeline.call import Call, SpanKind
 from otel_tokenwatch.pipeline.normalize import coerce
+from otel_tokenwatch.pipeline.normalize.content import KeyIndex
 from otel_tokenwatch.pipeline.normalize.providers import normalize_provider
 from otel_tokenwatch.pipeline.tree import SpanEntry
 
@@ -44,14 +45,34 @@ FINISH_KEYS = ("gen_ai.response.finish_reasons", "llm.finish_reason", "llm.respo
 
 
 def _op(a: dict[str, Any]) -> str | None:
-    op = coerce.to_str(a.get("gen_ai.operation.name")) or coerce.to_str(a.get("llm.request.type"))
-    if op is None:
+    raw = a.get("gen_ai.operation.name")
+    if raw is None:
+        raw = a.get("llm.request.type")
+    if raw is None:
         return None
+    got = _OPS.get(raw) if type(raw) is str else None
+    if got is None:
+        got = _read_op(raw)
+        if type(raw) is str:
+            if len(_OPS) >= 1024:
+                _OPS.clear()
+            _OPS[raw] = got
+    return got or None
+
+
+def _read_op(raw: Any) -> str:
+    op = coerce.to_str(raw)
+    if op is None:
+        return ""
     op = op.lower()
     # LiteLLM v1 puts its call type here: acompletion, aembedding, atext_completion
     if op.startswith("a") and op[1:] in INFERENCE_OPS | EMBEDDING_OPS:
         op = op[1:]
     return op
+
+
+#: operation names as sent -> as read ("" for none): a handful of distinct values, read on every span
+_OPS: dict[str, str] = {}
 
 
 _PREFIX_MARKS = {"llm": "llm.", "langfuse": "langfuse.", "litellm": "litellm.", "gen_ai": "gen_ai.",
@@ -193,7 +214,7 @@ class _Plan:
     read and converted per span.
     """
 
-    __slots__ = ("cost", "dialect", "fields", "finish", "flags", "params", "usage")
+    __slots__ = ("content", "cost", "dialect", "fields", "finish", "flags", "params", "simple", "usage")
 
     def __init__(self, a: dict[str, Any], scope: str) -> None:
         self.fields = tuple(tuple(k for k in keys if k in a) for keys in _FIELD_KEYS)
@@ -204,6 +225,16 @@ class _Plan:
         self.finish = tuple(k for k in FINISH_KEYS if k in a)
         self.params = next((k for k in PARAM_KEYS if k in a), None)
         self.flags = not FLAG_KEYS.isdisjoint(a)
+        #: where captured content and tool calls are, by key (content.KeyIndex), worked out once
+        self.content = KeyIndex(a)
+        #: nothing beyond names and identities to read (tool, agent and workflow spans mostly)
+        self.simple = not (self.usage or self.cost or self.finish or self.flags or self.params
+                           or self.fields[F_MAX_TOKENS] or self.fields[F_TEMPERATURE] or self.fields[F_ATTEMPTS])
+
+
+def plan_of(e: SpanEntry) -> _Plan:
+    """The read plan for a span's key sequence (and scope)."""
+    return _plan(e.attrs, e.scope.name)
 
 
 def _plan(a: dict[str, Any], scope: str) -> _Plan:
@@ -253,14 +284,19 @@ def _dig(d: dict[str, Any], *path: str) -> Any:
 
 
 def read_call(e: SpanEntry) -> Call:
+    return read_call_and_plan(e)[0]
+
+
+def read_call_and_plan(e: SpanEntry) -> tuple[Call, _Plan | None]:
+    """The span's Call, and the plan it was read with (None for spans that are not GenAI)."""
     a = e.attrs
     span = e.view
     op = _op(a)
     kind = kind_of(a, span.name, op)
+    if kind == "other":
+        return Call(kind=kind, operation=op), None  # not GenAI: nothing more is read or written
     plan = _plan(a, e.scope.name)
     call = Call(kind=kind, dialect=plan.dialect, operation=op)
-    if kind == "other":
-        return call
     inv = call.invalid
     p = plan.fields
     s, i = coerce.to_str, coerce.to_int
@@ -270,6 +306,20 @@ def read_call(e: SpanEntry) -> Call:
         call.request_model = _first(a, p[F_REQUEST_MODEL], s, inv)
     if p[F_RESPONSE_MODEL]:
         call.response_model = _first(a, p[F_RESPONSE_MODEL], s, inv)
+    # --- identity ---------------------------------------------------------------------------------
+    if p[F_RESPONSE_ID]:
+        call.response_id = _first(a, p[F_RESPONSE_ID], s, inv)
+    if p[F_AGENT]:
+        call.agent_name = _first(a, p[F_AGENT], s, inv)
+    if p[F_CONVERSATION]:
+        call.conversation_id = _first(a, p[F_CONVERSATION], s, inv)
+    if p[F_PRINCIPAL]:
+        call.principal = _first(a, p[F_PRINCIPAL], s, inv)
+    if kind == "tool" and p[F_TOOL]:
+        call.tool_name = _first(a, p[F_TOOL], s, inv)
+    if plan.simple:  # no usage, cost, outcome or request-shape keys: only the status can add to it
+        call.error = span.status_code == 2
+        return call, plan
     if plan.usage:
         _read_usage(a, p, call, inv)
     # --- cost as reported ------------------------------------------------------------------------
@@ -286,17 +336,6 @@ def read_call(e: SpanEntry) -> Call:
         call.error_type = s(a.get("error.type"))
     call.error = span.status_code == 2 or call.error_type is not None or "error" in call.finish_reasons \
         or (plan.flags and s(a.get("langfuse.observation.level")) == "ERROR")
-    # --- identity ---------------------------------------------------------------------------------
-    if p[F_RESPONSE_ID]:
-        call.response_id = _first(a, p[F_RESPONSE_ID], s, inv)
-    if p[F_AGENT]:
-        call.agent_name = _first(a, p[F_AGENT], s, inv)
-    if p[F_CONVERSATION]:
-        call.conversation_id = _first(a, p[F_CONVERSATION], s, inv)
-    if p[F_PRINCIPAL]:
-        call.principal = _first(a, p[F_PRINCIPAL], s, inv)
-    if kind == "tool" and p[F_TOOL]:
-        call.tool_name = _first(a, p[F_TOOL], s, inv)
     # --- request shape ------------------------------------------------------------------------------
     params: dict[str, Any] = _json_field(a, plan.params, inv) if plan.params else {}
     if p[F_MAX_TOKENS] or params:
@@ -316,7 +355,7 @@ def read_call(e: SpanEntry) -> Call:
         attempts = _first(a, p[F_ATTEMPTS], i, inv)
         if attempts and attempts > 1:
             call.attempts = attempts if "http.request.resend_count" not in a else attempts + 1
-    return call
+    return call, plan
 
 
 def _read_usage(a: dict[str, Any], p: tuple[tuple[str, ...], ...], call: Call, inv: list[str]) -> None:

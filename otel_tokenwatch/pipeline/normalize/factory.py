@@ -17,7 +17,7 @@ from typing import Literal
 from otel_tokenwatch import semconv
 from otel_tokenwatch.pipeline.call import Call
 from otel_tokenwatch.pipeline.normalize import content, counting
-from otel_tokenwatch.pipeline.normalize.dialects import read_call
+from otel_tokenwatch.pipeline.normalize.dialects import read_call_and_plan
 from otel_tokenwatch.pipeline.normalize.pricing import PriceOverride, Pricer
 from otel_tokenwatch.pipeline.processor import BaseProcessor, ProcessorContext, ProcessorFactory
 from otel_tokenwatch.pipeline.tree import SpanEntry, Tree
@@ -96,24 +96,25 @@ class NormalizeProcessor(BaseProcessor):
 
     def _read(self, e: SpanEntry) -> Call:
         try:
-            c = read_call(e)
+            c, plan = read_call_and_plan(e)
         except Exception:
             log.debug("span could not be read", exc_info=True)
             return Call(kind="other", invalid=["<unreadable span>"])
-        if c.kind == "other":
+        if plan is None:
             return c
         if self.cfg.agent_tokens_from == "events" and _agent_span(e):
             c.counted_elsewhere = True
         a = e.attrs
+        index = plan.content
         if c.kind == "inference":
             if self.cfg.read_content:
-                msgs = content.input_messages(a)
+                msgs = content.input_messages(a, index)
                 if msgs:
                     c.system_content, c.input_content = content.split_system(msgs, a)
-            c.requested_tools = content.requested_tools(a)
-            c.tool_definitions_digest = content.tool_definitions_digest(a)
-        elif c.kind == "tool":
-            c.tool_args_hash = content.tool_arguments_hash(a)
+            c.requested_tools = content.requested_tools(a, index)
+            c.tool_definitions_digest = content.tool_definitions_digest(a, index)
+        elif c.kind == "tool" and index.tool_args:
+            c.tool_args_hash = content.tool_arguments_hash(a, index)
         return c
 
     def _price(self, c: Call) -> None:
@@ -174,11 +175,21 @@ AGENT_SERVICES = frozenset({"claude-code", "gemini-cli", "codex", "codex_cli_rs"
 
 
 def _agent_span(e: SpanEntry) -> bool:
-    """A coding agent's own span (not tokenwatch's synthetic session span)."""
-    scope = e.scope.name
-    if scope.startswith("otel_tokenwatch"):
-        return False
-    return scope.startswith(AGENT_SCOPES) or e.resource.service_name in AGENT_SERVICES
+    """A coding agent's own span (not tokenwatch's synthetic session span); once per (resource, scope)."""
+    key = (e.resource, e.scope)
+    got = _AGENT_SOURCES.get(key)
+    if got is None:
+        scope = e.scope.name
+        got = not scope.startswith("otel_tokenwatch") and (
+            scope.startswith(AGENT_SCOPES) or e.resource.service_name in AGENT_SERVICES)
+        if len(_AGENT_SOURCES) >= 4096:
+            _AGENT_SOURCES.clear()
+        _AGENT_SOURCES[key] = got
+    return got
+
+
+#: the assembler hands out one ResourceInfo/ScopeInfo per distinct resource and scope (hashed by identity)
+_AGENT_SOURCES: dict[tuple[object, object], bool] = {}
 
 
 def _create(cfg: NormalizeConfig, ctx: ProcessorContext) -> NormalizeProcessor:

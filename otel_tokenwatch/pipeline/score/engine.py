@@ -102,16 +102,27 @@ def is_truncated(c: Call) -> bool:
     return any(r.lower() in TRUNCATION for r in c.finish_reasons)
 
 
-def group_of(e: SpanEntry, by_id: dict[bytes, SpanEntry]) -> bytes:
-    """The nearest enclosing agent invocation (or b'' for the tree)."""
-    cur = by_id.get(e.parent_id)
-    seen = 0
-    while cur is not None and seen < 1000:
+def group_of(e: SpanEntry, by_id: dict[bytes, SpanEntry], memo: dict[bytes, bytes] | None = None) -> bytes:
+    """The nearest enclosing agent invocation (or b'' for the tree). ``memo`` (by parent span id)
+    lets the spans of one tree share the walk up their common ancestors."""
+    path: list[bytes] = []
+    pid = e.parent_id
+    cur = by_id.get(pid)
+    got = b""
+    while cur is not None and len(path) < 1000:
+        if memo is not None and pid in memo:
+            got = memo[pid]
+            break
+        path.append(pid)
         if cur.call is not None and cur.call.kind == "agent":
-            return cur.span_id
-        cur = by_id.get(cur.parent_id)
-        seen += 1
-    return b""
+            got = cur.span_id
+            break
+        pid = cur.parent_id
+        cur = by_id.get(pid)
+    if memo is not None:
+        for p in path:
+            memo[p] = got
+    return got
 
 
 class Scorer:
@@ -230,12 +241,13 @@ class Scorer:
     def loops(self, ts: TreeScore, by_id: dict[bytes, SpanEntry]) -> None:
         k = self.cfg.loop_threshold
         groups: dict[bytes, list[SpanEntry]] = {}
+        memo: dict[bytes, bytes] = {}
         for e in ts.calls:
-            groups.setdefault(group_of(e, by_id), []).append(e)
+            groups.setdefault(group_of(e, by_id, memo), []).append(e)
         tools: dict[bytes, list[SpanEntry]] = {}
         for e in ts.tree.spans:
             if e.call is not None and e.call.kind == "tool" and e.call.tool_name:
-                tools.setdefault(group_of(e, by_id), []).append(e)
+                tools.setdefault(group_of(e, by_id, memo), []).append(e)
         for g, calls in groups.items():
             run_key: object = None
             run = 0

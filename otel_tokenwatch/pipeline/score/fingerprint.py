@@ -65,20 +65,28 @@ def similarity(a: str, b: str) -> float:
     n = max(len(a), len(b))
     if n == 0:
         return 1.0
-    p = 0
     m = min(len(a), len(b))
-    while p < m and a[p] == b[p]:
-        p += 1
-    s = 0
-    while s < m - p and a[-1 - s] == b[-1 - s]:
-        s += 1
+    p = common_prefix_len(a, b)
+    s = common_prefix_len(a[::-1][: m - p], b[::-1][: m - p])
     return (p + s) / n
 
 
 def common_prefix_share(a: str, b: str) -> float:
     """Share of ``b`` that starts with the same text as ``a``."""
+    return common_prefix_len(a, b) / len(b) if b else 0.0
+
+
+def common_prefix_len(a: str, b: str) -> int:
+    """Length of the common prefix, by halving slices: string comparison runs in C, so a context of
+    100k characters takes ~17 comparisons instead of 100k steps of a Python loop."""
     m = min(len(a), len(b))
-    p = 0
-    while p < m and a[p] == b[p]:
-        p += 1
-    return p / len(b) if b else 0.0
+    if a[:m] == b[:m]:
+        return m
+    lo, hi = 0, m  # a[:lo] == b[:lo] and a[:hi] != b[:hi]
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if a[lo:mid] == b[lo:mid]:
+            lo = mid
+        else:
+            hi = mid
+    return lo

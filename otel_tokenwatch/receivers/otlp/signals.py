@@ -27,6 +27,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 
 from otel_tokenwatch.errors import BadRequest
 from otel_tokenwatch.otlp.jsoncodec import JsonDecodeError, parse
+from otel_tokenwatch.otlp.wire import TraceCheck, check_traces
 from otel_tokenwatch.pipelines import Consumers, count_spans
 
 
@@ -53,8 +54,17 @@ class Signal:
     count: Callable[[Any], int]
     grpc_method: str
 
-    def decode(self, body: bytes, json: bool) -> Message:
-        """Parse a request body; a body that does not parse is a permanent 400/INVALID_ARGUMENT."""
+    def decode(self, body: bytes, json: bool) -> Message | TraceCheck:
+        """Parse a request body; a body that does not parse is a permanent 400/INVALID_ARGUMENT.
+
+        A protobuf trace request is only checked (``wire.check_traces``): its spans are cut from
+        the bytes later, so building the message here would be wasted. A request the check
+        declines is parsed, which either raises the same 400 or takes the slower path.
+        """
+        if self.name == "traces" and not json:
+            checked = check_traces(body)
+            if checked is not None:
+                return checked
         try:
             if json:
                 return parse(body, self.request())
@@ -64,10 +74,11 @@ class Signal:
         except (DecodeError, ValueError, RecursionError) as e:
             raise BadRequest(f"body is not a protobuf {self.request.__name__}: {e}") from None
 
-    def dispatch(self, consumers: Consumers, msg: Message, raw: bytes | None) -> int:
+    def dispatch(self, consumers: Consumers, msg: Message | TraceCheck, raw: bytes | None) -> int:
         """Hand the request to the pipelines; returns how many items were accepted."""
         if self.name == "traces":
             return consumers.traces(msg, raw)  # type: ignore[arg-type]
+        assert isinstance(msg, Message)
         n = self.count(msg)
         data = raw if raw is not None else msg.SerializeToString()
         getattr(consumers, self.name)(data, n)

@@ -1,0 +1,54 @@
+"""The compiled writers (``_wirec.encode_attributes``, ``encode_request``) write what the Python ones write."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.trace.v1.trace_pb2 import Span
+
+from otel_tokenwatch.otlp import wire
+from otel_tokenwatch.pipeline import tree as tree_module
+from otel_tokenwatch.pipeline.tree import ResourceInfo, ScopeInfo, SpanEntry, encode_spans
+
+pytestmark = pytest.mark.skipif(not wire.COMPILED, reason="needs the compiled writer")
+
+values = st.one_of(st.text(max_size=200), st.booleans(), st.integers(-(2**63), 2**63 - 1),
+                   st.floats(allow_nan=False), st.lists(st.integers(0, 9), max_size=3))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.tuples(st.text(max_size=40), values), max_size=12), st.sampled_from([6, 9]))
+def test_encoded_attributes_equal_the_python_encoding(items, field) -> None:  # type: ignore[no-untyped-def]
+    assert wire.encode_attributes(items, field) == wire.py_encode_attributes(items, field)
+
+
+def test_ints_beyond_int64_are_left_to_python() -> None:
+    assert wire._wirec.encode_attributes([("a", 2**64)], 9) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2), st.integers(0, 2), st.binary(max_size=300),
+                          st.dictionaries(st.sampled_from(["tokenwatch.x", "y", "z"]), values, max_size=3)),
+                max_size=20),
+       st.sampled_from(["", "https://opentelemetry.io/schemas/1.26.0"]))
+def test_requests_equal_the_python_encoding(spans, schema) -> None:  # type: ignore[no-untyped-def]
+    resources = [ResourceInfo(bytes([10, 0]) * i, schema) for i in range(3)]  # 0-2 empty attributes
+    scopes = [ScopeInfo(bytes([10, 1, 65 + i]), schema if i else "") for i in range(3)]
+    entries = []
+    for r, s, name, added in spans:
+        data = Span(name=name.hex(), trace_id=b"\x01" * 16, span_id=b"\x02" * 8).SerializeToString()
+        e = SpanEntry(resources[r], scopes[s], data, b"\x02" * 8, b"")
+        for k, v in added.items():
+            e.set(k, v)
+        entries.append(e)
+    got = encode_spans(entries)
+    saved = tree_module.c_encode_request
+    tree_module.c_encode_request = None
+    try:
+        want = encode_spans(entries)
+    finally:
+        tree_module.c_encode_request = saved
+    assert got == want
+    ExportTraceServiceRequest.FromString(got)  # and it parses
