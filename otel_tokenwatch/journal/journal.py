@@ -87,19 +87,22 @@ class Journal:
     def append(self, signal: str, payload: bytes, origin: str = "") -> int:
         """Write one request as received by ``origin`` (a receiver id); returns its sequence number."""
         o = origin.encode()[:255]
-        payload = bytes((len(o),)) + o + payload
+        prefix = bytes((len(o),)) + o
         seq = self._next_seq
         self._next_seq += 1
         seg = self._active()
-        record = _HEAD.pack(b"TW", len(payload), zlib.crc32(payload), seq, _SIGNALS[signal]) + payload
+        # header, origin and request handed to the kernel as they are: the request is not copied
+        size = len(prefix) + len(payload)
+        head = _HEAD.pack(b"TW", size, zlib.crc32(payload, zlib.crc32(prefix)), seq, _SIGNALS[signal])
         assert seg.fd is not None
-        os.write(seg.fd, record)
-        seg.size += len(record)
+        _write_all(seg.fd, [head, prefix, payload])
+        record_len = len(head) + size
+        seg.size += record_len
         seg.live.add(seq)
         self._seq_segment[seq] = seg
         self._refs[seq] = 0
         self._holding.add(seq)  # until the pipeline says how many items it made
-        self.bytes_on_disk += len(record)
+        self.bytes_on_disk += record_len
         self.appended += 1
         self._dirty = True
         return seq
@@ -198,3 +201,13 @@ class Journal:
                 os.close(s.fd)
                 s.fd = None
         os.close(self._released_fd)
+
+
+def _write_all(fd: int, parts: list[bytes]) -> None:
+    """``os.writev`` until every byte is written (a regular file may take a write in parts)."""
+    done = os.writev(fd, parts)
+    total = sum(map(len, parts))
+    if done < total:
+        rest = b"".join(parts)[done:]
+        while rest:
+            rest = rest[os.write(fd, rest):]

@@ -66,38 +66,40 @@ class GenAIMetrics:
             outcome = "unknown"
         tel = self.telemetry
         any_call = False
+        # increments are summed here, keyed (metric, label pairs), and handed over once per tree
+        acc: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
+        get_acc = acc.get
+        wt = (("workflow", workflow), ("team", team))
         for e in tree.spans:
             c = e.call
-            if c is None or c.kind not in ("inference", "embeddings"):
+            if c is None or (c.kind != "inference" and c.kind != "embeddings"):
                 continue
+            base = (*wt, ("provider", self.provider(c.provider)), ("model", self.model(c.model)))
             if c.attempts > 1:  # failed attempts hidden in one span: calls that billed nothing, retried
                 any_call = True
-                tel.add(semconv.M_CALLS, c.attempts - 1, {"workflow": workflow, "team": team,
-                                                          "provider": self.provider(c.provider),
-                                                          "model": self.model(c.model), "status": "error",
-                                                          "waste_reason": "retry"})
+                k = (semconv.M_CALLS, (*base, ("status", "error"), ("waste_reason", "retry")))
+                acc[k] = get_acc(k, 0) + c.attempts - 1
             if not c.counted:
                 if c.error and not c.has_usage:  # a failed call that billed nothing still counts as a call
                     any_call = True
-                    tel.add(semconv.M_CALLS, 1, {"workflow": workflow, "team": team,
-                                                  "provider": self.provider(c.provider), "model": self.model(c.model),
-                                                  "status": "error", "waste_reason": c.waste_reason or "none"})
+                    k = (semconv.M_CALLS, (*base, ("status", "error"), ("waste_reason", c.waste_reason or "none")))
+                    acc[k] = get_acc(k, 0) + 1
                 continue
             any_call = True
-            base = {"workflow": workflow, "team": team, "provider": self.provider(c.provider),
-                    "model": self.model(c.model)}
             reason = c.waste_reason or "none"
-            uncached = c.uncached_input_tokens
-            by_type = {"input": uncached, "output": (c.output_tokens or 0) - (c.reasoning_tokens or 0),
-                       "cache_read": c.cache_read_tokens or 0, "cache_write": c.cache_write_tokens or 0,
-                       "reasoning": c.reasoning_tokens or 0}
-            for tt, n in by_type.items():
+            wasted_by_type = c.wasted_tokens if c.waste_reason else None
+            for tt, n in (("input", c.uncached_input_tokens),
+                          ("output", (c.output_tokens or 0) - (c.reasoning_tokens or 0)),
+                          ("cache_read", c.cache_read_tokens or 0), ("cache_write", c.cache_write_tokens or 0),
+                          ("reasoning", c.reasoning_tokens or 0)):
                 if n > 0:
-                    wasted = min(n, int(c.wasted_tokens.get(tt, 0))) if c.waste_reason else 0
+                    wasted = min(n, int(wasted_by_type.get(tt, 0))) if wasted_by_type else 0
                     if wasted:
-                        tel.add(semconv.M_TOKENS, wasted, {**base, "token_type": tt, "waste_reason": reason})
+                        k = (semconv.M_TOKENS, (*base, ("token_type", tt), ("waste_reason", reason)))
+                        acc[k] = get_acc(k, 0) + wasted
                     if n - wasted:
-                        tel.add(semconv.M_TOKENS, n - wasted, {**base, "token_type": tt, "waste_reason": "none"})
+                        k = (semconv.M_TOKENS, (*base, ("token_type", tt), ("waste_reason", "none")))
+                        acc[k] = get_acc(k, 0) + n - wasted
             self.totals["calls"] += 1
             self.totals["failed_calls"] += int(c.error)
             self.totals["tokens"] += c.total_tokens
@@ -109,12 +111,15 @@ class GenAIMetrics:
                 if wasted_cost and c.waste_reason:
                     self.wasted_by_reason[c.waste_reason] = self.wasted_by_reason.get(c.waste_reason, 0.0) + wasted_cost
                 if wasted_cost:
-                    tel.add(semconv.M_COST, wasted_cost, {**base, "waste_reason": reason,
-                                                          "cost_source": c.cost_source})
+                    k = (semconv.M_COST, (*base, ("waste_reason", reason), ("cost_source", c.cost_source)))
+                    acc[k] = get_acc(k, 0) + wasted_cost
                 if cost - wasted_cost:
-                    tel.add(semconv.M_COST, cost - wasted_cost, {**base, "waste_reason": "none",
-                                                                 "cost_source": c.cost_source})
-            tel.add(semconv.M_CALLS, 1, {**base, "status": "error" if c.error else "ok", "waste_reason": reason})
+                    k = (semconv.M_COST, (*base, ("waste_reason", "none"), ("cost_source", c.cost_source)))
+                    acc[k] = get_acc(k, 0) + cost - wasted_cost
+            k = (semconv.M_CALLS, (*base, ("status", "error" if c.error else "ok"), ("waste_reason", reason)))
+            acc[k] = get_acc(k, 0) + 1
+        if acc:
+            tel.add_many(acc)
         if not any_call:
             return
         self.totals["trees"] += 1

@@ -87,6 +87,19 @@ class SelfTelemetry:
             pending = self._pending
             pending[key] = pending.get(key, 0) + value
 
+    def add_many(self, increments: dict[tuple[str, tuple[tuple[str, str], ...]], float]) -> None:
+        """Counter increments keyed (name, label pairs), added under one lock: a tree's metrics at once."""
+        if not self._buffered:
+            for (name, attrs), value in increments.items():
+                if value:
+                    self.instrument(name).add(value, dict(attrs))
+            return
+        with self._lock:
+            pending = self._pending
+            for key, value in increments.items():
+                if value:
+                    pending[key] = pending.get(key, 0) + value
+
     def flush_pending(self) -> None:
         """Hand buffered counter increments to the SDK (before every collection)."""
         with self._lock:
