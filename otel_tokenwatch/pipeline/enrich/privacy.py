@@ -8,7 +8,6 @@ event that the popular instrumentations use for prompt and completion text.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import threading
 from typing import Any
@@ -81,7 +80,7 @@ class Pseudonymizer:
         self.secret = secret
 
     def value(self, v: object) -> str:
-        return "hmac-sha256:" + hmac.new(self.secret, str(v).encode(), hashlib.sha256).hexdigest()[:32]
+        return "hmac-sha256:" + hmac.digest(self.secret, str(v).encode(), "sha256").hex()[:32]
 
     def apply(self, entry: SpanEntry) -> None:
         done = []
@@ -130,7 +129,7 @@ class GroupSizes:
                 if len(s) >= self.k:
                     break
                 # only a keyed digest is kept, never the identifier itself
-                s.add(hmac.new(self.secret, p.encode(), hashlib.sha256).hexdigest()[:16])
+                s.add(hmac.digest(self.secret, p.encode(), "sha256").hex()[:16])
 
     def label(self, team: str) -> str:
         if self.k <= 1 or team == "unknown":

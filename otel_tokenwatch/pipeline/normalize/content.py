@@ -7,7 +7,6 @@ keyed hashes (HMAC with a per-process random key).
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import secrets
@@ -58,7 +57,7 @@ def keyed_hash(value: Any) -> str:
         blob = orjson.dumps(v, option=orjson.OPT_SORT_KEYS)
     except TypeError:
         blob = str(v).encode()
-    return hmac.new(_KEY, blob, hashlib.sha256).hexdigest()[:16]
+    return hmac.digest(_KEY, blob, "sha256").hex()[:16]
 
 
 def _text_of(msg: Any) -> str:

@@ -30,7 +30,7 @@ def key_from_env(name: str | None) -> bytes:
 
 
 def _h(key: bytes, parts: list[object]) -> str:
-    return hmac.new(key, orjson.dumps(parts, default=str), hashlib.sha256).hexdigest()[:24]
+    return hmac.digest(key, orjson.dumps(parts, default=str), "sha256").hex()[:24]
 
 
 def fingerprint(e: SpanEntry, c: Call, key: bytes = _KEY) -> tuple[str, str]:
