@@ -54,7 +54,6 @@ class Call:
     requested_tools: tuple[tuple[str, str | None], ...] = ()  # (tool name, args hash) the model asked for
     agent_name: str | None = None
     conversation_id: str | None = None
-    workflow: str | None = None
     principal: str | None = None  # user or service identity; never a metric label
     # request shape, for shape-based fingerprints
     max_tokens: int | None = None

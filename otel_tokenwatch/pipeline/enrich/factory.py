@@ -57,9 +57,6 @@ class EnrichProcessor(BaseProcessor):
         else:
             outcome, out_src = resolve.outcome(tree, root, self.cfg.outcome, firsts)
         self.groups.observe(team, self._principals(tree))
-        for e in tree.spans:
-            if e.call is not None:
-                e.call.workflow = wf
         tree.facts.update(workflow=wf, team=team, team_label=self.groups.label(team), outcome=outcome,
                           outcome_source=out_src, kpis=kpis)
         if root is not None:

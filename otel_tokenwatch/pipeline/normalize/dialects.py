@@ -214,7 +214,8 @@ class _Plan:
     read and converted per span.
     """
 
-    __slots__ = ("content", "cost", "dialect", "fields", "finish", "flags", "params", "simple", "usage")
+    __slots__ = ("content", "cost", "dialect", "fields", "finish", "flags", "identity", "params", "shareable", "simple",
+                 "usage")
 
     def __init__(self, a: dict[str, Any], scope: str) -> None:
         self.fields = tuple(tuple(k for k in keys if k in a) for keys in _FIELD_KEYS)
@@ -230,11 +231,25 @@ class _Plan:
         #: nothing beyond names and identities to read (tool, agent and workflow spans mostly)
         self.simple = not (self.usage or self.cost or self.finish or self.flags or self.params
                            or self.fields[F_MAX_TOKENS] or self.fields[F_TEMPERATURE] or self.fields[F_ATTEMPTS])
+        #: every key a simple span's Call is read from (besides the operation, kind and status)
+        self.identity = tuple(k for f in _IDENTITY_FIELDS for k in self.fields[f])
+        #: spans of this plan may share one Call (see _SHARED): nothing per span beyond those keys
+        self.shareable = self.simple and not self.content.tool_args
 
 
 def plan_of(e: SpanEntry) -> _Plan:
     """The read plan for a span's key sequence (and scope)."""
     return _plan(e.attrs, e.scope.name)
+
+
+_IDENTITY_FIELDS = (F_PROVIDER, F_REQUEST_MODEL, F_RESPONSE_MODEL, F_RESPONSE_ID, F_AGENT, F_CONVERSATION, F_PRINCIPAL,
+                    F_TOOL)
+#: kinds whose Call no later stage changes (counting, scoring and metrics change inference and embeddings calls)
+SHARED_KINDS = frozenset({"tool", "agent", "workflow"})
+#: one Call for every tool/agent/workflow span that reads the same: (plan, operation, kind, error, identity values
+#: and their types) -> Call. A tree of agent steps repeats a handful of tools; the Call is read once per shape.
+_SHARED: dict[tuple[Any, ...], Call] = {}
+_MAX_SHARED = 8192
 
 
 def _plan(a: dict[str, Any], scope: str) -> _Plan:
@@ -287,8 +302,14 @@ def read_call(e: SpanEntry) -> Call:
     return read_call_and_plan(e)[0]
 
 
-def read_call_and_plan(e: SpanEntry) -> tuple[Call, _Plan | None]:
-    """The span's Call, and the plan it was read with (None for spans that are not GenAI)."""
+def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan | None]:
+    """The span's Call, and the plan it was read with (None for spans that are not GenAI).
+
+    With ``share``, a tool, agent or workflow span that reads exactly like an earlier one gets
+    the same Call object: the caller promises not to change it (normalize's own additions for
+    such spans, coding-agent marks and tool-argument hashes, are excluded by ``_Plan.shareable``
+    and by the caller).
+    """
     a = e.attrs
     span = e.view
     op = _op(a)
@@ -296,6 +317,16 @@ def read_call_and_plan(e: SpanEntry) -> tuple[Call, _Plan | None]:
     if kind == "other":
         return Call(kind=kind, operation=op), None  # not GenAI: nothing more is read or written
     plan = _plan(a, e.scope.name)
+    key: tuple[Any, ...] | None = None
+    if share and plan.shareable and kind in SHARED_KINDS:
+        values = tuple(map(a.__getitem__, plan.identity))
+        key = (plan, op, kind, span.status_code == 2, values, tuple(map(type, values)))
+        try:
+            got = _SHARED.get(key)
+        except TypeError:  # a list value: read this span on its own
+            got, key = None, None
+        if got is not None:
+            return got, plan
     call = Call(kind=kind, dialect=plan.dialect, operation=op)
     inv = call.invalid
     p = plan.fields
@@ -319,6 +350,10 @@ def read_call_and_plan(e: SpanEntry) -> tuple[Call, _Plan | None]:
         call.tool_name = _first(a, p[F_TOOL], s, inv)
     if plan.simple:  # no usage, cost, outcome or request-shape keys: only the status can add to it
         call.error = span.status_code == 2
+        if key is not None:
+            if len(_SHARED) >= _MAX_SHARED:
+                _SHARED.clear()
+            _SHARED[key] = call
         return call, plan
     if plan.usage:
         _read_usage(a, p, call, inv)

@@ -94,15 +94,17 @@ class NormalizeProcessor(BaseProcessor):
         root.set(semconv.TRACE_FAILED_CALLS, totals["failed"])
         root.set(semconv.TRACE_UNPRICED_CALLS, totals["unpriced"])
 
-    def _read(self, e: SpanEntry) -> Call:
+    def _read(self, e: SpanEntry, share: bool = True) -> Call:
+        agent = self.cfg.agent_tokens_from == "events" and _agent_span(e)
         try:
-            c, plan = read_call_and_plan(e)
+            # a coding agent's span gets a mark of its own below: it never shares its Call
+            c, plan = read_call_and_plan(e, share=share and not agent)
         except Exception:
             log.debug("span could not be read", exc_info=True)
             return Call(kind="other", invalid=["<unreadable span>"])
         if plan is None:
             return c
-        if self.cfg.agent_tokens_from == "events" and _agent_span(e):
+        if agent:
             c.counted_elsewhere = True
         a = e.attrs
         index = plan.content
