@@ -981,6 +981,224 @@ done:
     return result;
 }
 
+
+/* ---- a tree's spans as a request -------------------------------------------------------
+ * encode_entries does what tree.encode_spans does in Python, for the common case: every
+ * span's additions are scalars and none replaces a key the span already had. It answers
+ * None otherwise (and for spans never decoded), and the Python path handles the tree.
+ */
+static PyObject *s_data, *s_added, *s_attrs, *s_resource, *s_scope, *s_schema_url;
+
+typedef struct {
+    PyObject *res, *scope; /* borrowed: the entries hold them */
+    Py_ssize_t first_span, count;
+} Group;
+
+static int encode_added(Out *o, PyObject *added, PyObject *attrs, int *fallback) {
+    PyObject *k, *v;
+    Py_ssize_t pos = 0;
+    Out av = {NULL, 0, 0, 0};
+    while (PyDict_Next(added, &pos, &k, &v)) {
+        int has = PyDict_Contains(attrs, k);
+        if (has != 0 || !PyUnicode_Check(k)) { /* a replaced key (or an error): the Python path */
+            PyMem_Free(av.buf);
+            if (has < 0) return -1;
+            *fallback = 1;
+            return 0;
+        }
+        Py_ssize_t kn;
+        const char *ks = PyUnicode_AsUTF8AndSize(k, &kn);
+        if (ks == NULL) {
+            PyMem_Free(av.buf);
+            return -1;
+        }
+        av.len = 0;
+        int r = put_scalar_any(&av, v);
+        if (r <= 0) {
+            PyMem_Free(av.buf);
+            if (r < 0) return -1;
+            *fallback = 1;
+            return 0;
+        }
+        Py_ssize_t kv_len = framed(kn) + framed(av.len);
+        if (put_header(o, 9, kv_len) < 0 || put_header(o, 1, kn) < 0 || put_bytes(o, ks, kn) < 0 ||
+            put_header(o, 2, av.len) < 0 || put_bytes(o, av.buf, av.len) < 0) {
+            PyMem_Free(av.buf);
+            return -1;
+        }
+    }
+    PyMem_Free(av.buf);
+    return 0;
+}
+
+PyDoc_STRVAR(encode_entries_doc,
+"encode_entries(entries: list[SpanEntry]) -> bytes | None\n\n"
+"tree.encode_spans for spans whose additions are scalars under new keys: grouped by resource\n"
+"then scope in first-seen order, each span its bytes plus its additions. None: use Python.");
+
+static PyObject *encode_entries(PyObject *self, PyObject *entries) {
+    if (!PyList_Check(entries)) {
+        PyErr_SetString(PyExc_TypeError, "entries must be a list");
+        return NULL;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(entries);
+    PyObject *result = NULL;
+    Group *groups = NULL;
+    Py_ssize_t ngroups = 0, cap = 0;
+    Py_ssize_t *order = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(n ? n : 1));   /* span index by group */
+    Py_ssize_t *grp = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(n ? n : 1));     /* group of each span */
+    Py_ssize_t *add_off = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(n + 1));     /* additions of span i */
+    PyObject **datas = PyMem_Calloc((size_t)(n ? n : 1), sizeof(PyObject *));
+    Out adds = {NULL, 0, 0, 0};
+    int fallback = 0;
+    if (order == NULL || grp == NULL || add_off == NULL || datas == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *e = PyList_GET_ITEM(entries, i);
+        PyObject *data = PyObject_GetAttr(e, s_data);
+        if (data == NULL) goto done;
+        datas[i] = data; /* owned, released at the end */
+        if (!PyBytes_CheckExact(data)) {
+            fallback = 1;
+            goto done;
+        }
+        add_off[i] = adds.len;
+        PyObject *added = PyObject_GetAttr(e, s_added);
+        if (added == NULL) goto done;
+        if (!PyDict_CheckExact(added)) {
+            Py_DECREF(added);
+            fallback = 1;
+            goto done;
+        }
+        if (PyDict_GET_SIZE(added)) {
+            PyObject *attrs = PyObject_GetAttr(e, s_attrs);
+            if (attrs == NULL) {
+                Py_DECREF(added);
+                goto done;
+            }
+            int bad = 0;
+            if (!PyDict_CheckExact(attrs)) fallback = 1; /* never decoded: the Python path decides clashes */
+            else bad = encode_added(&adds, added, attrs, &fallback) < 0;
+            Py_DECREF(attrs);
+            if (bad || fallback) {
+                Py_DECREF(added);
+                goto done;
+            }
+        }
+        Py_DECREF(added);
+        PyObject *res = PyObject_GetAttr(e, s_resource), *scope = res ? PyObject_GetAttr(e, s_scope) : NULL;
+        Py_XDECREF(res); /* borrowed from here on: the entry keeps both alive */
+        Py_XDECREF(scope);
+        if (res == NULL || scope == NULL) goto done;
+        Py_ssize_t g = 0;
+        while (g < ngroups && !(groups[g].res == res && groups[g].scope == scope)) g++;
+        if (g == ngroups) {
+            if (ngroups == cap) {
+                cap = cap ? cap * 2 : 8;
+                Group *ng = PyMem_Realloc(groups, sizeof(Group) * (size_t)cap);
+                if (ng == NULL) {
+                    PyErr_NoMemory();
+                    goto done;
+                }
+                groups = ng;
+            }
+            groups[ngroups].res = res;
+            groups[ngroups].scope = scope;
+            groups[ngroups].count = 0;
+            ngroups++;
+        }
+        groups[g].count++;
+        grp[i] = g;
+    }
+    add_off[n] = adds.len;
+    /* spans in group order, first-seen order within a group */
+    {
+        Py_ssize_t at = 0;
+        for (Py_ssize_t g = 0; g < ngroups; g++) {
+            groups[g].first_span = at;
+            at += groups[g].count;
+            groups[g].count = 0;
+        }
+        for (Py_ssize_t i = 0; i < n; i++) {
+            Group *gp = &groups[grp[i]];
+            order[gp->first_span + gp->count++] = i;
+        }
+    }
+    /* build [(res bytes, schema, [(scope bytes, schema, [pieces])])] and hand it to encode_request:
+       resources in first-seen order, their scopes in first-seen order */
+    {
+        PyObject *resources = PyList_New(0);
+        if (resources == NULL) goto done;
+        PyObject *adds_bytes = PyBytes_FromStringAndSize(adds.buf ? adds.buf : "", adds.len);
+        if (adds_bytes == NULL) {
+            Py_DECREF(resources);
+            goto done;
+        }
+        char *done_res = PyMem_Calloc((size_t)(ngroups ? ngroups : 1), 1);
+        int ok = done_res != NULL;
+        for (Py_ssize_t g = 0; ok && g < ngroups; g++) {
+            if (done_res[g]) continue;
+            PyObject *res = groups[g].res;
+            PyObject *rdata = PyObject_GetAttr(res, s_data), *rschema = rdata ? PyObject_GetAttr(res, s_schema_url) : NULL;
+            PyObject *scopes = rschema ? PyList_New(0) : NULL;
+            PyObject *rt = scopes ? Py_BuildValue("(OOO)", rdata, rschema, scopes) : NULL;
+            ok = rt != NULL && PyList_Append(resources, rt) == 0;
+            Py_XDECREF(rt);
+            for (Py_ssize_t h = g; ok && h < ngroups; h++) {
+                if (groups[h].res != res) continue;
+                done_res[h] = 1;
+                PyObject *sc = groups[h].scope;
+                PyObject *sdata = PyObject_GetAttr(sc, s_data), *sschema = sdata ? PyObject_GetAttr(sc, s_schema_url) : NULL;
+                PyObject *spans = sschema ? PyList_New(groups[h].count) : NULL;
+                for (Py_ssize_t j = 0; spans && j < groups[h].count; j++) {
+                    Py_ssize_t i = order[groups[h].first_span + j];
+                    PyObject *piece;
+                    if (add_off[i + 1] == add_off[i]) {
+                        piece = datas[i];
+                        Py_INCREF(piece);
+                    } else {
+                        PyObject *extra = PyBytes_FromStringAndSize(adds.buf + add_off[i], add_off[i + 1] - add_off[i]);
+                        piece = extra ? PyTuple_Pack(2, datas[i], extra) : NULL;
+                        Py_XDECREF(extra);
+                    }
+                    if (piece == NULL) {
+                        Py_CLEAR(spans);
+                        break;
+                    }
+                    PyList_SET_ITEM(spans, j, piece);
+                }
+                PyObject *st = spans ? Py_BuildValue("(OOO)", sdata, sschema, spans) : NULL;
+                ok = st != NULL && PyList_Append(scopes, st) == 0;
+                Py_XDECREF(st);
+                Py_XDECREF(spans);
+                Py_XDECREF(sdata);
+                Py_XDECREF(sschema);
+            }
+            Py_XDECREF(scopes);
+            Py_XDECREF(rdata);
+            Py_XDECREF(rschema);
+        }
+        PyMem_Free(done_res);
+        Py_DECREF(adds_bytes);
+        if (ok) result = encode_request(NULL, resources);
+        else if (!PyErr_Occurred()) PyErr_NoMemory();
+        Py_DECREF(resources);
+    }
+done:
+    if (datas != NULL)
+        for (Py_ssize_t i = 0; i < n; i++) Py_XDECREF(datas[i]);
+    PyMem_Free(datas);
+    PyMem_Free(order);
+    PyMem_Free(grp);
+    PyMem_Free(add_off);
+    PyMem_Free(groups);
+    PyMem_Free(adds.buf);
+    if (fallback && result == NULL && !PyErr_Occurred()) Py_RETURN_NONE;
+    return result;
+}
+
 /* ---- module -------------------------------------------------------------------------- */
 
 static PyMethodDef methods[] = {
@@ -990,6 +1208,7 @@ static PyMethodDef methods[] = {
     {"set_schema", set_schema, METH_VARARGS, set_schema_doc},
     {"check_traces", check_traces, METH_O, check_traces_doc},
     {"encode_request", encode_request, METH_O, encode_request_doc},
+    {"encode_entries", encode_entries, METH_O, encode_entries_doc},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1006,6 +1225,14 @@ PyMODINIT_FUNC PyInit__wirec(void) {
     }
     PyObject *m = PyModule_Create(&module);
     if (m == NULL) return NULL;
+    if ((s_data = PyUnicode_InternFromString("data")) == NULL || (s_added = PyUnicode_InternFromString("added")) == NULL ||
+        (s_attrs = PyUnicode_InternFromString("_attrs")) == NULL ||
+        (s_resource = PyUnicode_InternFromString("resource")) == NULL ||
+        (s_scope = PyUnicode_InternFromString("scope")) == NULL ||
+        (s_schema_url = PyUnicode_InternFromString("schema_url")) == NULL) {
+        Py_DECREF(m);
+        return NULL;
+    }
     if (PyStructSequence_InitType2(&SpanFieldsType, &span_fields_desc) < 0) {
         Py_DECREF(m);
         return NULL;

@@ -20,6 +20,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from otel_tokenwatch.otlp.wire import (
     AttrValue,
+    c_encode_entries,
     c_encode_request,
     decode_span,
     encode_attributes,
@@ -275,6 +276,10 @@ def encode_spans(entries: list[SpanEntry]) -> bytes:
     deep the message nesting: by the compiled writer where it is built,
     else as a list of pieces joined once.
     """
+    if c_encode_entries is not None:
+        got = c_encode_entries(entries if isinstance(entries, list) else list(entries))
+        if got is not None:
+            return got  # type: ignore[no-any-return]
     by_res: dict[int, tuple[ResourceInfo, dict[int, tuple[ScopeInfo, list[bytes | tuple[bytes, bytes]]]]]] = {}
     for e in entries:
         r = by_res.get(id(e.resource))
