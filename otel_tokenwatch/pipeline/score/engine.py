@@ -105,8 +105,12 @@ def is_truncated(c: Call) -> bool:
 def group_of(e: SpanEntry, by_id: dict[bytes, SpanEntry], memo: dict[bytes, bytes] | None = None) -> bytes:
     """The nearest enclosing agent invocation (or b'' for the tree). ``memo`` (by parent span id)
     lets the spans of one tree share the walk up their common ancestors."""
-    path: list[bytes] = []
     pid = e.parent_id
+    if memo is not None:
+        got = memo.get(pid)
+        if got is not None:
+            return got
+    path: list[bytes] = []
     cur = by_id.get(pid)
     got = b""
     while cur is not None and len(path) < 1000:
@@ -114,7 +118,8 @@ def group_of(e: SpanEntry, by_id: dict[bytes, SpanEntry], memo: dict[bytes, byte
             got = memo[pid]
             break
         path.append(pid)
-        if cur.call is not None and cur.call.kind == "agent":
+        c = cur.call
+        if c is not None and c.kind == "agent":
             got = cur.span_id
             break
         pid = cur.parent_id
@@ -122,7 +127,12 @@ def group_of(e: SpanEntry, by_id: dict[bytes, SpanEntry], memo: dict[bytes, byte
     if memo is not None:
         for p in path:
             memo[p] = got
+        memo[e.parent_id] = got
     return got
+
+
+def _start(e: SpanEntry) -> int:
+    return e.view.start_time_unix_nano  # type: ignore[no-any-return]
 
 
 class Scorer:
@@ -246,8 +256,10 @@ class Scorer:
             groups.setdefault(group_of(e, by_id, memo), []).append(e)
         tools: dict[bytes, list[SpanEntry]] = {}
         for e in ts.tree.spans:
-            if e.call is not None and e.call.kind == "tool" and e.call.tool_name:
-                tools.setdefault(group_of(e, by_id, memo), []).append(e)
+            c = e.call
+            if c is not None and c.kind == "tool" and c.tool_name:
+                g = memo.get(e.parent_id)
+                tools.setdefault(g if g is not None else group_of(e, by_id, memo), []).append(e)
         for g, calls in groups.items():
             run_key: object = None
             run = 0
@@ -263,10 +275,11 @@ class Scorer:
                     ts.waste(e, "loop", tool=",".join(n for n, _ in key), repeats=run)
             # tool spans: each repeat past the threshold wastes the LLM call that asked for it (the last
             # call that started before the tool ran)
-            seq = sorted(tools.get(g, []), key=lambda x: x.view.start_time_unix_nano)
+            seq = sorted(tools.get(g, ()), key=_start)
             run, prev_key = 0, None
             for t in seq:
-                tc = ts.call(t)
+                tc = t.call
+                assert tc is not None
                 key2 = (tc.tool_name, tc.tool_args_hash)
                 run = run + 1 if key2 == prev_key else 1
                 prev_key = key2
