@@ -737,8 +737,10 @@ static int out_reserve(Out *o, Py_ssize_t more) {
     return 0;
 }
 
+static int varint_size(uint64_t v);
+
 static int put_varint(Out *o, uint64_t v) {
-    if (out_reserve(o, 10) < 0) return -1;
+    if (out_reserve(o, varint_size(v)) < 0) return -1; /* exactly: a fixed buffer has no slack */
     while (v >= 0x80) {
         o->buf[o->len++] = (char)((v & 0x7f) | 0x80);
         v >>= 7;

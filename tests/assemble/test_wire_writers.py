@@ -64,3 +64,21 @@ def test_requests_equal_the_python_encoding(spans, schema, decoded) -> None:  # 
     if direct is not None:
         assert direct == want
     ExportTraceServiceRequest.FromString(got)  # and it parses
+
+
+@pytest.mark.parametrize("span", [b"", b"z", b"\x0a\x00"])
+@pytest.mark.parametrize("resource", [b"", b"x", b"x" * 256])
+def test_tiny_spans_at_the_end_of_the_buffer(span: bytes, resource: bytes) -> None:
+    """The writer fills a buffer of the exact size: nothing may reserve more than it writes
+    (an empty last span once did; found by the atheris run)."""
+    res, scope = ResourceInfo(resource, ""), ScopeInfo(b"", "")
+    entries = [SpanEntry(res, scope, span, b"", b""), SpanEntry(res, scope, span, b"", b"")]
+    for e in entries:
+        e._attrs = {}
+    got = encode_spans(entries)
+    saved = tree_module.c_encode_request, tree_module.c_encode_entries
+    tree_module.c_encode_request = tree_module.c_encode_entries = None
+    try:
+        assert got == encode_spans(entries)
+    finally:
+        tree_module.c_encode_request, tree_module.c_encode_entries = saved
