@@ -10,38 +10,17 @@ from google.protobuf.message import DecodeError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, InstrumentationScope, KeyValue
+from opentelemetry.proto.common.v1.common_pb2 import InstrumentationScope, KeyValue
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from otel_tokenwatch.otlp import files, wire
 from otel_tokenwatch.otlp.wire import SpanView, key_values_to_dict, view_attributes
+from tests.anyvalue import any_value
 from tests.conftest import FIXTURES
 
 scalars = st.one_of(st.text(max_size=300), st.integers(-(2**63), 2**63 - 1), st.floats(allow_nan=True),
                     st.booleans(), st.binary(max_size=20), st.none())
-
-
-def any_value(v: object) -> AnyValue:
-    if v is None:
-        return AnyValue()
-    if isinstance(v, bool):
-        return AnyValue(bool_value=v)
-    if isinstance(v, int):
-        return AnyValue(int_value=v)
-    if isinstance(v, float):
-        return AnyValue(double_value=v)
-    if isinstance(v, bytes):
-        return AnyValue(bytes_value=v)
-    if isinstance(v, list):
-        a = AnyValue()
-        a.array_value.values.extend(any_value(x) for x in v)
-        return a
-    if isinstance(v, dict):
-        a = AnyValue()
-        a.kvlist_value.values.extend(KeyValue(key=k, value=any_value(x)) for k, x in v.items())
-        return a
-    return AnyValue(string_value=str(v))
 
 
 values = st.one_of(scalars, st.lists(scalars, max_size=3), st.dictionaries(st.text(max_size=5), scalars, max_size=3))

@@ -24,6 +24,7 @@ from otel_tokenwatch.pipeline.score.factory import ScoreProcessor
 from otel_tokenwatch.pipeline.tree import encode_spans
 from otel_tokenwatch.receivers.otlp.signals import SIGNALS
 from otel_tokenwatch.state import MemoryStore
+from tests.anyvalue import any_value
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 KEYS = ["gen_ai.operation.name", "gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens",
@@ -37,20 +38,6 @@ hostile_scalar = st.one_of(
                                            '["length"]', "chat", "LLM", "x" * 100_000]),
     st.integers(min_value=-(2**63), max_value=2**63 - 1), st.floats(allow_nan=True, allow_infinity=True),
     st.booleans())
-
-
-def any_value(v: object) -> AnyValue:
-    if isinstance(v, bool):
-        return AnyValue(bool_value=v)
-    if isinstance(v, int):
-        return AnyValue(int_value=v)
-    if isinstance(v, float):
-        return AnyValue(double_value=v)
-    if isinstance(v, list):
-        a = AnyValue()
-        a.array_value.values.extend(any_value(x) for x in v)
-        return a
-    return AnyValue(string_value=str(v))
 
 
 span_attrs = st.dictionaries(st.sampled_from(KEYS), st.one_of(hostile_scalar, st.lists(hostile_scalar, max_size=4)),
