@@ -281,8 +281,17 @@ class Service:
 
     async def _ticker(self) -> None:
         n = 0
+        loop = asyncio.get_running_loop()
+        next_at = loop.time()
         while True:
-            await asyncio.sleep(TICK_SECONDS)
+            # ticks on a fixed grid: time spent emitting trees is not added to the wait for the next tick
+            next_at += TICK_SECONDS
+            delay = next_at - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            else:
+                next_at = loop.time()  # behind (a long emit): tick now, do not try to catch up
+                await asyncio.sleep(0)
             n += 1
             if n % 20 == 0:  # every 100 ms: memory budget, expired outcomes
                 self.limits.update()
