@@ -11,6 +11,7 @@ score``, the SDK exporter and coding-agent sessions (built from log records).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,8 @@ from otel_tokenwatch.otlp.wire import (
 
 if TYPE_CHECKING:
     from otel_tokenwatch.pipeline.call import Call
+
+log = logging.getLogger("otel_tokenwatch.pipeline")
 
 
 class ResourceInfo:
@@ -277,7 +280,11 @@ def encode_spans(entries: list[SpanEntry]) -> bytes:
     else as a list of pieces joined once.
     """
     if c_encode_entries is not None:
-        got = c_encode_entries(entries if isinstance(entries, list) else list(entries))
+        try:
+            got = c_encode_entries(entries if isinstance(entries, list) else list(entries))
+        except Exception:  # a fault in the compiled writer must not lose the tree: Python writes it
+            log.exception("compiled span writer failed; encoding in Python")
+            got = None
         if got is not None:
             return got  # type: ignore[no-any-return]
     by_res: dict[int, tuple[ResourceInfo, dict[int, tuple[ScopeInfo, list[bytes | tuple[bytes, bytes]]]]]] = {}
@@ -290,9 +297,12 @@ def encode_spans(entries: list[SpanEntry]) -> bytes:
             s = r[1][id(e.scope)] = (e.scope, [])
         s[1].append(e.encoded_parts())
     if c_encode_request is not None:
-        return c_encode_request([(res.data, res.schema_url, [(scope.data, scope.schema_url, spans)
-                                                             for scope, spans in scopes.values()])
-                                 for res, scopes in by_res.values()])  # type: ignore[no-any-return]
+        try:
+            return c_encode_request([(res.data, res.schema_url, [(scope.data, scope.schema_url, spans)
+                                                                 for scope, spans in scopes.values()])
+                                     for res, scopes in by_res.values()])  # type: ignore[no-any-return]
+        except Exception:
+            log.exception("compiled request writer failed; encoding in Python")
     out: list[bytes] = []
     for res, scopes in by_res.values():
         rs: list[bytes] = [field_bytes(1, res.data)]

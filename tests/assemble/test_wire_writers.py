@@ -82,3 +82,17 @@ def test_tiny_spans_at_the_end_of_the_buffer(span: bytes, resource: bytes) -> No
         assert got == encode_spans(entries)
     finally:
         tree_module.c_encode_request, tree_module.c_encode_entries = saved
+
+
+def test_a_failing_compiled_writer_never_loses_the_tree(monkeypatch: pytest.MonkeyPatch) -> None:
+    res, scope = ResourceInfo(b"", ""), ScopeInfo(b"", "")
+    entries = [SpanEntry(res, scope, Span(name="s").SerializeToString(), b"", b"")]
+    entries[0].set("tokenwatch.x", 1)
+    want = encode_spans(entries)
+
+    def broken(_: object) -> bytes:
+        raise RuntimeError("encode_request: size mismatch")
+
+    monkeypatch.setattr(tree_module, "c_encode_entries", broken)
+    monkeypatch.setattr(tree_module, "c_encode_request", broken)
+    assert encode_spans(entries) == want
