@@ -122,6 +122,12 @@ def dialect_of(a: dict[str, Any], scope: str) -> str:
     return ""
 
 
+#: the kind an operation name decides on its own (kind_of's first rule, as one lookup)
+_OP_KINDS: dict[str, SpanKind] = {**dict.fromkeys(INFERENCE_OPS, "inference"), **dict.fromkeys(EMBEDDING_OPS, "embeddings"),
+                                  **dict.fromkeys(TOOL_OPS, "tool"), **dict.fromkeys(AGENT_OPS, "agent"),
+                                  **dict.fromkeys(WORKFLOW_OPS, "workflow")}
+
+
 def kind_of(a: dict[str, Any], name: str, op: str | None) -> SpanKind:
     if op is not None:
         if op in INFERENCE_OPS:
@@ -312,8 +318,12 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
     """
     a = e.attrs
     span = e.view
-    op = _op(a)
-    kind = kind_of(a, span.name, op)
+    raw = a.get("gen_ai.operation.name")
+    op = _OPS.get(raw) if type(raw) is str else None  # the common case without a call: a seen name
+    op = _op(a) if op is None else (op or None)
+    kind = _OP_KINDS.get(op) if op is not None else None
+    if kind is None:
+        kind = kind_of(a, span.name, op)
     if kind == "other":
         return Call(kind=kind, operation=op), None  # not GenAI: nothing more is read or written
     plan = _plan(a, e.scope.name)
