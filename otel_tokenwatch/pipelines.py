@@ -17,7 +17,7 @@ from typing import Any
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from otel_tokenwatch import semconv
-from otel_tokenwatch.errors import Refused
+from otel_tokenwatch.errors import Refused, TooLarge
 from otel_tokenwatch.exporters.contract import Exporter, ExportItem
 from otel_tokenwatch.otlp.wire import TraceCheck, split_traces
 from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig, Assembler
@@ -92,8 +92,8 @@ class TracesPipeline:
         """Take one export request (decoded, or only its bytes); returns how many items (trees) now
         hold ``source``."""
         if n is None:
-            n = count_spans(request) if request is not None else len(
-                [s for _, _, scopes in split_traces(raw or b"") for _, _, spans in scopes for s in spans])
+            n = count_spans(request) if request is not None else sum(
+                len(spans) for _, _, scopes in split_traces(raw or b"") for _, _, spans in scopes)
         self.spans_in += n
         if self.assembler is None:
             data = raw if raw is not None else request.SerializeToString()
@@ -199,8 +199,6 @@ class Limits:
 
     def check_items(self, n: int) -> None:
         if self.max_items_per_request and n > self.max_items_per_request:
-            from otel_tokenwatch.errors import TooLarge
-
             raise TooLarge(f"{n} items in one request; at most {self.max_items_per_request} "
                            "(service.max_items_per_request): send smaller batches")
 
@@ -212,35 +210,35 @@ class Limits:
             b = b if size > b else 0
         if not a and not b:
             return
-        from otel_tokenwatch.errors import TooLarge
-
         for rs in request.resource_spans:
             for ss in rs.scope_spans:
                 for s in ss.spans:
                     if a and len(s.attributes) > a:
-                        raise TooLarge(f"span {s.span_id.hex()} has {len(s.attributes)} attributes; at most {a} "
-                                       "(service.max_attributes_per_span)")
+                        raise _too_many_attributes(s.span_id, len(s.attributes), a)
                     if b and s.ByteSize() > b:
-                        raise TooLarge(f"span {s.span_id.hex()} is {s.ByteSize()} bytes; at most {b} "
-                                       "(service.max_span_size)")
+                        raise _too_big(s.span_id, s.ByteSize(), b)
 
     def check_checked(self, checked: TraceCheck) -> None:
         """``check_spans`` from what the compiled check counted (names the worst span, not the first)."""
-        from otel_tokenwatch.errors import TooLarge
-
         a, b = self.max_attributes_per_span, self.max_span_size
         if a and checked.max_attributes > a:
-            raise TooLarge(f"span {checked.max_attributes_span_id.hex()} has {checked.max_attributes} attributes; "
-                           f"at most {a} (service.max_attributes_per_span)")
+            raise _too_many_attributes(checked.max_attributes_span_id, checked.max_attributes, a)
         if b and checked.max_span_size > b:
-            raise TooLarge(f"span {checked.max_span_size_span_id.hex()} is {checked.max_span_size} bytes; at most {b} "
-                           "(service.max_span_size)")
+            raise _too_big(checked.max_span_size_span_id, checked.max_span_size, b)
 
     def update(self) -> None:
         if not self.memory_limit:
             return
         self.rss = rss_bytes()
         self.over_memory = self.rss > self.memory_limit
+
+
+def _too_many_attributes(span_id: bytes, n: int, bound: int) -> TooLarge:
+    return TooLarge(f"span {span_id.hex()} has {n} attributes; at most {bound} (service.max_attributes_per_span)")
+
+
+def _too_big(span_id: bytes, size: int, bound: int) -> TooLarge:
+    return TooLarge(f"span {span_id.hex()} is {size} bytes; at most {bound} (service.max_span_size)")
 
 
 def rss_bytes() -> int:

@@ -181,18 +181,13 @@ class SpanEntry:
         self._view = None
         self._attrs = None
 
-    def encoded(self) -> bytes:
-        """The span as it leaves tokenwatch: original bytes plus additions.
+    def encoded_parts(self) -> bytes | tuple[bytes, bytes]:
+        """The span as it leaves tokenwatch: its bytes, or (its bytes, appended attributes), so a
+        request can be built with each span copied once.
 
-        Keys the span already had are replaced (re-encoded) rather than
+        Keys the span already had are replaced (the span re-encoded without them) rather than
         repeated, because OTLP requires unique keys per span.
         """
-        got = self.encoded_parts()
-        return got if isinstance(got, bytes) else got[0] + got[1]
-
-    def encoded_parts(self) -> bytes | tuple[bytes, bytes]:
-        """``encoded()`` as (original bytes, appended attributes) where nothing was replaced, so a
-        request can be built with each span copied once."""
         added = self.added
         if not added:
             return self.data
@@ -200,27 +195,12 @@ class SpanEntry:
         if attrs is None:
             attrs = self.attrs if any(k.encode() in self.data for k in added) else {}
         if attrs.keys().isdisjoint(added):
-            # spans of one kind get the same additions (kind, dialect, flags): encoded once. Keyed with
-            # the value types (True == 1 == 1.0 in Python); floats (-0.0 == 0.0) and lists each time
-            types = tuple(map(type, added.values()))
-            if float in types or list in types or tuple in types:
-                return self.data, encode_attributes(added.items())
-            key = (tuple(added.items()), types)
-            got = _ADDITIONS.get(key)
-            if got is None:
-                if len(_ADDITIONS) >= 8192:
-                    _ADDITIONS.clear()
-                got = _ADDITIONS[key] = encode_attributes(added.items())
-            return self.data, got
+            return self.data, encode_attributes(added.items())
         span = Span.FromString(self.data)
-        keep = [kv for kv in span.attributes if kv.key not in self.added]
+        keep = [kv for kv in span.attributes if kv.key not in added]
         del span.attributes[:]
         span.attributes.extend(keep)
-        return span.SerializeToString(), encode_attributes(self.added.items())
-
-
-#: encoded attribute additions by their (key, value) pairs; bounded, cleared when full
-_ADDITIONS: dict[tuple[tuple[tuple[str, AttrValue], ...], tuple[type, ...]], bytes] = {}
+        return span.SerializeToString(), encode_attributes(added.items())
 
 
 @dataclass(slots=True)

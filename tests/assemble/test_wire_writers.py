@@ -14,6 +14,19 @@ from otel_tokenwatch.pipeline.tree import ResourceInfo, ScopeInfo, SpanEntry, en
 
 pytestmark = pytest.mark.skipif(not wire.COMPILED, reason="needs the compiled writer")
 
+def encoded_with(entries: list[SpanEntry], entries_writer: bool = True, request_writer: bool = True) -> bytes:
+    """``encode_spans`` with some of the compiled writers switched off (the others as built)."""
+    saved = tree_module.c_encode_request, tree_module.c_encode_entries
+    if not request_writer:
+        tree_module.c_encode_request = None
+    if not entries_writer:
+        tree_module.c_encode_entries = None
+    try:
+        return encode_spans(entries)
+    finally:
+        tree_module.c_encode_request, tree_module.c_encode_entries = saved
+
+
 values = st.one_of(st.text(max_size=200), st.booleans(), st.integers(-(2**63), 2**63 - 1),
                    st.floats(allow_nan=False), st.lists(st.integers(0, 9), max_size=3))
 
@@ -52,14 +65,8 @@ def test_requests_equal_the_python_encoding(spans, schema, decoded) -> None:  # 
                  and not any(isinstance(v, list) for v in e.added.values()) for e in entries if e.added)
     assert (direct is not None) == simple
     got = encode_spans(entries)
-    saved = tree_module.c_encode_request, tree_module.c_encode_entries
-    tree_module.c_encode_entries = None
-    try:
-        half = encode_spans(entries)  # grouped in Python, framed by the compiled writer
-        tree_module.c_encode_request = None
-        want = encode_spans(entries)  # all Python
-    finally:
-        tree_module.c_encode_request, tree_module.c_encode_entries = saved
+    half = encoded_with(entries, entries_writer=False)  # grouped in Python, framed by the compiled writer
+    want = encoded_with(entries, entries_writer=False, request_writer=False)  # all Python
     assert got == half == want
     if direct is not None:
         assert direct == want
@@ -75,13 +82,7 @@ def test_tiny_spans_at_the_end_of_the_buffer(span: bytes, resource: bytes) -> No
     entries = [SpanEntry(res, scope, span, b"", b""), SpanEntry(res, scope, span, b"", b"")]
     for e in entries:
         e._attrs = {}
-    got = encode_spans(entries)
-    saved = tree_module.c_encode_request, tree_module.c_encode_entries
-    tree_module.c_encode_request = tree_module.c_encode_entries = None
-    try:
-        assert got == encode_spans(entries)
-    finally:
-        tree_module.c_encode_request, tree_module.c_encode_entries = saved
+    assert encode_spans(entries) == encoded_with(entries, entries_writer=False, request_writer=False)
 
 
 def test_a_failing_compiled_writer_never_loses_the_tree(monkeypatch: pytest.MonkeyPatch) -> None:

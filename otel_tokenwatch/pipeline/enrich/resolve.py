@@ -12,23 +12,9 @@ WELL_KNOWN_WORKFLOW_KEYS = ("gen_ai.workflow.name", "traceloop.workflow.name")
 OUTCOMES = ("success", "failure", "abandoned", "unknown")
 
 
-def _first_attr(tree: Tree, root: SpanEntry | None, key: str) -> Any:
-    """The value of ``key`` on the root, else on the earliest span that has it."""
-    if root is not None:
-        v = root.attrs.get(key)
-        if v not in (None, ""):
-            return v
-    for e in tree.spans:
-        if e is root or not e.has(key):
-            continue
-        v = e.attrs.get(key)
-        if v not in (None, ""):
-            return v
-    return None
-
-
 def first_values(tree: Tree, root: SpanEntry | None, keys: frozenset[str]) -> dict[str, Any]:
-    """``_first_attr`` for several keys in one pass over the tree (most spans carry none of them)."""
+    """For each key, its value on the root, else on the earliest span that carries it (empty values
+    skipped): one pass over the tree for every key workflow and outcome may be named by."""
     found: dict[str, Any] = {}
     order = ([root] if root is not None else []) + [e for e in tree.spans if e is not root]
     for e in order:
@@ -61,10 +47,10 @@ def _rule_matches(rule: WorkflowRule, e: SpanEntry) -> bool:
     return True
 
 
-def workflow(tree: Tree, root: SpanEntry | None, cfg: WorkflowConfig,
-             firsts: dict[str, Any] | None = None) -> tuple[str, str]:
+def workflow(tree: Tree, root: SpanEntry | None, cfg: WorkflowConfig, firsts: dict[str, Any]) -> tuple[str, str]:
+    """``firsts``: ``first_values`` over at least the workflow keys."""
     for key in (*WELL_KNOWN_WORKFLOW_KEYS, *cfg.attributes):
-        v = firsts.get(key) if firsts is not None else _first_attr(tree, root, key)
+        v = firsts.get(key)
         if v is not None:
             return str(v), key
     for i, rule in enumerate(cfg.rules):
@@ -99,10 +85,10 @@ def outcome_from_value(value: Any, cfg: OutcomeConfig) -> str | None:
     return cfg.values.get(v)
 
 
-def outcome(tree: Tree, root: SpanEntry | None, cfg: OutcomeConfig,
-            firsts: dict[str, Any] | None = None) -> tuple[str, str]:
+def outcome(tree: Tree, root: SpanEntry | None, cfg: OutcomeConfig, firsts: dict[str, Any]) -> tuple[str, str]:
+    """``firsts``: ``first_values`` over at least the outcome keys."""
     for key in cfg.attributes:
-        v = firsts.get(key) if firsts is not None else _first_attr(tree, root, key)
+        v = firsts.get(key)
         if v is not None:
             o = outcome_from_value(v, cfg)
             if o is not None:

@@ -130,16 +130,9 @@ _OP_KINDS: dict[str, SpanKind] = {**dict.fromkeys(INFERENCE_OPS, "inference"), *
 
 def kind_of(a: dict[str, Any], name: str, op: str | None) -> SpanKind:
     if op is not None:
-        if op in INFERENCE_OPS:
-            return "inference"
-        if op in EMBEDDING_OPS:
-            return "embeddings"
-        if op in TOOL_OPS:
-            return "tool"
-        if op in AGENT_OPS:
-            return "agent"
-        if op in WORKFLOW_OPS:
-            return "workflow"
+        k = _OP_KINDS.get(op)
+        if k is not None:
+            return k
     for key, table in (("openinference.span.kind", OI_KINDS), ("traceloop.span.kind", TRACELOOP_KINDS),
                        ("langfuse.observation.type", LANGFUSE_KINDS), ("mlflow.spanType", MLFLOW_KINDS)):
         v = coerce.to_str(a.get(key))
@@ -243,11 +236,6 @@ class _Plan:
         self.shareable = self.simple and not self.content.tool_args
 
 
-def plan_of(e: SpanEntry) -> _Plan:
-    """The read plan for a span's key sequence (and scope)."""
-    return _plan(e.attrs, e.scope.name)
-
-
 _IDENTITY_FIELDS = (F_PROVIDER, F_REQUEST_MODEL, F_RESPONSE_MODEL, F_RESPONSE_ID, F_AGENT, F_CONVERSATION, F_PRINCIPAL,
                     F_TOOL)
 #: kinds whose Call no later stage changes (counting, scoring and metrics change inference and embeddings calls)
@@ -318,12 +306,8 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
     """
     a = e.attrs
     span = e.view
-    raw = a.get("gen_ai.operation.name")
-    op = _OPS.get(raw) if type(raw) is str else None  # the common case without a call: a seen name
-    op = _op(a) if op is None else (op or None)
-    kind = _OP_KINDS.get(op) if op is not None else None
-    if kind is None:
-        kind = kind_of(a, span.name, op)
+    op = _op(a)
+    kind = kind_of(a, span.name, op)
     if kind == "other":
         return Call(kind=kind, operation=op), None  # not GenAI: nothing more is read or written
     plan = _plan(a, e.scope.name)

@@ -258,8 +258,7 @@ class Scorer:
         for e in ts.tree.spans:
             c = e.call
             if c is not None and c.kind == "tool" and c.tool_name:
-                g = memo.get(e.parent_id)
-                tools.setdefault(g if g is not None else group_of(e, by_id, memo), []).append(e)
+                tools.setdefault(group_of(e, by_id, memo), []).append(e)
         for g, calls in groups.items():
             run_key: object = None
             run = 0
