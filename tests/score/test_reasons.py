@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from otel_tokenwatch.config.build import build
+from otel_tokenwatch.pipeline.score.config import ScoreConfig
+from otel_tokenwatch.pipeline.score.factory import ScoreProcessor
 from tests.score.helpers import Engine, calls, chat, check_explainable, reasons, root_score, tool_request
 
 
@@ -136,3 +139,29 @@ def test_baseline_needs_min_samples_and_a_tree_never_moves_its_own() -> None:
 
     raw = eng.state.get("score.baseline", "root|usd")
     assert raw is not None and sum(sum(b.values()) for b in orjson.loads(raw)["slots"].values()) == 11
+
+
+def test_baseline_written_by_another_scorer_is_read_again() -> None:
+    """A scorer keeps the sketch it last stored; once anyone else has stored the baseline since
+    (another replica on a shared store), it must read the store again, not its own copy."""
+    import orjson
+
+    a = Engine(baseline_min_samples=1000)
+    b = Engine(baseline_min_samples=1000)
+    b.state = a.state
+    b.score = ScoreProcessor(build(ScoreConfig, {"baseline_min_samples": 1000}, "processors.score"), a.state)
+    for i in range(10):
+        (a if i % 3 else b).run(calls(chat(f"q{i}", inp=1000 + i, out=100)), outcome="success")
+    raw = a.state.get("score.baseline", "root|usd")
+    assert raw is not None and sum(sum(x.values()) for x in orjson.loads(raw)["slots"].values()) == 10
+
+
+def test_sketch_count_follows_adds_and_expiry() -> None:
+    from otel_tokenwatch.pipeline.score.sketch import WindowSketch
+
+    s = WindowSketch(480.0, 50)
+    for i in range(200):
+        s.add(float(i % 17), now=float(i * 3))  # slots of 10 s: old ones expire, the bound trims
+        assert s.count == sum(sum(bs.values()) for bs in s.slots.values()) <= 50 + 4
+    again = WindowSketch(480.0, 50, s.to_dict())
+    assert again.count == s.count and again.quantile(0.9, 600.0) == s.quantile(0.9, 600.0)

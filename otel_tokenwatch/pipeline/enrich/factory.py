@@ -20,7 +20,7 @@ from otel_tokenwatch.pipeline.enrich import resolve
 from otel_tokenwatch.pipeline.enrich.config import EnrichConfig
 from otel_tokenwatch.pipeline.enrich.privacy import GroupSizes, Pseudonymizer, drop_content
 from otel_tokenwatch.pipeline.processor import BaseProcessor, ProcessorContext, ProcessorFactory
-from otel_tokenwatch.pipeline.tree import ResourceInfo, Tree
+from otel_tokenwatch.pipeline.tree import ResourceInfo, SpanEntry, Tree
 
 CONVERSATION_KEYS = ("gen_ai.conversation.id", "session.id", "langfuse.session.id")
 _CONVERSATION_KEYS = frozenset(CONVERSATION_KEYS)
@@ -40,23 +40,27 @@ class EnrichProcessor(BaseProcessor):
         #: every attribute workflow and outcome may be named by, looked up in one pass per tree
         self.first_keys = frozenset((*resolve.WELL_KNOWN_WORKFLOW_KEYS, *cfg.workflow.attributes,
                                      *cfg.outcome.attributes))
+        #: every key any of this stage's lookups reads: most spans carry none and are passed over once
+        self.read_keys = self.first_keys | _CONVERSATION_KEYS | self.user_keys
 
     def process(self, tree: Tree) -> None:
         if tree.late:
             self._privacy(tree)
             return
         root = tree.root()
-        firsts = resolve.first_values(tree, root, self.first_keys)
+        read_keys = self.read_keys
+        keyed = [e for e in tree.spans if not read_keys.isdisjoint(e.attrs)]  # one look at each span's keys
+        firsts = resolve.first_values(keyed, root, self.first_keys)
         wf, wf_src = resolve.workflow(tree, root, self.cfg.workflow, firsts)
         team, team_src = resolve.team(root, tree, self.cfg.team)
-        conversations = self._conversations(tree)
+        conversations = self._conversations(tree, keyed)
         reported = self.book.take_pending(tree.trace_id_hex, conversations)
         kpis: dict[str, float] = {}
         if reported is not None:
             outcome, out_src, kpis = reported.outcome, "reported", dict(reported.kpis)
         else:
             outcome, out_src = resolve.outcome(tree, root, self.cfg.outcome, firsts)
-        self.groups.observe(team, self._principals(tree))
+        self.groups.observe(team, self._principals(tree, keyed))
         tree.facts.update(workflow=wf, team=team, team_label=self.groups.label(team), outcome=outcome,
                           outcome_source=out_src, kpis=kpis)
         if root is not None:
@@ -76,35 +80,37 @@ class EnrichProcessor(BaseProcessor):
                 end_time_unix_nano=root.view.end_time_unix_nano), conversations)
         self._privacy(tree)
 
-    def _conversations(self, tree: Tree) -> list[str]:
+    def _conversations(self, tree: Tree, keyed: list[SpanEntry]) -> list[str]:
+        """``keyed``: the spans that carry any of ``read_keys``, in tree order."""
         found: dict[str, None] = {}
+        carry = set(keyed)
         for e in tree.spans:
             if e.call is not None and e.call.conversation_id:
                 found[e.call.conversation_id] = None
                 continue
-            a = e.attrs
-            if _CONVERSATION_KEYS.isdisjoint(a):
+            if e not in carry:
                 continue
+            a = e.attrs
             for key in CONVERSATION_KEYS:
                 v = a.get(key)
                 if v:
                     found[str(v)] = None
         return list(found)
 
-    def _principals(self, tree: Tree) -> set[str]:
+    def _principals(self, tree: Tree, keyed: list[SpanEntry]) -> set[str]:
         out: set[str] = set()
         keys = self.cfg.privacy.user_attributes
         resources: dict[int, ResourceInfo] = {}
         for e in tree.spans:
             if e.call is not None and e.call.principal:
                 out.add(e.call.principal)
-            a = e.attrs
-            if not self.user_keys.isdisjoint(a):
-                for key in keys:
-                    v = a.get(key)
-                    if v:
-                        out.add(str(v))
             resources[id(e.resource)] = e.resource
+        for e in keyed:
+            a = e.attrs
+            for key in keys:
+                v = a.get(key)
+                if v:
+                    out.add(str(v))
         for r in resources.values():  # once per resource, not once per span
             for key in keys:
                 v = r.attrs.get(key)

@@ -12,11 +12,12 @@ WELL_KNOWN_WORKFLOW_KEYS = ("gen_ai.workflow.name", "traceloop.workflow.name")
 OUTCOMES = ("success", "failure", "abandoned", "unknown")
 
 
-def first_values(tree: Tree, root: SpanEntry | None, keys: frozenset[str]) -> dict[str, Any]:
-    """For each key, its value on the root, else on the earliest span that carries it (empty values
-    skipped): one pass over the tree for every key workflow and outcome may be named by."""
+def first_values(spans: list[SpanEntry], root: SpanEntry | None, keys: frozenset[str]) -> dict[str, Any]:
+    """For each key, its value on the root, else on the earliest of ``spans`` (a tree's spans, or
+    those of them that carry any key asked for) that carries it (empty values skipped): one pass for
+    every key workflow and outcome may be named by."""
     found: dict[str, Any] = {}
-    order = ([root] if root is not None else []) + [e for e in tree.spans if e is not root]
+    order = ([root] if root is not None else []) + [e for e in spans if e is not root]
     for e in order:
         a = e.attrs
         if keys.isdisjoint(a):

@@ -17,7 +17,6 @@ CALL_KINDS = ("inference", "embeddings")
 
 def decide(tree: Tree) -> None:
     children = tree.children()
-    by_id = {e.span_id: e for e in tree.spans}
 
     def has_usage_below(e: SpanEntry, seen: set[bytes]) -> bool:
         for c in children.get(e.span_id, ()):
@@ -57,7 +56,6 @@ def decide(tree: Tree) -> None:
             c.counted = True
         elif below != c.total_tokens:
             e.set(semconv.USAGE_MISMATCH, f"reports {c.total_tokens} tokens, its counted calls {below}")
-    del by_id
 
 
 def _descendants(e: SpanEntry, children: dict[bytes, list[SpanEntry]]) -> list[SpanEntry]:

@@ -51,6 +51,7 @@ class NormalizeProcessor(BaseProcessor):
     def __init__(self, cfg: NormalizeConfig) -> None:
         self.cfg = cfg
         self.pricer = Pricer(list(cfg.prices)) if cfg.pricing else None
+        self._agent_events = cfg.agent_tokens_from == "events"
 
     def process(self, tree: Tree) -> None:
         for e in tree.spans:
@@ -95,7 +96,7 @@ class NormalizeProcessor(BaseProcessor):
         root.set(semconv.TRACE_UNPRICED_CALLS, totals["unpriced"])
 
     def _read(self, e: SpanEntry, share: bool = True) -> Call:
-        agent = self.cfg.agent_tokens_from == "events" and _agent_span(e)
+        agent = self._agent_events and _agent_span(e)
         try:
             # a coding agent's span gets a mark of its own below: it never shares its Call
             c, plan = read_call_and_plan(e, share=share and not agent)

@@ -141,6 +141,10 @@ class Scorer:
         self.state = state
         self.clock = clock
         self.key = key_from_env(cfg.fingerprint_key_env)
+        #: baseline key -> (the bytes this scorer last stored, the sketch they encode). A store that
+        #: hands back that very object (memory) was not written since: the sketch is not decoded
+        #: again. Redis, a snapshot or another replica give new bytes, which are decoded.
+        self._sketches: dict[str, tuple[bytes, WindowSketch]] = {}
 
     # --- the reasons, in order -------------------------------------------------------
     def score(self, tree: Tree) -> TreeScore:
@@ -370,8 +374,12 @@ class Scorer:
         key = f"{self._workflow(tree)}|{'usd' if ts.usd else 'tokens'}"
         now = self.clock()
         raw = self.state.get(NS_BASELINE, key)
-        sketch = WindowSketch(cfg.baseline_window, cfg.baseline_max_samples,
-                              orjson.loads(raw) if raw is not None else None)
+        mine = self._sketches.get(key)
+        if raw is not None and mine is not None and mine[0] is raw:
+            sketch = mine[1]  # the store still holds what this scorer wrote: nobody else moved it
+        else:
+            sketch = WindowSketch(cfg.baseline_window, cfg.baseline_max_samples,
+                                  orjson.loads(raw) if raw is not None else None)
         total = ts.total
         if sketch.count >= cfg.baseline_min_samples:
             p = sketch.quantile(cfg.baseline_quantile, now)
@@ -386,7 +394,11 @@ class Scorer:
                             ts.waste(e, "over_baseline", share=excess / left, baseline=p)
         # the tree's own waste never moves the baseline it was judged against: add after judging
         sketch.add(total, now)
-        self.state.put(NS_BASELINE, key, orjson.dumps(sketch.to_dict()), ttl=cfg.baseline_window)
+        out = orjson.dumps(sketch.to_dict())
+        self.state.put(NS_BASELINE, key, out, ttl=cfg.baseline_window)
+        if len(self._sketches) >= 1024:
+            self._sketches.clear()
+        self._sketches[key] = (out, sketch)
 
     def inflation(self, ts: TreeScore, tree: Tree, outcome: str) -> None:
         if not ts.counted or outcome != "unknown":

@@ -25,6 +25,8 @@ class WindowSketch:
         self.slots: dict[int, dict[int, int]] = {}
         if data:
             self.slots = {int(s): {int(b): int(c) for b, c in bs.items()} for s, bs in data.get("slots", {}).items()}
+        #: counts held, kept as slots come and go (read on every add and every judgement)
+        self._count = sum(sum(bs.values()) for bs in self.slots.values())
 
     def to_dict(self) -> dict[str, Any]:
         return {"slots": {str(s): {str(b): c for b, c in bs.items()} for s, bs in self.slots.items()}}
@@ -36,20 +38,21 @@ class WindowSketch:
     def _expire(self, now: float) -> None:
         oldest = int((now - self.window_s) // self.slot_s)
         for s in [s for s in self.slots if s <= oldest]:
-            del self.slots[s]
-        while self.count > self.max_count and len(self.slots) > 1:
-            del self.slots[min(self.slots)]
+            self._count -= sum(self.slots.pop(s).values())
+        while self._count > self.max_count and len(self.slots) > 1:
+            self._count -= sum(self.slots.pop(min(self.slots)).values())
 
     def add(self, v: float, now: float) -> None:
         slot = int(now // self.slot_s)
         b = self._bucket(v)
         bs = self.slots.setdefault(slot, {})
         bs[b] = bs.get(b, 0) + 1
+        self._count += 1
         self._expire(now)
 
     @property
     def count(self) -> int:
-        return sum(sum(bs.values()) for bs in self.slots.values())
+        return self._count
 
     def quantile(self, q: float, now: float) -> float | None:
         self._expire(now)
