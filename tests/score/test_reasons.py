@@ -165,3 +165,28 @@ def test_sketch_count_follows_adds_and_expiry() -> None:
         assert s.count == sum(sum(bs.values()) for bs in s.slots.values()) <= 50 + 4
     again = WindowSketch(480.0, 50, s.to_dict())
     assert again.count == s.count and again.quantile(0.9, 600.0) == s.quantile(0.9, 600.0)
+
+
+def _tool_run(n: int, args: str | None, other_between: bool = False) -> dict[str, str]:
+    from tests.normalize.spans import tree_of
+
+    spans: list[tuple[int, int, str, dict[str, object]]] = [(1, 0, "root", {}), (2, 1, "chat 0", chat("go"))]
+    for i in range(n):
+        a: dict[str, object] = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "lookup"}
+        if args is not None:
+            a["gen_ai.tool.call.arguments"] = args
+        spans.append((3 + 2 * i, 1, "execute_tool lookup", a))
+        if other_between:
+            spans.append((4 + 2 * i, 1, "execute_tool other", {"gen_ai.operation.name": "execute_tool",
+                                                                "gen_ai.tool.name": "other"}))
+    return reasons(Engine().run(tree_of(*spans)))
+
+
+def test_tool_span_runs_at_their_thresholds() -> None:
+    """Repeated tool spans waste the call that asked for them past the loop threshold (3), or past
+    three times it when the arguments are unknown; a different tool in between breaks the run."""
+    assert _tool_run(3, '{"q": 1}') == {}
+    assert _tool_run(4, '{"q": 1}') == {"chat 0": "loop"}
+    assert _tool_run(9, None) == {}
+    assert _tool_run(10, None) == {"chat 0": "loop"}
+    assert _tool_run(6, '{"q": 1}', other_between=True) == {}

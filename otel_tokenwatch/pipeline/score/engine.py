@@ -258,10 +258,19 @@ class Scorer:
         memo: dict[bytes, bytes] = {}
         for e in ts.calls:
             groups.setdefault(group_of(e, by_id, memo), []).append(e)
-        tools: dict[bytes, list[SpanEntry]] = {}
+        # a run of repeats is never longer than its tool's count in the tree: where no (tool, arguments)
+        # is seen often enough to pass the thresholds below, no tool span needs grouping or sorting
+        tool_spans: list[SpanEntry] = []
+        seen: dict[tuple[str, str | None], int] = {}
         for e in ts.tree.spans:
             c = e.call
             if c is not None and c.kind == "tool" and c.tool_name:
+                tool_spans.append(e)
+                key = (c.tool_name, c.tool_args_hash)
+                seen[key] = seen.get(key, 0) + 1
+        tools: dict[bytes, list[SpanEntry]] = {}
+        if any(n > (k if h is not None else 3 * k) for (_, h), n in seen.items()):
+            for e in tool_spans:
                 tools.setdefault(group_of(e, by_id, memo), []).append(e)
         for g, calls in groups.items():
             run_key: object = None
