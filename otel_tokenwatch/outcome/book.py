@@ -13,6 +13,7 @@ sees them), each with a TTL:
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +55,7 @@ class OutcomeBook:
         self.pending_ttl = pending_ttl
         self.tree_ttl = tree_ttl
         self.seen_ttl = seen_ttl
+        self._digests: dict[bytes, str] = {}
         #: keys held by this process and when they expire, to count outcomes that never found their tree
         self._held: dict[str, float] = {}
 
@@ -100,9 +102,11 @@ class OutcomeBook:
 
     def resource_key(self, data: bytes) -> str:
         """Resources are shared by many trees: store each once, by digest."""
-        import hashlib
-
-        key = hashlib.sha256(data).hexdigest()[:24]
+        key = self._digests.get(data)
+        if key is None:  # a handful of resources, each digested once (bytes keep their hash)
+            if len(self._digests) >= 1024:
+                self._digests.clear()
+            key = self._digests[data] = hashlib.sha256(data).hexdigest()[:24]
         if self.state.get(NS_RES, key) is None:
             self.state.put(NS_RES, key, data, ttl=self.tree_ttl)
         return key

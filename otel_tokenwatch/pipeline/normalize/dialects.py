@@ -9,6 +9,7 @@ includes cache and output always includes reasoning.
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 from otel_tokenwatch.pipeline.call import Call, SpanKind
@@ -213,8 +214,8 @@ class _Plan:
     read and converted per span.
     """
 
-    __slots__ = ("content", "cost", "dialect", "fields", "finish", "flags", "identity", "params", "shareable", "simple",
-                 "usage")
+    __slots__ = ("content", "cost", "dialect", "fields", "finish", "flags", "identity", "identity_get", "params",
+                 "shareable", "simple", "usage")
 
     def __init__(self, a: dict[str, Any], scope: str) -> None:
         self.fields = tuple(tuple(k for k in keys if k in a) for keys in _FIELD_KEYS)
@@ -232,6 +233,8 @@ class _Plan:
                            or self.fields[F_MAX_TOKENS] or self.fields[F_TEMPERATURE] or self.fields[F_ATTEMPTS])
         #: every key a simple span's Call is read from (besides the operation, kind and status)
         self.identity = tuple(k for f in _IDENTITY_FIELDS for k in self.fields[f])
+        #: those keys' values in one call (one value, or a tuple of them), for the shared-Call key
+        self.identity_get = operator.itemgetter(*self.identity) if self.identity else None
         #: spans of this plan may share one Call (see _SHARED): nothing per span beyond those keys
         self.shareable = self.simple and not self.content.tool_args
 
@@ -313,8 +316,15 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
     plan = _plan(a, e.scope.name)
     key: tuple[Any, ...] | None = None
     if share and plan.shareable and kind in SHARED_KINDS:
-        values = tuple(map(a.__getitem__, plan.identity))
-        key = (plan, op, kind, span.status_code == 2, values, tuple(map(type, values)))
+        get = plan.identity_get
+        if get is None:
+            key = (plan, op, kind, span.status_code == 2)
+        elif len(plan.identity) == 1:
+            v = get(a)
+            key = (plan, op, kind, span.status_code == 2, v, type(v))
+        else:
+            values = get(a)
+            key = (plan, op, kind, span.status_code == 2, values, tuple(map(type, values)))
         try:
             got = _SHARED.get(key)
         except TypeError:  # a list value: read this span on its own
