@@ -25,6 +25,10 @@ MAX_COUNT = 2**53  # no real token count comes near; larger values are garbage, 
 
 
 def to_int(v: Any) -> int | None:
+    if type(v) is int:  # what OTLP ints decode to (bools are their own type): the common case, first
+        if 0 <= v < MAX_COUNT:
+            return v
+        raise Unreadable(v)
     n = _to_int(v)
     if n is not None and not 0 <= n < MAX_COUNT:
         raise Unreadable(v)
@@ -85,7 +89,7 @@ def to_bool(v: Any) -> bool | None:
 def to_str(v: Any) -> str | None:
     if v is None:
         return None
-    s = str(v).strip()
+    s = (v if type(v) is str else str(v)).strip()
     if s in ("", "None", "null"):
         return None
     if len(s) >= 2 and s[0] == s[-1] == '"':
