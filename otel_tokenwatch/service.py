@@ -30,6 +30,8 @@ from otel_tokenwatch.telemetry.selfmetrics import SelfTelemetry
 
 log = logging.getLogger("otel_tokenwatch.service")
 
+#: the ticker lets receivers run after emitting trees for this long
+YIELD_SECONDS = 0.001
 TICK_SECONDS = 0.005  # assembly release precision: trees leave within 5 ms of being due
 
 
@@ -309,12 +311,17 @@ class Service:
                 except Exception:
                     log.exception("assembly tick failed", extra={"pipeline": tp.id})
                     continue
-                for tree in due:  # one tree at a time, letting receivers in between (latency)
+                # one tree at a time, letting receivers in between once a millisecond has passed (latency):
+                # a yield per tree cost an event-loop round per tree
+                turn_ends = loop.time() + YIELD_SECONDS
+                for tree in due:
                     try:
                         tp.emit([tree])
                     except Exception:
                         log.exception("tree emit failed", extra={"pipeline": tp.id})
-                    await asyncio.sleep(0)
+                    if loop.time() >= turn_ends:
+                        await asyncio.sleep(0)
+                        turn_ends = loop.time() + YIELD_SECONDS
             for pp in self.passthrough.values():
                 try:
                     pp.tick()
