@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from opentelemetry.metrics import CallbackOptions, Meter, Observation
-from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics import AlwaysOffExemplarFilter, MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader
 from opentelemetry.sdk.resources import Resource
 from prometheus_client import CollectorRegistry, generate_latest
@@ -50,7 +50,9 @@ class SelfTelemetry:
             if prometheus:
                 all_readers.append(PrometheusMetricReader(registry=self.registry, disable_target_info=True,
                                                           scope_info_enabled=False))
-            self.provider = MeterProvider(metric_readers=all_readers,
+            # no exemplars: stages run outside any sampled span, so the SDK's default (trace-based) filter
+            # never keeps one, yet looks up the context on every measurement
+            self.provider = MeterProvider(metric_readers=all_readers, exemplar_filter=AlwaysOffExemplarFilter(),
                                           resource=Resource.create({"service.name": service_name,
                                                                     "service.version": __version__}))
         self.meter: Meter = self.provider.get_meter("otel_tokenwatch", __version__)
