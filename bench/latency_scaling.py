@@ -3,7 +3,9 @@
 Latency: one process sends whole traces (one request each) at half of the assemble-only peak;
 a sink in this process notes when each trace's root arrives; added latency = arrival - send -
 tree_idle. Scaling: the same workload split by trace id (as the Collector's loadbalancing
-exporter routes) over 1 and then 2 tokenwatch processes (full path), spans/s of each set-up.
+exporter routes) over 1 and then 2 tokenwatch processes (full path), spans/s of each set-up, in two
+interleaved rounds, with the CPU-seconds each replica and the load generator used; and the machine's
+own ceiling: the same stage work in 1 and 2 processes with no network, interleaved.
 """
 
 from __future__ import annotations
@@ -11,12 +13,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import multiprocessing as mp
 import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import grpc
 
@@ -170,8 +174,8 @@ async def throughput(trees: list, replicas: int, procs: list[str]) -> float:  # 
         await server.stop(0)
 
 
-def _stage_worker(n_trees: int, seed: int, ready: "mp.Queue[int]", go: "mp.synchronize.Event",  # type: ignore[name-defined]
-                  out: "mp.Queue[tuple[int, float]]") -> None:
+def _stage_worker(n_trees: int, seed: int, ready: Any, go: Any, out: Any) -> None:
+    """One process of machine_ceiling: builds its trees, says ready, waits for the start, times the stages."""
     from otel_tokenwatch.config import load
     from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig, Assembler
     from otel_tokenwatch.pipeline.processor import ProcessorChain, ProcessorContext
@@ -202,11 +206,9 @@ def _stage_worker(n_trees: int, seed: int, ready: "mp.Queue[int]", go: "mp.synch
     out.put((sum(len(t.spans) for t in work), time.perf_counter() - t0))
 
 
-def machine_ceiling(n_trees: int = 600) -> float:
+def machine_ceiling(n_trees: int = 1500) -> float:
     """The same CPU-bound work (the stages, in-process) in 1 and then 2 processes at once: how far
     this machine's cores scale at all, before any network, client or sink takes its share."""
-    import multiprocessing as mp
-
     rates: dict[int, list[float]] = {1: [], 2: []}
     for n in (1, 2, 1, 2):  # interleaved: this machine's speed moves between seconds
         ready, out, go = mp.Queue(), mp.Queue(), mp.Event()

@@ -8,7 +8,7 @@ serialize, forward. tokenwatch runs its real service (`tokenwatch serve`)
 with the pipeline variants below. Figures are spans/s from the first send to
 the last span at the sink, and the ratio to the reference in the same run.
 
-Usage: python bench/relay.py [--spans N] [--variants assemble,normalize,full] [--profile]
+Usage: python bench/relay.py [--trees N] [--variants assemble,normalize,full,full-nojournal] [--rounds N]
 """
 
 from __future__ import annotations
