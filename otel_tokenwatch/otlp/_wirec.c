@@ -1203,7 +1203,44 @@ done:
 
 /* ---- module -------------------------------------------------------------------------- */
 
+/* ---- digit runs in a str ----------------------------------------------------------
+ * coerce.parse_structured reads JSON with orjson, which reads integers past 64 bits as
+ * floats where json keeps them exact; a text with no run of that many digits cannot hold
+ * one. A regex scan cost as much as the parse it guarded. */
+PyDoc_STRVAR(has_digit_run_doc,
+"has_digit_run(s: str, n: int) -> bool\n\n"
+"Whether s holds n or more ASCII digits in a row.");
+
+static PyObject *has_digit_run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2 || !PyUnicode_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "has_digit_run(s: str, n: int)");
+        return NULL;
+    }
+    Py_ssize_t n = PyLong_AsSsize_t(args[1]);
+    if (n == -1 && PyErr_Occurred())
+        return NULL;
+    if (PyUnicode_READY(args[0]) < 0)
+        return NULL;
+    const int kind = PyUnicode_KIND(args[0]);
+    const void *data = PyUnicode_DATA(args[0]);
+    const Py_ssize_t len = PyUnicode_GET_LENGTH(args[0]);
+    Py_ssize_t run = 0;
+    if (n <= 0)
+        Py_RETURN_TRUE;
+    for (Py_ssize_t i = 0; i < len; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (c >= '0' && c <= '9') {
+            if (++run >= n)
+                Py_RETURN_TRUE;
+        } else {
+            run = 0;
+        }
+    }
+    Py_RETURN_FALSE;
+}
+
 static PyMethodDef methods[] = {
+    {"has_digit_run", (PyCFunction)(void (*)(void))has_digit_run, METH_FASTCALL, has_digit_run_doc},
     {"decode_span", decode_span, METH_O, decode_span_doc},
     {"split_traces", split_traces, METH_O, split_traces_doc},
     {"encode_attributes", encode_attributes, METH_VARARGS, encode_attributes_doc},

@@ -290,6 +290,8 @@ _c_encode_attributes = _wirec.encode_attributes if _wirec is not None else None
 c_encode_request = _wirec.encode_request if _wirec is not None else None
 #: tree.encode_spans in one call, for spans whose additions are scalars under new keys (None: Python decides)
 c_encode_entries = _wirec.encode_entries if _wirec is not None else None
+#: has_digit_run(s, n): n or more ASCII digits in a row in s (None: callers take their slower exact path)
+c_has_digit_run = _wirec.has_digit_run if _wirec is not None else None
 
 if _wirec is not None:
     _c_decode_span = _wirec.decode_span
