@@ -300,7 +300,33 @@ def main() -> None:
         if "tokenwatch full" in results and "tokenwatch full-nojournal" in results:
             print(f"  durability cost: full with journal = "
                   f"{results['tokenwatch full'] / results['tokenwatch full-nojournal']:.2f}x of full without")
+    busy_baseline()
     profile_stages(trees)
+
+
+def busy_baseline() -> None:
+    """What a busy workflow's baseline costs per tree once its sketch is full (the run above starts
+    from empty sketches, so its trees never see this): judged, added to and stored on every tree."""
+    import random
+    import timeit
+
+    import orjson
+
+    from otel_tokenwatch.pipeline.score.sketch import WindowSketch
+
+    s = WindowSketch(7 * 86400.0, 10000)
+    rng = random.Random(1)
+    now = 0.0
+    for i in range(10000):  # one tree a minute for a week
+        now = i * 60.0
+        s.add(rng.lognormvariate(8, 1.0), now)
+    raw = s.to_json()
+    judge = timeit.timeit(lambda: s.quantile(0.9, now), number=200) / 200
+    store = timeit.timeit(s.to_json, number=50) / 50
+    read = timeit.timeit(lambda: WindowSketch(7 * 86400.0, 10000, orjson.loads(raw)), number=10) / 10
+    print(f"busy baseline sketch ({s.count} samples, {sum(map(len, s.slots.values()))} counts, {len(raw):,} bytes): "
+          f"per tree judge {judge * 1e6:.0f} us + store {store * 1e6:.0f} us; read back after another writer "
+          f"(Redis, another replica) {read * 1e6:.0f} us", flush=True)
 
 
 def profile_stages(trees: list) -> None:  # type: ignore[type-arg]

@@ -403,7 +403,7 @@ class Scorer:
                             ts.waste(e, "over_baseline", share=excess / left, baseline=p)
         # the tree's own waste never moves the baseline it was judged against: add after judging
         sketch.add(total, now)
-        out = orjson.dumps(sketch.to_dict())
+        out = sketch.to_json()
         self.state.put(NS_BASELINE, key, out, ttl=cfg.baseline_window)
         if len(self._sketches) >= 1024:
             self._sketches.clear()
