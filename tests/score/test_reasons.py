@@ -5,6 +5,7 @@ from __future__ import annotations
 from otel_tokenwatch.config.build import build
 from otel_tokenwatch.pipeline.score.config import ScoreConfig
 from otel_tokenwatch.pipeline.score.factory import ScoreProcessor
+from otel_tokenwatch.pipeline.score.sketch import WindowSketch
 from tests.score.helpers import Engine, calls, chat, check_explainable, reasons, root_score, tool_request
 
 
@@ -138,7 +139,7 @@ def test_baseline_needs_min_samples_and_a_tree_never_moves_its_own() -> None:
     import orjson
 
     raw = eng.state.get("score.baseline", "root|usd")
-    assert raw is not None and sum(sum(b.values()) for b in orjson.loads(raw)["slots"].values()) == 11
+    assert raw is not None and WindowSketch(1.0, 1, orjson.loads(raw)).count == 11
 
 
 def test_baseline_written_by_another_scorer_is_read_again() -> None:
@@ -153,12 +154,10 @@ def test_baseline_written_by_another_scorer_is_read_again() -> None:
     for i in range(10):
         (a if i % 3 else b).run(calls(chat(f"q{i}", inp=1000 + i, out=100)), outcome="success")
     raw = a.state.get("score.baseline", "root|usd")
-    assert raw is not None and sum(sum(x.values()) for x in orjson.loads(raw)["slots"].values()) == 10
+    assert raw is not None and WindowSketch(1.0, 1, orjson.loads(raw)).count == 10
 
 
 def test_sketch_count_follows_adds_and_expiry() -> None:
-    from otel_tokenwatch.pipeline.score.sketch import WindowSketch
-
     s = WindowSketch(480.0, 50)
     for i in range(200):
         s.add(float(i % 17), now=float(i * 3))  # slots of 10 s: old ones expire, the bound trims

@@ -8,8 +8,8 @@ by time; the oldest slots are also dropped when the count bound is hit.
 A busy workflow's sketch holds thousands of (slot, bucket) counts, and it is
 judged and added to once per tree: the counts over all slots are kept merged
 (and their buckets sorted) as slots come and go, so a judgement walks the
-distinct buckets from the top instead of merging every slot, and the JSON is
-written by orjson from the integer-keyed dicts directly.
+distinct buckets from the top instead of merging every slot, and the JSON holds
+plain integer lists that orjson writes and reads without a conversion per count.
 """
 
 from __future__ import annotations
@@ -33,7 +33,11 @@ class WindowSketch:
         #: slot number -> {bucket index: count}; bucket -1 holds zeros
         self.slots: dict[int, dict[int, int]] = {}
         if data:
-            self.slots = {int(s): {int(b): int(c) for b, c in bs.items()} for s, bs in data.get("slots", {}).items()}
+            slots = data.get("slots", {})
+            if isinstance(slots, dict):  # the first layout, {"slot": {"bucket": count}}, as older versions stored it
+                self.slots = {int(s): {int(b): int(c) for b, c in bs.items()} for s, bs in slots.items()}
+            else:  # [[slot, [buckets], [counts]], ...]: integers as JSON gives them, no conversion per count
+                self.slots = {int(s): dict(zip(bs, cs)) for s, bs, cs in slots}
         #: bucket -> count over all slots, and its buckets in order (kept as slots come and go)
         self._merged: dict[int, int] = {}
         for bs in self.slots.values():
@@ -45,11 +49,13 @@ class WindowSketch:
         self._count = sum(self._merged.values())
 
     def to_dict(self) -> dict[str, Any]:
-        return {"slots": {str(s): {str(b): c for b, c in bs.items()} for s, bs in self.slots.items()}}
+        """What the store holds (``to_json``), as Python values: per slot its buckets and their counts."""
+        return {"v": 2, "slots": [[s, list(bs), list(bs.values())] for s, bs in self.slots.items()]}
 
     def to_json(self) -> bytes:
-        """``orjson.dumps(self.to_dict())``, byte for byte, without building the string-keyed copy."""
-        return orjson.dumps({"slots": self.slots}, option=orjson.OPT_NON_STR_KEYS)
+        # parallel lists of integers: orjson writes and reads them in C (a busy sketch holds thousands of
+        # counts and is stored on every tree); string-keyed dicts cost several times more both ways
+        return orjson.dumps(self.to_dict())
 
     @staticmethod
     def _bucket(v: float) -> int:
