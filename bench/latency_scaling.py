@@ -177,7 +177,6 @@ async def throughput(trees: list, replicas: int, procs: list[str]) -> float:  # 
 def _stage_worker(n_trees: int, seed: int, ready: Any, go: Any, out: Any) -> None:
     """One process of machine_ceiling: builds its trees, says ready, waits for the start, times the stages."""
     from otel_tokenwatch.config import load
-    from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig, Assembler
     from otel_tokenwatch.pipeline.processor import ProcessorChain, ProcessorContext
     from otel_tokenwatch.pipeline.tree import encode_spans
     from otel_tokenwatch.service import build_processors, tune_gc
@@ -186,16 +185,10 @@ def _stage_worker(n_trees: int, seed: int, ready: Any, go: Any, out: Any) -> Non
     _, stages = build_processors(load(None), "traces", ProcessorContext(state=MemoryStore()))
     chain = ProcessorChain(stages)
 
-    def assembled(part: list) -> list:  # type: ignore[type-arg]
-        asm = Assembler(AssembleConfig())
-        for r in traces.batch_requests(part):
-            asm.add(None, 0.0, None, r)
-        return asm.flush(0.0)
-
     trees = traces.make_trees(n_trees + 100, seed=seed)
-    for t in assembled(trees[n_trees:]):
+    for t in traces.assembled(trees[n_trees:]):
         chain.process(t)
-    work = assembled(trees[:n_trees])
+    work = traces.assembled(trees[:n_trees])
     tune_gc()
     ready.put(1)
     go.wait()

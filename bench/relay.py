@@ -336,7 +336,6 @@ def profile_stages(trees: list) -> None:  # type: ignore[type-arg]
     import pstats
 
     from otel_tokenwatch.config import load
-    from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig, Assembler
     from otel_tokenwatch.pipeline.processor import ProcessorChain, ProcessorContext
     from otel_tokenwatch.service import build_processors, tune_gc
     from otel_tokenwatch.state import MemoryStore
@@ -345,15 +344,9 @@ def profile_stages(trees: list) -> None:  # type: ignore[type-arg]
     _, stages = build_processors(load(None), "traces", ProcessorContext(state=state))
     chain = ProcessorChain(stages)
 
-    def assembled(part: list) -> list:  # type: ignore[type-arg]
-        asm = Assembler(AssembleConfig())
-        for r in traces.batch_requests(part):
-            asm.add(None, 0.0, None, r)  # as the service does: spans cut from the request bytes
-        return asm.flush(0.0)
-
-    for t in assembled(trees[-300:]):  # warm up: read plans, price lookups, string caches as in a running service
+    for t in traces.assembled(trees[-300:]):  # warm up: read plans, price lookups, string caches as in a running service
         chain.process(t)
-    ts = assembled(trees[:1000])
+    ts = traces.assembled(trees[:1000])
     tune_gc()  # as the service runs
     from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 

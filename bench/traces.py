@@ -112,3 +112,14 @@ def batch_requests(trees: list[list[tuple[bytes, bytes, Span]]], spans_per_reque
             ss.spans.append(sp)
         out.append(req.SerializeToString())
     return out
+
+
+def assembled(trees: list[list[tuple[bytes, bytes, Span]]]) -> list:  # type: ignore[type-arg]
+    """The trees as the service's assembler releases them: batched into requests, spans cut from
+    the request bytes (as the receiver hands them over), all flushed at once."""
+    from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig, Assembler
+
+    asm = Assembler(AssembleConfig())
+    for r in batch_requests(trees):
+        asm.add(None, 0.0, None, r)
+    return asm.flush(0.0)

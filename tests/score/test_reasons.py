@@ -157,15 +157,6 @@ def test_baseline_written_by_another_scorer_is_read_again() -> None:
     assert raw is not None and WindowSketch(1.0, 1, orjson.loads(raw)).count == 10
 
 
-def test_sketch_count_follows_adds_and_expiry() -> None:
-    s = WindowSketch(480.0, 50)
-    for i in range(200):
-        s.add(float(i % 17), now=float(i * 3))  # slots of 10 s: old ones expire, the bound trims
-        assert s.count == sum(sum(bs.values()) for bs in s.slots.values()) <= 50 + 4
-    again = WindowSketch(480.0, 50, s.to_dict())
-    assert again.count == s.count and again.quantile(0.9, 600.0) == s.quantile(0.9, 600.0)
-
-
 def _tool_run(n: int, args: str | None, other_between: bool = False) -> dict[str, str]:
     from tests.normalize.spans import tree_of
 

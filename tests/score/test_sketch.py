@@ -63,3 +63,13 @@ def test_reads_the_layout_older_versions_stored() -> None:
     assert again.slots == s.slots and again.count == s.count == 5
     assert again.quantile(0.9, 30.0) == s.quantile(0.9, 30.0) == reference_quantile(s, 0.9)
     assert WindowSketch(480.0, 100, orjson.loads(s.to_json())).slots == s.slots
+
+
+def test_sketch_count_follows_adds_and_expiry() -> None:
+    s = WindowSketch(480.0, 50)
+    for i in range(200):
+        s.add(float(i % 17), now=float(i * 3))  # slots of 10 s: old ones expire, the bound trims
+        assert s.count == sum(sum(bs.values()) for bs in s.slots.values()) <= 50 + 4
+    again = WindowSketch(480.0, 50, s.to_dict())
+    assert again.count == s.count and again.quantile(0.9, 600.0) == s.quantile(0.9, 600.0)
+

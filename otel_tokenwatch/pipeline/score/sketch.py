@@ -61,18 +61,25 @@ class WindowSketch:
     def _bucket(v: float) -> int:
         return -1 if v <= 0 else math.ceil(math.log(v) / _LOG_GAMMA)
 
-    def _drop(self, slot: int) -> None:
+    def _change(self, b: int, d: int) -> None:
+        """Bucket ``b`` of the merged counts moves by ``d``; its place in the sorted buckets and the
+        total follow."""
         merged = self._merged
+        n = merged.get(b, 0)
+        if n == 0:
+            bisect.insort(self._buckets, b)
+        n += d
+        if n:
+            merged[b] = n
+        else:
+            del merged[b]
+            del self._buckets[bisect.bisect_left(self._buckets, b)]
+        self._count += d
+
+    def _drop(self, slot: int) -> None:
         for b, c in self.slots.pop(slot).items():
-            if not c:
-                continue  # a stored zero (another writer's): never counted in the merge
-            n = merged[b] - c
-            if n:
-                merged[b] = n
-            else:
-                del merged[b]
-                del self._buckets[bisect.bisect_left(self._buckets, b)]
-            self._count -= c
+            if c:  # a stored zero (another writer's) was never counted in the merge
+                self._change(b, -c)
 
     def _expire(self, now: float) -> None:
         oldest = int((now - self.window_s) // self.slot_s)
@@ -86,13 +93,7 @@ class WindowSketch:
         b = self._bucket(v)
         bs = self.slots.setdefault(slot, {})
         bs[b] = bs.get(b, 0) + 1
-        n = self._merged.get(b)
-        if n is None:
-            bisect.insort(self._buckets, b)
-            self._merged[b] = 1
-        else:
-            self._merged[b] = n + 1
-        self._count += 1
+        self._change(b, 1)
         self._expire(now)
 
     @property
