@@ -28,6 +28,16 @@ def http_json(url: str, data: bytes | None = None, timeout: float = 5.0) -> obje
         return orjson.loads(r.read())
 
 
+def stop(proc: subprocess.Popen[bytes], grace: float = 10) -> None:
+    """Terminate a server, and kill it if it has not gone within ``grace`` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
 def wait_http(url: str, timeout: float = 60.0, proc: subprocess.Popen[bytes] | None = None) -> None:
     deadline = time.monotonic() + timeout
     last: Exception | None = None
@@ -69,11 +79,7 @@ scrape_configs:
         wait_http(base + "/-/ready", proc=proc)
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc, 10)
         log.close()
 
 
@@ -95,9 +101,29 @@ def phoenix(tmp: Path) -> Iterator[tuple[str, str]]:
         wait_http(base + "/healthz", timeout=120, proc=proc)
         yield base, f"127.0.0.1:{grpc_port}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc, 15)
         log.close()
+
+
+@contextlib.contextmanager
+def redis_server() -> Iterator[str]:
+    """A real Redis (Debian's package) on a free loopback port, no persistence: its URL."""
+    binary = need("redis-server")
+    port = free_port()
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        import redis
+
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                redis.Redis(port=port).ping()
+                break
+            except redis.ConnectionError:
+                assert proc.poll() is None, f"redis-server exited with {proc.returncode}"
+                assert time.monotonic() < deadline, "redis-server did not start within 15 s"
+                time.sleep(0.1)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        stop(proc, 10)

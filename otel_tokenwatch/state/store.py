@@ -6,6 +6,12 @@ fingerprint windows per conversation all live here. Values are bytes (the
 caller owns the encoding, usually orjson), every entry is bounded by a TTL
 and every list by a length, so state can never grow without limit.
 
+State that several replicas add to on every tree (a workflow's baseline) is a
+log with sequence numbers rather than a value read, changed and written back:
+an append is one atomic step that also hands back what others appended since
+the caller last looked, so no replica's samples are lost to another's write
+and a replica that is up to date reads nothing but its own sequence number.
+
 The memory backend serves a single process and snapshots to the data
 directory so baselines survive a restart; the Redis backend (for replicas
 behind the Collector's load-balancing exporter) implements the same calls
@@ -18,10 +24,10 @@ import os
 import tempfile
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import orjson
 
@@ -45,11 +51,35 @@ class StateStore(Protocol):
     def items(self, ns: str, key: str) -> list[bytes]:
         """The list's items, oldest first."""
 
+    def log_append(self, ns: str, key: str, item: bytes, max_len: int, ttl: float | None,
+                   since: int) -> tuple[int, list[bytes] | None]:
+        """Append to a sequenced log in one atomic step: the item's sequence number (1 for the first
+        item of a log) and the items appended after sequence ``since`` and before this one, oldest
+        first; None when they are not all at hand (trimmed away, more than one step fetches, or the
+        log started again below ``since``): then ``log_read`` gives the whole log."""
+
+    def log_read(self, ns: str, key: str) -> tuple[int, list[bytes]]:
+        """The newest sequence number of a log and the items it holds, oldest first, read atomically
+        (the items carry sequence numbers up to it, one apart)."""
+
     def keys(self, ns: str) -> list[str]:
         """Keys currently held in a namespace (for expiry sweeps and reports)."""
 
     def close(self) -> None:
         """Persist (memory backend) or disconnect (Redis)."""
+
+
+class _Log:
+    """A sequenced log of the memory backend: the newest items and how many were ever appended."""
+
+    __slots__ = ("items", "seq")
+
+    def __init__(self, max_len: int, seq: int = 0, items: list[bytes] | None = None) -> None:
+        self.items: deque[bytes] = deque(items or (), maxlen=max_len)
+        self.seq = seq
+
+
+Value = bytes | list[bytes] | _Log
 
 
 class MemoryStore:
@@ -61,7 +91,7 @@ class MemoryStore:
 
     def __init__(self, max_entries: int = 1_000_000, snapshot_path: str | None = None,
                  clock: Callable[[], float] = time.time) -> None:
-        self._data: OrderedDict[tuple[str, str], tuple[float | None, bytes | list[bytes]]] = OrderedDict()
+        self._data: OrderedDict[tuple[str, str], tuple[float | None, Value]] = OrderedDict()
         self._max = max_entries
         self._lock = threading.RLock()
         self._clock = clock
@@ -69,7 +99,7 @@ class MemoryStore:
         if snapshot_path and os.path.exists(snapshot_path):
             self.restore(snapshot_path)
 
-    def _live(self, k: tuple[str, str]) -> tuple[float | None, bytes | list[bytes]] | None:
+    def _live(self, k: tuple[str, str]) -> tuple[float | None, Value] | None:
         got = self._data.get(k)
         if got is None:
             return None
@@ -79,7 +109,7 @@ class MemoryStore:
             return None
         return got
 
-    def _set(self, k: tuple[str, str], exp: float | None, v: bytes | list[bytes]) -> None:
+    def _set(self, k: tuple[str, str], exp: float | None, v: Value) -> None:
         self._data[k] = (exp, v)
         self._data.move_to_end(k)
         while len(self._data) > self._max:
@@ -126,6 +156,34 @@ class MemoryStore:
             got = self._live((ns, key))
             return list(got[1]) if got is not None and isinstance(got[1], list) else []
 
+    def log_append(self, ns: str, key: str, item: bytes, max_len: int, ttl: float | None,
+                   since: int) -> tuple[int, list[bytes] | None]:
+        with self._lock:
+            got = self._live((ns, key))
+            log = got[1] if got is not None and isinstance(got[1], _Log) else _Log(max_len)
+            if log.items.maxlen != max_len:
+                log.items = deque(log.items, maxlen=max_len)
+            gap = log.seq - since
+            held = len(log.items)
+            between: list[bytes] | None
+            if gap == 0:
+                between = []  # the caller is up to date: the common case costs no copy
+            elif 0 < gap <= held:
+                between = [log.items[i] for i in range(held - gap, held)]
+            else:
+                between = None
+            log.items.append(item)
+            log.seq += 1
+            self._set((ns, key), self._exp(ttl), log)  # in place: a busy log is not copied per append
+            return log.seq, between
+
+    def log_read(self, ns: str, key: str) -> tuple[int, list[bytes]]:
+        with self._lock:
+            got = self._live((ns, key))
+            if got is None or not isinstance(got[1], _Log):
+                return 0, []
+            return got[1].seq, list(got[1].items)
+
     def keys(self, ns: str) -> list[str]:
         with self._lock:
             now = self._clock()
@@ -139,8 +197,8 @@ class MemoryStore:
             return
         with self._lock:
             now = self._clock()
-            rows = [[ns, key, exp, v.hex() if isinstance(v, bytes) else [i.hex() for i in v]]
-                    for (ns, key), (exp, v) in self._data.items() if exp is None or exp > now]
+            rows = [[ns, key, exp, _dump(v)] for (ns, key), (exp, v) in self._data.items()
+                    if exp is None or exp > now]
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".state-")
         with os.fdopen(fd, "wb") as f:
@@ -159,8 +217,23 @@ class MemoryStore:
             for ns, key, exp, v in doc.get("rows", []):
                 if exp is not None and exp <= now:
                     continue
-                val: bytes | list[bytes] = bytes.fromhex(v) if isinstance(v, str) else [bytes.fromhex(i) for i in v]
-                self._set((ns, key), exp, val)
+                self._set((ns, key), exp, _load(v))
 
     def close(self) -> None:
         self.snapshot()
+
+
+def _dump(v: Value) -> Any:
+    if isinstance(v, bytes):
+        return v.hex()
+    if isinstance(v, _Log):
+        return {"seq": v.seq, "max_len": v.items.maxlen, "items": [i.hex() for i in v.items]}
+    return [i.hex() for i in v]
+
+
+def _load(v: Any) -> Value:
+    if isinstance(v, str):
+        return bytes.fromhex(v)
+    if isinstance(v, dict):
+        return _Log(int(v["max_len"]), int(v["seq"]), [bytes.fromhex(i) for i in v["items"]])
+    return [bytes.fromhex(i) for i in v]

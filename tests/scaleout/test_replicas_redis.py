@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -15,9 +13,9 @@ import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from otel_tokenwatch.otlp.files import read
-from tests.conftest import FIXTURES, grpc_endpoint, http_endpoint, need, running, service_config, wait_for
+from tests.conftest import FIXTURES, grpc_endpoint, http_endpoint, running, service_config, wait_for
 from tests.relay.spans import by_span_id, read_file, strip_tokenwatch
-from tests.servers import free_port
+from tests.servers import redis_server
 
 pytestmark = pytest.mark.server
 EXPORT = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
@@ -83,22 +81,7 @@ async def replay(targets: list[Any], traces: list[tuple[bytes, ExportTraceServic
 
 
 async def test_two_replicas_with_redis_equal_one_instance(tmp_path: Path) -> None:
-    redis = need("redis-server")
-    port = free_port()
-    proc = subprocess.Popen([redis, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        import redis as redis_client
-
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                redis_client.Redis(port=port).ping()
-                break
-            except redis_client.ConnectionError:
-                assert time.monotonic() < deadline, "redis-server did not start"
-                await asyncio.sleep(0.1)
-        url = f"redis://127.0.0.1:{port}/0"
+    with redis_server() as url:
         traces: list[tuple[bytes, ExportTraceServiceRequest]] = []
         for rec in read(Path(FIXTURES) / "openinference-openai.jsonl"):
             if rec.signal == "traces":
@@ -116,6 +99,3 @@ async def test_two_replicas_with_redis_equal_one_instance(tmp_path: Path) -> Non
         assert replicas == single
         assert single[target][2] == "success"  # the early outcome reached the tree on the other replica
         assert len(scores(tmp_path / "a" / "out.jsonl")) > 0 and len(scores(tmp_path / "b" / "out.jsonl")) > 0
-    finally:
-        proc.terminate()
-        proc.wait(10)

@@ -136,25 +136,30 @@ def test_baseline_needs_min_samples_and_a_tree_never_moves_its_own() -> None:
     t = eng.run(calls(chat("huge again", inp=1000, out=20000)), outcome="success")
     assert reasons(t) == {"chat 0": "over_baseline"}
     # it was judged before it was added: had it counted itself, p90 of 11 samples with 2 huge would be huge
-    import orjson
-
-    raw = eng.state.get("score.baseline", "root|usd")
-    assert raw is not None and WindowSketch(1.0, 1, orjson.loads(raw)).count == 11
+    assert logged(eng.state, "root|usd").count == 11
 
 
-def test_baseline_written_by_another_scorer_is_read_again() -> None:
-    """A scorer keeps the sketch it last stored; once anyone else has stored the baseline since
-    (another replica on a shared store), it must read the store again, not its own copy."""
-    import orjson
+def logged(state: object, key: str) -> WindowSketch:
+    """The sketch of everything a workflow's shared baseline log holds."""
+    _, items = state.log_read("score.baseline_log", key)  # type: ignore[attr-defined]
+    s = WindowSketch(3600.0, 10**6)
+    s.apply(items, 0.0)
+    return s
 
+
+def test_baseline_written_by_another_scorer_is_counted() -> None:
+    """A scorer keeps the sketch it last counted; what anyone else appended since (another replica on
+    a shared store) reaches it with its next append, so both judge on every sample logged before."""
     a = Engine(baseline_min_samples=1000)
     b = Engine(baseline_min_samples=1000)
     b.state = a.state
     b.score = ScoreProcessor(build(ScoreConfig, {"baseline_min_samples": 1000}, "processors.score"), a.state)
     for i in range(10):
         (a if i % 3 else b).run(calls(chat(f"q{i}", inp=1000 + i, out=100)), outcome="success")
-    raw = a.state.get("score.baseline", "root|usd")
-    assert raw is not None and WindowSketch(1.0, 1, orjson.loads(raw)).count == 10
+    assert logged(a.state, "root|usd").count == 10
+    held = [e.score.scorer._sketches["root|usd"] for e in (a, b)]  # type: ignore[attr-defined]
+    assert held[1] == (10, held[1][1]) and held[1][1].count == 10  # b scored the last tree: it counted all
+    assert held[0][0] == 9 and held[0][1].count == 9  # a scored the 9th and has not looked since
 
 
 def _tool_run(n: int, args: str | None, other_between: bool = False) -> dict[str, str]:

@@ -31,7 +31,7 @@ from otel_tokenwatch.pipeline.tree import SpanEntry, Tree
 
 TRUNCATION = {"length", "max_tokens", "max_output_tokens", "model_length"}
 CALL_KINDS = ("inference", "embeddings")
-NS_BASELINE = "score.baseline"
+NS_BASELINE = "score.baseline_log"  # a log of samples: "score.baseline" held whole sketches
 NS_CONV = "score.conv"
 NS_INFLATION = "score.inflation"
 
@@ -141,10 +141,10 @@ class Scorer:
         self.state = state
         self.clock = clock
         self.key = key_from_env(cfg.fingerprint_key_env)
-        #: baseline key -> (the bytes this scorer last stored, the sketch they encode). A store that
-        #: hands back that very object (memory) was not written since: the sketch is not decoded
-        #: again. Redis, a snapshot or another replica give new bytes, which are decoded.
-        self._sketches: dict[str, tuple[bytes, WindowSketch]] = {}
+        #: baseline key -> (the last sequence number of its log this scorer has counted, the sketch of
+        #: the log up to it). Each tree appends its sample and gets back what other replicas appended
+        #: since, so the sketch is never decoded again while this scorer keeps up.
+        self._sketches: dict[str, tuple[int, WindowSketch]] = {}
 
     # --- the reasons, in order -------------------------------------------------------
     def score(self, tree: Tree) -> TreeScore:
@@ -382,13 +382,14 @@ class Scorer:
         cfg = self.cfg
         key = f"{self._workflow(tree)}|{'usd' if ts.usd else 'tokens'}"
         now = self.clock()
-        raw = self.state.get(NS_BASELINE, key)
-        mine = self._sketches.get(key)
-        if raw is not None and mine is not None and mine[0] is raw:
-            sketch = mine[1]  # the store still holds what this scorer wrote: nobody else moved it
-        else:
-            sketch = WindowSketch(cfg.baseline_window, cfg.baseline_max_samples,
-                                  orjson.loads(raw) if raw is not None else None)
+        sketch, item = self._baseline_before(key, ts.total, now)
+        try:
+            self._judge(ts, sketch, now)
+        finally:  # the tree's own waste never moves the baseline it was judged against: counted after
+            sketch.apply([item], now)
+
+    def _judge(self, ts: TreeScore, sketch: WindowSketch, now: float) -> None:
+        cfg = self.cfg
         total = ts.total
         if sketch.count >= cfg.baseline_min_samples:
             p = sketch.quantile(cfg.baseline_quantile, now)
@@ -401,13 +402,31 @@ class Scorer:
                     for e in ts.counted:
                         if ts.remaining(e) > 0:
                             ts.waste(e, "over_baseline", share=excess / left, baseline=p)
-        # the tree's own waste never moves the baseline it was judged against: add after judging
-        sketch.add(total, now)
-        out = sketch.to_json()
-        self.state.put(NS_BASELINE, key, out, ttl=cfg.baseline_window)
-        if len(self._sketches) >= 1024:
+
+    def _baseline_before(self, key: str, total: float, now: float) -> tuple[WindowSketch, bytes]:
+        """Append this tree's sample to the workflow's shared log and return the sketch of every sample
+        logged before it: this scorer's copy plus what others appended since it last looked (one
+        round trip), or the whole log read again when it is new or too far behind."""
+        cfg = self.cfg
+        mine = self._sketches.get(key)
+        since, sketch = mine if mine is not None else (0, WindowSketch(cfg.baseline_window, cfg.baseline_max_samples))
+        item = sketch.sample(total, now)
+        # the log holds a little more than the sketch's bound, so a replica reading it whole sees
+        # what the others' sketches hold before the bound drops their oldest slots
+        seq, between = self.state.log_append(NS_BASELINE, key, item, max_len=cfg.baseline_max_samples * 2,
+                                             ttl=cfg.baseline_window, since=since)
+        if between is None:
+            last, items = self.state.log_read(NS_BASELINE, key)
+            # the log may have moved on since this append: keep the items logged before it
+            keep = max(0, min(len(items), len(items) - (last - seq) - 1))
+            sketch = WindowSketch(cfg.baseline_window, cfg.baseline_max_samples)
+            sketch.apply(items[:keep], now)
+        else:
+            sketch.apply(between, now)
+        if mine is None and len(self._sketches) >= 1024:
             self._sketches.clear()
-        self._sketches[key] = (out, sketch)
+        self._sketches[key] = (seq, sketch)
+        return sketch, item
 
     def inflation(self, ts: TreeScore, tree: Tree, outcome: str) -> None:
         if not ts.counted or outcome != "unknown":

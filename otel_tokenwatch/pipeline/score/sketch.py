@@ -10,12 +10,17 @@ judged and added to once per tree: the counts over all slots are kept merged
 (and their buckets sorted) as slots come and go, so a judgement walks the
 distinct buckets from the top instead of merging every slot, and the JSON holds
 plain integer lists that orjson writes and reads without a conversion per count.
+
+Replicas share a sketch as a log of samples, each ``slot,bucket`` (see
+``sample`` and ``apply``): every replica appends its own and applies the
+others', so the counts are the same wherever they are read.
 """
 
 from __future__ import annotations
 
 import bisect
 import math
+from collections import Counter
 from typing import Any
 
 import orjson
@@ -88,12 +93,31 @@ class WindowSketch:
         while self._count > self.max_count and len(self.slots) > 1:
             self._drop(min(self.slots))
 
-    def add(self, v: float, now: float) -> None:
-        slot = int(now // self.slot_s)
-        b = self._bucket(v)
+    def _count_in(self, slot: int, b: int, n: int = 1) -> None:
         bs = self.slots.setdefault(slot, {})
-        bs[b] = bs.get(b, 0) + 1
-        self._change(b, 1)
+        bs[b] = bs.get(b, 0) + n
+        self._change(b, n)
+
+    def add(self, v: float, now: float) -> None:
+        self._count_in(int(now // self.slot_s), self._bucket(v))
+        self._expire(now)
+
+    def sample(self, v: float, now: float) -> bytes:
+        """A value at a time as a log item (``apply`` counts it): its slot and bucket, as text."""
+        return b"%d,%d" % (int(now // self.slot_s), self._bucket(v))
+
+    def apply(self, items: list[bytes], now: float) -> None:
+        """Count log items (``sample``), then let the window and the bound drop what they must."""
+        if not items:
+            return
+        if len(items) == 1:
+            s, b = items[0].split(b",")
+            self._count_in(int(s), int(b))
+        else:  # a whole log (a replica starting, or far behind): equal items counted in C, parsed once
+            seen = Counter(items)
+            pairs = orjson.loads(b"[[" + b"],[".join(seen) + b"]]")
+            for (s, b), n in zip(pairs, seen.values()):
+                self._count_in(s, b, n)
         self._expire(now)
 
     @property
