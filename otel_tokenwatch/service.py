@@ -284,16 +284,18 @@ class Service:
     async def _ticker(self) -> None:
         n = 0
         loop = asyncio.get_running_loop()
-        next_at = loop.time()
+        next_at = loop.time() + TICK_SECONDS
         while True:
-            # ticks on a fixed grid: time spent emitting trees is not added to the wait for the next tick
-            next_at += TICK_SECONDS
-            delay = next_at - loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            else:
-                next_at = loop.time()  # behind (a long emit): tick now, do not try to catch up
-                await asyncio.sleep(0)
+            # housekeeping ticks on a fixed grid (time spent emitting trees is not added to the wait for
+            # the next one); a tree due before the next tick is woken for, so its latency is the
+            # assembly wait and not the grid
+            delay = min(next_at, self._next_due(loop.time())) - loop.time()
+            await asyncio.sleep(delay if delay > 0 else 0)
+            now = loop.time()
+            if now < next_at:  # woken for a due tree
+                await self._emit_due(loop)
+                continue
+            next_at = next_at + TICK_SECONDS if next_at + TICK_SECONDS > now else now + TICK_SECONDS  # no catch-up
             n += 1
             if n % 20 == 0:  # every 100 ms: memory budget, expired outcomes
                 self.limits.update()
@@ -305,28 +307,40 @@ class Service:
                         intake.tick()
                     except Exception:
                         log.exception("outcome expiry check failed")
-            for tp in self.traces.values():
-                try:
-                    due = tp.assembler.expire(tp.clock()) if tp.assembler is not None else []
-                except Exception:
-                    log.exception("assembly tick failed", extra={"pipeline": tp.id})
-                    continue
-                # one tree at a time, letting receivers in between once a millisecond has passed (latency):
-                # a yield per tree cost an event-loop round per tree
-                turn_ends = loop.time() + YIELD_SECONDS
-                for tree in due:
-                    try:
-                        tp.emit([tree])
-                    except Exception:
-                        log.exception("tree emit failed", extra={"pipeline": tp.id})
-                    if loop.time() >= turn_ends:
-                        await asyncio.sleep(0)
-                        turn_ends = loop.time() + YIELD_SECONDS
+            await self._emit_due(loop)
             for pp in self.passthrough.values():
                 try:
                     pp.tick()
                 except Exception:
                     log.exception("session tick failed", extra={"pipeline": pp.id})
+
+    async def _emit_due(self, loop: asyncio.AbstractEventLoop) -> None:
+        for tp in self.traces.values():
+            try:
+                due = tp.assembler.expire(tp.clock()) if tp.assembler is not None else []
+            except Exception:
+                log.exception("assembly tick failed", extra={"pipeline": tp.id})
+                continue
+            # one tree at a time, letting receivers in between once a millisecond has passed (latency):
+            # a yield per tree cost an event-loop round per tree
+            turn_ends = loop.time() + YIELD_SECONDS
+            for tree in due:
+                try:
+                    tp.emit([tree])
+                except Exception:
+                    log.exception("tree emit failed", extra={"pipeline": tp.id})
+                if loop.time() >= turn_ends:
+                    await asyncio.sleep(0)
+                    turn_ends = loop.time() + YIELD_SECONDS
+
+    def _next_due(self, now: float) -> float:
+        """The loop time at which the earliest open tree of any pipeline is due (``now`` + a tick if none)."""
+        due = now + TICK_SECONDS
+        for tp in self.traces.values():
+            at = tp.assembler.next_due() if tp.assembler is not None else None
+            if at is not None:
+                due = min(due, now + max(0.0, at - tp.clock()))
+        return due
 
     async def shutdown(self, timeout: float = 10.0) -> None:
         self._ready = False

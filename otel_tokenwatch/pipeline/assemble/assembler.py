@@ -198,6 +198,17 @@ class Assembler:
             self._released.popitem(last=False)
         return out
 
+    def next_due(self) -> float | None:
+        """When ``expire`` will next release a tree (on the clock ``add`` was given), or None when no
+        tree is open: the service wakes for it rather than finding it on a later tick."""
+        due = None
+        if self._idle:
+            due = self._trees[next(iter(self._idle))].last_seen + self.config.tree_idle
+        if self._trees:
+            first = next(iter(self._trees.values())).first_seen + self.config.tree_max_wait
+            due = first if due is None or first < due else due
+        return due
+
     def flush(self, now: float, reason: str = "shutdown") -> list[Tree]:
         """Release every open tree (shutdown, force_flush, end of a score run).
 
