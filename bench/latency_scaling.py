@@ -27,6 +27,7 @@ from typing import Any
 import grpc
 
 sys.path.insert(0, str(Path(__file__).parent))
+import redis_local
 import traces
 from relay import TRACE_EXPORT, cpu_seconds, free_port, tokenwatch_config
 
@@ -35,10 +36,20 @@ from otel_tokenwatch.otlp.wire import split_traces
 IDLE = 0.2
 
 
-def start_tw(port: int, sink_port: int, procs: list[str]) -> subprocess.Popen[bytes]:
+#: the replicas' shared state (service.state.redis_url), set by main when Redis is used
+STATE_URL: str | None = None
+
+
+def start_tw(port: int, sink_port: int, procs: list[str], setup: str = "") -> subprocess.Popen[bytes]:
+    """One tokenwatch process; replicas of one ``setup`` share their state when Redis is used."""
     tmp = tempfile.mkdtemp(prefix="twbench-")
     cfg = Path(tmp) / "config.yaml"
-    cfg.write_text(tokenwatch_config(port, 0, 0, sink_port, procs, tmp))  # http and admin: any free port
+    text = tokenwatch_config(port, 0, 0, sink_port, procs, tmp)  # http and admin: any free port
+    if STATE_URL:
+        # every set-up gets a key prefix of its own: one run's baselines are not the next one's
+        text = text.replace("\nservice:\n", f"\nservice:\n  state:\n    redis_url: {STATE_URL}\n"
+                                              f"    key_prefix: 'bench-{setup or port}:'\n", 1)
+    cfg.write_text(text)
     return subprocess.Popen([sys.executable, "-m", "otel_tokenwatch", "serve", "--config", str(cfg)], cwd=tmp)
 
 
@@ -140,7 +151,7 @@ async def throughput(trees: list, replicas: int, procs: list[str]) -> float:  # 
     sink = Sink()
     server, sink_port = await sink.start()
     ports = [free_port() for _ in range(replicas)]
-    tws = [start_tw(p, sink_port, procs) for p in ports]
+    tws = [start_tw(p, sink_port, procs, setup=f"{replicas}-{ports[0]}") for p in ports]
     try:
         chans = [grpc.aio.insecure_channel(f"127.0.0.1:{p}", options=[("grpc.max_send_message_length", 64 << 20)])
                  for p in ports]
@@ -247,10 +258,24 @@ async def main() -> None:
     ap.add_argument("--trees", type=int, default=3000)
     ap.add_argument("--rate", type=float, default=0, help="spans/s for the latency run (default: measured)")
     ap.add_argument("--latency-rounds", type=int, default=3)
+    ap.add_argument("--state", choices=["redis", "memory"], default="redis" if redis_local.binary() else "memory",
+                    help="where the replicas keep baselines, windows and outcomes: a shared Redis (as replicas "
+                         "behind the loadbalancing exporter run), or each in its own memory")
     args = ap.parse_args()
+    global STATE_URL
+    if args.state == "redis":
+        with redis_local.redis_server() as url:
+            STATE_URL = url
+            await run(args)
+    else:
+        await run(args)
+
+
+async def run(args: argparse.Namespace) -> None:
     trees = traces.make_trees(args.trees)
     full = ["assemble", "normalize", "enrich", "score"]
-    print(f"machine: {os.cpu_count()} cores; {len(trees)} traces", flush=True)
+    print(f"machine: {os.cpu_count()} cores; {len(trees)} traces; state: "
+          f"{'one Redis shared by the replicas' if STATE_URL else 'memory, per replica'}", flush=True)
     ones, twos = [], []
     for _ in range(2):  # interleaved rounds, as in relay.py
         ones.append(await throughput(trees, 1, full))

@@ -336,7 +336,7 @@ def busy_baseline() -> None:
     cold._sketches.clear()
     cold._baseline_before("wf|usd", 1.0, clock[0])
     read = timeit.default_timer() - start
-    seq, items = sc.state.log_read("score.baseline_log", "wf|usd")
+    _, items = sc.state.log_read("score.baseline_log", "wf|usd")
     print(f"busy baseline ({sketch.count} samples in the sketch, {sum(map(len, sketch.slots.values()))} counts; "
           f"log of {len(items):,} items, {sum(map(len, items)):,} bytes): per tree {per_tree * 1e6:.0f} us "
           f"(append + judge + count; judge alone {judge * 1e6:.0f} us); a replica starting reads the whole "
@@ -347,32 +347,21 @@ def busy_baseline() -> None:
 def redis_baseline(cfg: object, items: list[bytes]) -> None:
     """The same busy baseline shared by two replicas through a real Redis (Debian's redis-server, if
     installed): a tree's append when the other replica appended in between, and a cold read."""
-    import shutil
     import timeit
 
-    binary = shutil.which("redis-server") or ("/usr/bin/redis-server" if os.path.exists("/usr/bin/redis-server")
-                                              else None)
-    if binary is None:
+    import redis
+    import redis_local
+
+    if redis_local.binary() is None:
         print("busy baseline over Redis: redis-server not installed (make servers installs it)")
         return
-    import redis
 
     from otel_tokenwatch.pipeline.score.engine import NS_BASELINE, Scorer
     from otel_tokenwatch.state.redis_store import RedisStore
 
-    port = free_port()
-    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(100):
-            try:
-                redis.Redis(port=port).ping()
-                break
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        url = f"redis://127.0.0.1:{port}/0"
+    with redis_local.redis_server() as url:
         a, b = (Scorer(cfg, RedisStore(url), clock=lambda: 600000.0) for _ in range(2))  # type: ignore[arg-type]
-        pipe = redis.Redis(port=port).pipeline()
+        pipe = redis.Redis.from_url(url).pipeline()
         pipe.rpush("tokenwatch:" + NS_BASELINE + ":wf|usd", *items)
         pipe.set("tokenwatch:" + NS_BASELINE + ":wf|usd:seq", len(items))
         pipe.execute()
@@ -391,9 +380,6 @@ def redis_baseline(cfg: object, items: list[bytes]) -> None:
         print(f"busy baseline over Redis, two replicas taking turns: per tree {per_tree * 1e6:.0f} us (one round "
               f"trip: append, and the other replica's sample back); a replica starting reads the "
               f"{len(items):,}-item log in {cold * 1e3:.1f} ms", flush=True)
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def profile_stages(trees: list) -> None:  # type: ignore[type-arg]

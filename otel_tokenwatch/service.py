@@ -290,7 +290,7 @@ class Service:
             # the next one); a tree due before the next tick is woken for, so its latency is the
             # assembly wait and not the grid
             delay = min(next_at, self._next_due(loop.time())) - loop.time()
-            await asyncio.sleep(delay if delay > 0 else 0)
+            await asyncio.sleep(max(0.0, delay))
             now = loop.time()
             if now < next_at:  # woken for a due tree
                 await self._emit_due(loop)

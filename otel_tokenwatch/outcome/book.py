@@ -14,6 +14,7 @@ sees them), each with a TTL:
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +57,8 @@ class OutcomeBook:
         self.tree_ttl = tree_ttl
         self.seen_ttl = seen_ttl
         self._digests: dict[bytes, str] = {}
+        #: resource digest -> when this process stores it again (monotonic)
+        self._stored: dict[str, float] = {}
         #: keys held by this process and when they expire, to count outcomes that never found their tree
         self._held: dict[str, float] = {}
 
@@ -79,25 +82,29 @@ class OutcomeBook:
         return bool(self.state.add_if_absent(NS_SEEN, o.key, self.seen_ttl))
 
     def hold(self, o: Outcome) -> None:
-        import time
-
         key = f"t:{o.trace_id}" if o.trace_id else f"c:{o.conversation_id}"
         self.state.put(NS_PENDING, key, o.to_bytes(), ttl=self.pending_ttl)
         if len(self._held) < 100_000:
             self._held.pop(key, None)  # re-inserted at the end: the dict stays in expiry order
             self._held[key] = time.time() + self.pending_ttl
 
-    def take_pending(self, trace_id: str, conversation_ids: list[str]) -> Outcome | None:
-        """The outcome held for this trace (by id first, then by conversation)."""
-        raw = self.state.pop(NS_PENDING, f"t:{trace_id}")
+    def settle(self, trace_id: str, conversation_ids: list[str], summary: TreeSummary | None) -> Outcome | None:
+        """A released tree's one round trip: take the outcome held for it (by trace id first, then by
+        conversation; a conversation's outcome stays for its later trees) and remember its summary,
+        in one atomic step. An outcome that arrives on any replica after this finds the summary; one
+        held before it is taken here. When an outcome is taken, the caller stores the summary again
+        with it (``update``)."""
+        ops: list[tuple[Any, ...]] = [("pop", NS_PENDING, f"t:{trace_id}")]
+        ops += [("get", NS_PENDING, f"c:{c}") for c in conversation_ids]
+        if summary is not None:
+            ops.append(("put", NS_TREES, trace_id, summary.to_bytes(), self.tree_ttl))
+            ops += [("append", NS_CONV, c, trace_id.encode(), 1000, self.tree_ttl) for c in conversation_ids]
+        got = self.state.batch(ops)
+        raw = got[0]
         if raw is not None:
             self._held.pop(f"t:{trace_id}", None)
-        if raw is None:
-            for c in conversation_ids:
-                # a conversation outcome settles every tree of the conversation: keep it
-                raw = self.state.get(NS_PENDING, f"c:{c}")
-                if raw is not None:
-                    break
+        else:
+            raw = next((r for r in got[1:1 + len(conversation_ids)] if r is not None), None)
         return Outcome.from_bytes(raw) if raw is not None else None
 
     def resource_key(self, data: bytes) -> str:
@@ -107,17 +114,18 @@ class OutcomeBook:
             if len(self._digests) >= 1024:
                 self._digests.clear()
             key = self._digests[data] = hashlib.sha256(data).hexdigest()[:24]
-        if self.state.get(NS_RES, key) is None:
+        # stored again once a minute (or half its TTL), not checked per tree: every tree that names it
+        # keeps it alive, and a store that evicted it (the memory bound) gets it back soon
+        now = time.monotonic()
+        if now >= self._stored.get(key, 0.0):
             self.state.put(NS_RES, key, data, ttl=self.tree_ttl)
+            if len(self._stored) >= 1024:
+                self._stored.clear()
+            self._stored[key] = now + min(60.0, self.tree_ttl / 2)
         return key
 
     def resource(self, key: str) -> bytes:
         return self.state.get(NS_RES, key) or b""
-
-    def remember(self, s: TreeSummary, conversation_ids: list[str]) -> None:
-        self.state.put(NS_TREES, s.trace_id, s.to_bytes(), ttl=self.tree_ttl)
-        for c in conversation_ids:
-            self.state.append(NS_CONV, c, s.trace_id.encode(), max_len=1000, ttl=self.tree_ttl)
 
     def released(self, trace_id: str) -> TreeSummary | None:
         raw = self.state.get(NS_TREES, trace_id)

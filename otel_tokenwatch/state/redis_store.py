@@ -20,7 +20,7 @@ from typing import Any
 LOG_TAIL = 32
 
 #: log_append as one script: the sequence number, the items after ``since`` (0 when not all at hand),
-#: push, trim, expiry and the key index in one round trip that no other client can interleave with
+#: push, trim and expiry in one round trip that no other client can interleave with
 _LOG_APPEND = """
 local seq = redis.call('INCR', KEYS[2])
 local gap = seq - 1 - tonumber(ARGV[4])
@@ -37,7 +37,6 @@ if tonumber(ARGV[3]) > 0 then
   redis.call('PEXPIRE', KEYS[1], ARGV[3])
   redis.call('PEXPIRE', KEYS[2], ARGV[3])
 end
-redis.call('SADD', KEYS[3], ARGV[6])
 return {seq, between}
 """
 
@@ -65,11 +64,9 @@ class RedisStore:
             self._r.set(k, value)
         else:
             self._r.set(k, value, px=max(1, int(ttl * 1000)))
-        self._r.sadd(f"{self._prefix}{ns}:__keys__", key)
 
     def pop(self, ns: str, key: str) -> bytes | None:
         v = self._r.getdel(self._k(ns, key))
-        self._r.srem(f"{self._prefix}{ns}:__keys__", key)
         return bytes(v) if v is not None else None
 
     def add_if_absent(self, ns: str, key: str, ttl: float) -> bool:
@@ -82,7 +79,6 @@ class RedisStore:
         pipe.ltrim(k, -max_len, -1)
         if ttl is not None:
             pipe.pexpire(k, max(1, int(ttl * 1000)))
-        pipe.sadd(f"{self._prefix}{ns}:__keys__", key)
         pipe.execute()
 
     def items(self, ns: str, key: str) -> list[bytes]:
@@ -91,9 +87,9 @@ class RedisStore:
     def log_append(self, ns: str, key: str, item: bytes, max_len: int, ttl: float | None,
                    since: int) -> tuple[int, list[bytes] | None]:
         k = self._k(ns, key)
-        seq, between = self._log_append(keys=[k, k + ":seq", f"{self._prefix}{ns}:__keys__"],
+        seq, between = self._log_append(keys=[k, k + ":seq"],
                                         args=[item, max_len, 0 if ttl is None else max(1, int(ttl * 1000)),
-                                              since, LOG_TAIL, key])
+                                              since, LOG_TAIL])
         return int(seq), None if between == 0 else [bytes(v) for v in between]
 
     def log_read(self, ns: str, key: str) -> tuple[int, list[bytes]]:
@@ -104,16 +100,60 @@ class RedisStore:
         seq, items = pipe.execute()
         return int(seq or 0), [bytes(v) for v in items]
 
-    def keys(self, ns: str) -> list[str]:
-        index = f"{self._prefix}{ns}:__keys__"
-        out = []
-        for raw in self._r.smembers(index):
-            key = raw.decode() if isinstance(raw, bytes) else str(raw)
-            if self._r.exists(self._k(ns, key)):
-                out.append(key)
+    def batch(self, ops: list[tuple[Any, ...]]) -> list[Any]:
+        pipe = self._r.pipeline(transaction=True)
+        ends = []  # per op: the index of its last command's reply (append queues two or three)
+        n = 0
+        for name, ns, key, *rest in ops:
+            k = self._k(ns, key)
+            if name == "get":
+                pipe.get(k)
+            elif name == "pop":
+                pipe.getdel(k)
+            elif name == "put":
+                value, ttl = (*rest, None)[:2]
+                pipe.set(k, value, px=None if ttl is None else max(1, int(ttl * 1000)))
+            elif name == "append":
+                item, max_len, ttl = (*rest, None)[:3]
+                pipe.rpush(k, item)
+                pipe.ltrim(k, -max_len, -1)
+                n += 1
+                if ttl is not None:
+                    pipe.pexpire(k, max(1, int(ttl * 1000)))
+                    n += 1
+            elif name == "items":
+                pipe.lrange(k, 0, -1)
             else:
-                self._r.srem(index, key)  # expired: forget it
+                raise ValueError(f"batch takes get, pop, put, append and items, not {name!r}")
+            ends.append((name, n))
+            n += 1
+        replies = pipe.execute() if ops else []
+        out: list[Any] = []
+        for name, i in ends:
+            r = replies[i]
+            if name in ("get", "pop"):
+                out.append(bytes(r) if r is not None else None)
+            elif name == "items":
+                out.append([bytes(v) for v in r])
+            else:
+                out.append(None)
+        return out
+
+    def keys(self, ns: str) -> list[str]:
+        # SCAN, not an index set kept on every write: such a set gains a member per tree summary and
+        # loses it only when somebody lists the keys, so Redis would grow without bound
+        start = len(self._k(ns, ""))
+        out = set()
+        for raw in self._r.scan_iter(match=_glob_escape(self._k(ns, "")) + "*", count=1000):
+            key = (raw.decode() if isinstance(raw, bytes) else str(raw))[start:]
+            if not key.endswith(":seq"):  # a log's sequence number, not a key of its own
+                out.add(key)
         return sorted(out)
 
     def close(self) -> None:
         self._r.close()
+
+
+def _glob_escape(s: str) -> str:
+    """A literal prefix for SCAN MATCH (its glob characters escaped)."""
+    return "".join("\\" + c if c in "*?[]\\" else c for c in s)

@@ -62,11 +62,20 @@ class StateStore(Protocol):
         """The newest sequence number of a log and the items it holds, oldest first, read atomically
         (the items carry sequence numbers up to it, one apart)."""
 
+    def batch(self, ops: list[tuple[Any, ...]]) -> list[Any]:
+        """Several calls in one step (one round trip to Redis, in one MULTI; under the lock in memory),
+        each ``(name, *args)`` of get, pop, put, append or items; their results in order. A tree's
+        state is read and written together rather than a round trip per call."""
+
     def keys(self, ns: str) -> list[str]:
-        """Keys currently held in a namespace (for expiry sweeps and reports)."""
+        """Keys currently held in a namespace, sorted (for expiry sweeps and reports)."""
 
     def close(self) -> None:
         """Persist (memory backend) or disconnect (Redis)."""
+
+
+#: the calls ``batch`` takes
+BATCH_CALLS = frozenset({"get", "pop", "put", "append", "items"})
 
 
 class _Log:
@@ -184,10 +193,17 @@ class MemoryStore:
                 return 0, []
             return got[1].seq, list(got[1].items)
 
+    def batch(self, ops: list[tuple[Any, ...]]) -> list[Any]:
+        bad = next((op[0] for op in ops if op[0] not in BATCH_CALLS), None)
+        if bad is not None:
+            raise ValueError(f"batch takes get, pop, put, append and items, not {bad!r}")
+        with self._lock:
+            return [getattr(self, op[0])(*op[1:]) for op in ops]
+
     def keys(self, ns: str) -> list[str]:
         with self._lock:
             now = self._clock()
-            return [k for (n, k), (exp, _) in self._data.items() if n == ns and (exp is None or exp > now)]
+            return sorted(k for (n, k), (exp, _) in self._data.items() if n == ns and (exp is None or exp > now))
 
     # --- persistence ---------------------------------------------------------------
     def snapshot(self, path: str | None = None) -> None:

@@ -3,38 +3,17 @@ real Redis, and no sample lost when replicas append to one baseline at the same 
 
 from __future__ import annotations
 
+import itertools
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from otel_tokenwatch.pipeline.score.config import ScoreConfig
 from otel_tokenwatch.pipeline.score.engine import NS_BASELINE, Scorer
 from otel_tokenwatch.pipeline.score.sketch import WindowSketch
 from otel_tokenwatch.state import MemoryStore
 from otel_tokenwatch.state.redis_store import LOG_TAIL, RedisStore
-from tests.servers import redis_server
-
-
-@pytest.fixture(scope="module")
-def redis_url() -> Iterator[str]:
-    with redis_server() as url:
-        yield url
-
-
-_n = iter(range(10**6))
-
-
-@pytest.fixture(params=["memory", "redis"])
-def store(request: pytest.FixtureRequest) -> Iterator[Any]:
-    if request.param == "memory":
-        yield MemoryStore()
-    else:
-        s = RedisStore(request.getfixturevalue("redis_url"), prefix=f"tw-log-{next(_n)}:")
-        yield s
-        s.close()
+from tests.state.conftest import fresh_prefix
 
 
 def test_append_returns_sequence_and_what_others_appended_since(store: Any) -> None:
@@ -96,7 +75,7 @@ def test_replicas_appending_at_once_lose_no_sample(redis_url: str) -> None:
     them. (A baseline read, changed and written back whole would lose the samples of whichever
     replica wrote first.)"""
     cfg = ScoreConfig()
-    prefix = f"tw-race-{next(_n)}:"
+    prefix = fresh_prefix("race")
     stores = [RedisStore(redis_url, prefix=prefix) for _ in range(2)]
     scorers = [Scorer(cfg, s) for s in stores]
     per_thread = 300
@@ -123,7 +102,8 @@ def test_replicas_appending_at_once_lose_no_sample(redis_url: str) -> None:
     # the threads' appends interleaved (values near 100 and near 1100 fall in far-apart buckets):
     # otherwise one ran before the other and this would prove little
     owners = [int(i.split(b",")[1]) > 300 for i in items]
-    assert sum(a != b for a, b in zip(owners, owners[1:])) > 2
+    assert sum(a != b for a, b in itertools.pairwise(owners)) > 2
+
     def whole_log() -> WindowSketch:
         w = WindowSketch(cfg.baseline_window, cfg.baseline_max_samples)
         w.apply(stores[0].log_read(NS_BASELINE, "wf|usd")[1], scorers[0].clock())

@@ -54,12 +54,22 @@ class EnrichProcessor(BaseProcessor):
         wf, wf_src = resolve.workflow(tree, root, self.cfg.workflow, firsts)
         team, team_src = resolve.team(root, tree, self.cfg.team)
         conversations = self._conversations(tree, keyed)
-        reported = self.book.take_pending(tree.trace_id_hex, conversations)
+        outcome, out_src = resolve.outcome(tree, root, self.cfg.outcome, firsts)
+        summary = None
+        if root is not None:
+            cost = root.get(semconv.TRACE_COST_USD)
+            summary = TreeSummary(
+                trace_id=tree.trace_id_hex, root_span_id=root.span_id.hex(), workflow=wf, team=team,
+                outcome=outcome, outcome_source=out_src,
+                cost_usd=float(cost) if isinstance(cost, (int, float)) else 0.0,
+                resource=self.book.resource_key(root.resource.data), end_time_unix_nano=root.view.end_time_unix_nano)
+        reported = self.book.settle(tree.trace_id_hex, conversations, summary)
         kpis: dict[str, float] = {}
         if reported is not None:
             outcome, out_src, kpis = reported.outcome, "reported", dict(reported.kpis)
-        else:
-            outcome, out_src = resolve.outcome(tree, root, self.cfg.outcome, firsts)
+            if summary is not None:
+                summary.outcome, summary.outcome_source = outcome, out_src
+                self.book.update(summary)
         self.groups.observe(team, self._principals(tree, keyed))
         tree.facts.update(workflow=wf, team=team, team_label=self.groups.label(team), outcome=outcome,
                           outcome_source=out_src, kpis=kpis)
@@ -72,12 +82,6 @@ class EnrichProcessor(BaseProcessor):
             root.set(semconv.OUTCOME_SOURCE, out_src)
             for k, v in sorted(kpis.items()):
                 root.set(semconv.OUTCOME_KPI_PREFIX + k, v)
-            cost = root.get(semconv.TRACE_COST_USD)
-            self.book.remember(TreeSummary(
-                trace_id=tree.trace_id_hex, root_span_id=root.span_id.hex(), workflow=wf, team=team,
-                outcome=outcome, outcome_source=out_src, cost_usd=float(cost) if isinstance(cost, (int, float)) else 0.0,
-                resource=self.book.resource_key(root.resource.data),
-                end_time_unix_nano=root.view.end_time_unix_nano), conversations)
         self._privacy(tree)
 
     def _conversations(self, tree: Tree, keyed: list[SpanEntry]) -> list[str]:

@@ -228,22 +228,24 @@ class Scorer:
         return False
 
     def _conversation_fps(self, ts: TreeScore) -> dict[str, str]:
-        convs = {ts.call(e).conversation_id for e in ts.calls if ts.call(e).conversation_id}
+        convs = sorted({str(ts.call(e).conversation_id) for e in ts.calls if ts.call(e).conversation_id})
         seen: dict[str, str] = {}
-        for conv in convs:
-            for raw in self.state.items(NS_CONV, str(conv)):
+        if not convs:
+            return seen
+        for items in self.state.batch([("items", NS_CONV, conv) for conv in convs]):  # one round trip
+            for raw in items:
                 d = orjson.loads(raw)
                 if d["trace"] != ts.tree.trace_id_hex:
                     seen.setdefault(d["fp"], d["span"])
         return seen
 
     def remember_conversation(self, ts: TreeScore) -> None:
-        for e in ts.calls:
-            c = ts.call(e)
-            if c.conversation_id and not c.error:
-                self.state.append(NS_CONV, str(c.conversation_id), orjson.dumps({
+        ops = [("append", NS_CONV, str(c.conversation_id), orjson.dumps({
                     "fp": ts.xfp(e), "span": e.span_id.hex(), "trace": ts.tree.trace_id_hex}),
-                    max_len=200, ttl=self.cfg.conversation_window)
+                200, self.cfg.conversation_window)
+               for e in ts.calls if (c := ts.call(e)).conversation_id and not c.error]
+        if ops:
+            self.state.batch(ops)  # one round trip for all of the tree's calls
 
     def truncated(self, ts: TreeScore) -> None:
         for e in ts.calls:
@@ -379,7 +381,6 @@ class Scorer:
     def over_baseline(self, ts: TreeScore, tree: Tree, outcome: str) -> None:
         if not ts.counted or not self._successful(ts, tree, outcome):
             return
-        cfg = self.cfg
         key = f"{self._workflow(tree)}|{'usd' if ts.usd else 'tokens'}"
         now = self.clock()
         sketch, item = self._baseline_before(key, ts.total, now)
