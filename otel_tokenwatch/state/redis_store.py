@@ -8,7 +8,8 @@ backend: ``pop`` is GETDEL, ``add_if_absent`` is SET NX, ``append`` is
 RPUSH + LTRIM + EXPIRE in one transaction, and ``log_append`` is INCR of the
 log's sequence number, a read of the items the caller has not seen, RPUSH and
 LTRIM in one Lua script (one round trip; Redis runs a script without
-interleaving other clients' commands).
+interleaving other clients' commands); ``batch`` (a tree's outcome and
+summary, its conversation windows) is one script too.
 """
 
 from __future__ import annotations
@@ -18,6 +19,41 @@ from typing import Any
 #: newest items of a log fetched with every append: a replica that fell behind by up to this many
 #: appends of other replicas catches up in the same round trip, further behind it reads the whole log
 LOG_TAIL = 32
+
+#: batch as one script (one command: less client work than a MULTI block, and as atomic): per key
+#: its call's name in ARGV, then that call's arguments; a TTL of 0 means none
+_BATCH = """
+local out = {}
+local a = 1
+for i = 1, #KEYS do
+  local op, k = ARGV[a], KEYS[i]
+  a = a + 1
+  if op == 'get' then
+    out[i] = redis.call('GET', k)
+  elseif op == 'pop' then
+    out[i] = redis.call('GETDEL', k)
+  elseif op == 'items' then
+    out[i] = redis.call('LRANGE', k, 0, -1)
+  elseif op == 'put' then
+    if tonumber(ARGV[a + 1]) > 0 then
+      redis.call('SET', k, ARGV[a], 'PX', ARGV[a + 1])
+    else
+      redis.call('SET', k, ARGV[a])
+    end
+    a = a + 2
+    out[i] = 0
+  elseif op == 'append' then
+    redis.call('RPUSH', k, ARGV[a])
+    redis.call('LTRIM', k, -tonumber(ARGV[a + 1]), -1)
+    if tonumber(ARGV[a + 2]) > 0 then
+      redis.call('PEXPIRE', k, ARGV[a + 2])
+    end
+    a = a + 3
+    out[i] = 0
+  end
+end
+return out
+"""
 
 #: log_append as one script: the sequence number, the items after ``since`` (0 when not all at hand),
 #: push, trim and expiry in one round trip that no other client can interleave with
@@ -50,6 +86,7 @@ class RedisStore:
         self._r = client
         self._prefix = prefix
         self._log_append = client.register_script(_LOG_APPEND)
+        self._batch = client.register_script(_BATCH)
 
     def _k(self, ns: str, key: str) -> str:
         return f"{self._prefix}{ns}:{key}"
@@ -101,36 +138,23 @@ class RedisStore:
         return int(seq or 0), [bytes(v) for v in items]
 
     def batch(self, ops: list[tuple[Any, ...]]) -> list[Any]:
-        pipe = self._r.pipeline(transaction=True)
-        ends = []  # per op: the index of its last command's reply (append queues two or three)
-        n = 0
+        if not ops:
+            return []
+        keys: list[str] = []
+        args: list[Any] = []
         for name, ns, key, *rest in ops:
-            k = self._k(ns, key)
-            if name == "get":
-                pipe.get(k)
-            elif name == "pop":
-                pipe.getdel(k)
-            elif name == "put":
+            keys.append(self._k(ns, key))
+            args.append(name)
+            if name == "put":
                 value, ttl = (*rest, None)[:2]
-                pipe.set(k, value, px=None if ttl is None else max(1, int(ttl * 1000)))
+                args += [value, _px(ttl)]
             elif name == "append":
                 item, max_len, ttl = (*rest, None)[:3]
-                pipe.rpush(k, item)
-                pipe.ltrim(k, -max_len, -1)
-                n += 1
-                if ttl is not None:
-                    pipe.pexpire(k, max(1, int(ttl * 1000)))
-                    n += 1
-            elif name == "items":
-                pipe.lrange(k, 0, -1)
-            else:
+                args += [item, max_len, _px(ttl)]
+            elif name not in ("get", "pop", "items"):
                 raise ValueError(f"batch takes get, pop, put, append and items, not {name!r}")
-            ends.append((name, n))
-            n += 1
-        replies = pipe.execute() if ops else []
         out: list[Any] = []
-        for name, i in ends:
-            r = replies[i]
+        for (name, *_), r in zip(ops, self._batch(keys=keys, args=args)):
             if name in ("get", "pop"):
                 out.append(bytes(r) if r is not None else None)
             elif name == "items":
@@ -152,6 +176,10 @@ class RedisStore:
 
     def close(self) -> None:
         self._r.close()
+
+
+def _px(ttl: float | None) -> int:
+    return 0 if ttl is None else max(1, int(ttl * 1000))
 
 
 def _glob_escape(s: str) -> str:

@@ -63,7 +63,7 @@ class StateStore(Protocol):
         (the items carry sequence numbers up to it, one apart)."""
 
     def batch(self, ops: list[tuple[Any, ...]]) -> list[Any]:
-        """Several calls in one step (one round trip to Redis, in one MULTI; under the lock in memory),
+        """Several calls in one atomic step (one Lua script in Redis; under the lock in memory),
         each ``(name, *args)`` of get, pop, put, append or items; their results in order. A tree's
         state is read and written together rather than a round trip per call."""
 
