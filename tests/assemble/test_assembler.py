@@ -142,3 +142,19 @@ def test_replacing_an_existing_key_does_not_duplicate_it() -> None:
     out = ExportTraceServiceRequest.FromString(tree.encode())
     keys = [kv.key for kv in out.resource_spans[0].scope_spans[0].spans[0].attributes]
     assert keys.count(semconv.TRACE_SPANS) == 1
+
+
+def test_next_due_is_when_expire_releases_the_next_tree() -> None:
+    """The service sleeps until next_due rather than polling: releasing at that time must release."""
+    a = Assembler(AssembleConfig(tree_idle=1.0, tree_max_wait=30.0))
+    assert a.next_due() is None
+    a.add(request(span(T1, b"c" * 8, b"r" * 8)), now=0.0)  # no root yet: only tree_max_wait applies
+    assert a.next_due() == 30.0
+    a.add(request(span(T2, b"r" * 8)), now=2.0)  # T2's root: idle-complete at 3.0
+    assert a.next_due() == 3.0
+    a.add(request(span(T2, b"x" * 8, b"r" * 8)), now=2.5)  # a new span moves T2's wait
+    assert a.next_due() == 3.5
+    assert a.expire(3.49) == []
+    assert [t.trace_id for t in a.expire(a.next_due())] == [T2]
+    assert a.next_due() == 30.0
+    assert [t.trace_id for t in a.expire(30.0)] == [T1] and a.next_due() is None

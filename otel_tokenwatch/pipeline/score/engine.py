@@ -443,9 +443,9 @@ class Scorer:
         fp = ts.xfp(ts.counted[0])
         now = self.clock()
         window = self.cfg.inflation_window
-        self.state.append(NS_INFLATION, pkey, orjson.dumps([fp, now]), max_len=500, ttl=window)
-        same = sum(1 for raw in self.state.items(NS_INFLATION, pkey)
-                   if (d := orjson.loads(raw))[0] == fp and now - d[1] <= window)
+        _, held = self.state.batch([("append", NS_INFLATION, pkey, orjson.dumps([fp, now]), 500, window),
+                                    ("items", NS_INFLATION, pkey)])  # one round trip
+        same = sum(1 for raw in held if (d := orjson.loads(raw))[0] == fp and now - d[1] <= window)
         if same >= self.cfg.inflation_min_trees:
             for e in ts.counted:
                 if ts.remaining(e) > 0:
