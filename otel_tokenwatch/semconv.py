@@ -74,6 +74,9 @@ TRACE_SPANS = _a("tokenwatch.trace.spans", "int", "root", "Spans tokenwatch saw 
 TRACE_COMPLETE = _a("tokenwatch.trace.complete", "boolean", "root",
                     "True when the root was seen and the tree went idle; false when a bound or tree_max_wait released it early.")
 LATE = _a("tokenwatch.late", "boolean", "span", "The span arrived after its tree had been released; it was forwarded at once.")
+PROCESSORS_FAILED = _a("tokenwatch.processors.failed", "string", "root",
+                       "Stages that failed on this tree, comma-separated (for instance while the shared state was "
+                       "unreachable): the tree was forwarded without their attributes, so a score on it lacks their reasons.")
 
 # --- normalization (written by the normalize stage) ----------------------------
 SPAN_KIND = _a("tokenwatch.span.kind", "string", "span",

@@ -20,6 +20,7 @@ from typing import Any
 from otel_tokenwatch import __version__, semconv
 from otel_tokenwatch.components import factory_for
 from otel_tokenwatch.config import Config
+from otel_tokenwatch.errors import Unavailable
 from otel_tokenwatch.exporters.contract import Exporter, ExporterContext
 from otel_tokenwatch.journal import Journal
 from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig
@@ -305,6 +306,8 @@ class Service:
                 if intake is not None:
                     try:
                         intake.tick()
+                    except Unavailable:
+                        pass  # the shared state is out: the store's breaker has said so once
                     except Exception:
                         log.exception("outcome expiry check failed")
             await self._emit_due(loop)

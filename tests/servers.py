@@ -105,25 +105,30 @@ def phoenix(tmp: Path) -> Iterator[tuple[str, str]]:
         log.close()
 
 
-@contextlib.contextmanager
-def redis_server() -> Iterator[str]:
-    """A real Redis (Debian's package) on a free loopback port, no persistence: its URL."""
+def start_redis(port: int) -> subprocess.Popen[bytes]:
+    """Debian's redis-server on ``port`` (loopback, no persistence), answering PING when this returns."""
     binary = need("redis-server")
-    port = free_port()
     proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        import redis
+    import redis
 
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                redis.Redis(port=port).ping()
-                break
-            except redis.ConnectionError:
-                assert proc.poll() is None, f"redis-server exited with {proc.returncode}"
-                assert time.monotonic() < deadline, "redis-server did not start within 15 s"
-                time.sleep(0.1)
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            redis.Redis(port=port).ping()
+            return proc
+        except redis.ConnectionError:
+            assert proc.poll() is None, f"redis-server exited with {proc.returncode}"
+            assert time.monotonic() < deadline, "redis-server did not start within 15 s"
+            time.sleep(0.1)
+
+
+@contextlib.contextmanager
+def redis_server() -> Iterator[str]:
+    """A real Redis on a free loopback port: its URL."""
+    port = free_port()
+    proc = start_redis(port)
+    try:
         yield f"redis://127.0.0.1:{port}/0"
     finally:
         stop(proc, 10)

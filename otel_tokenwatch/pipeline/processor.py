@@ -15,11 +15,16 @@ implementation.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from otel_tokenwatch import semconv
+from otel_tokenwatch.errors import TokenwatchError
 from otel_tokenwatch.pipeline.tree import Tree
+
+WARN_EVERY = 10.0
 
 log = logging.getLogger("otel_tokenwatch.pipeline")
 
@@ -82,6 +87,22 @@ class ProcessorChain:
     def __init__(self, processors: list[TreeProcessor], on_failure: Callable[[str], None] | None = None) -> None:
         self.processors = processors
         self._on_failure = on_failure
+        #: processor -> (when it was last logged, failures since): an outage fails every tree, and the
+        #: log says so every WARN_EVERY seconds with a count rather than once a tree (the metric counts all)
+        self._warned: dict[str, tuple[float, int]] = {}
+
+    def _warn(self, name: str, exc: Exception) -> None:
+        now = time.monotonic()
+        last, since = self._warned.get(name, (-WARN_EVERY, 0))
+        if now - last < WARN_EVERY:
+            self._warned[name] = (last, since + 1)
+            return
+        self._warned[name] = (now, 0)
+        log.warning("processor failed; tree exported without it",
+                    # only our own errors' messages: another exception's text may quote span content
+                    extra={"processor": name, "error": f"{type(exc).__name__}: {exc.message}"
+                           if isinstance(exc, TokenwatchError) else type(exc).__name__,
+                           "failures_not_logged": since})
 
     def start(self) -> None:
         for p in self.processors:
@@ -99,8 +120,14 @@ class ProcessorChain:
             try:
                 p.process(tree)
             except Exception as exc:  # noqa: BLE001 - a stage failure never loses the tree
-                tree.facts.setdefault("failed_stages", []).append(p.name)
-                log.warning("processor failed; tree exported without it",
-                            extra={"processor": p.name, "error": type(exc).__name__})
+                failed = tree.facts.setdefault("failed_stages", [])
+                failed.append(p.name)
+                self._warn(p.name, exc)
                 if self._on_failure is not None:
                     self._on_failure(p.name)
+                root = tree.root()
+                if root is not None and not tree.late:  # said on the tree itself: its numbers lack this stage
+                    try:
+                        root.set(semconv.PROCESSORS_FAILED, ",".join(failed))
+                    except Exception:
+                        log.debug("could not mark the failed stage on the root", exc_info=True)

@@ -14,7 +14,16 @@ summary, its conversation windows) is one script too.
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from otel_tokenwatch.errors import Unavailable
+
+log = logging.getLogger("otel_tokenwatch.state")
+F = TypeVar("F", bound=Callable[..., Any])
 
 #: newest items of a log fetched with every append: a replica that fell behind by up to this many
 #: appends of other replicas catches up in the same round trip, further behind it reads the whole log
@@ -77,12 +86,61 @@ return {seq, between}
 """
 
 
-class RedisStore:
-    def __init__(self, url: str, prefix: str = "tokenwatch:", client: Any = None) -> None:
-        if client is None:
-            import redis  # optional dependency: pip install otel-tokenwatch[redis]
+class StateUnavailable(Unavailable):
+    """The shared state cannot be reached: the stage that needed it is skipped for this tree (the tree
+    is still forwarded, and the skip counted), the outcome API answers 503."""
 
-            client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+    reason = "state_unavailable"
+
+
+def _guarded(f: F) -> F:
+    """One failed call opens the breaker: for a backoff (0.5 s, doubling to 30 s) calls fail at once
+    instead of each waiting for a socket timeout on the event loop; the first call after it tries
+    Redis again."""
+
+    @functools.wraps(f)
+    def call(self: RedisStore, *args: Any, **kwargs: Any) -> Any:
+        now = time.monotonic()
+        if now < self._down_until:
+            raise StateUnavailable(f"shared state at {self._where} unreachable ({self._why}); retrying in "
+                                   f"{self._down_until - now:.1f}s", retry_after=self._down_until - now)
+        try:
+            out = f(self, *args, **kwargs)
+        except self._transport_errors as e:
+            first = self._backoff == BACKOFF_MIN
+            self._why = f"{type(e).__name__}: {e}"
+            self._down_until = now + self._backoff
+            self._backoff = min(self._backoff * 2, BACKOFF_MAX)
+            if first:
+                log.warning("shared state unreachable: stages that need it are skipped and counted",
+                            extra={"redis": self._where, "error": self._why})
+            raise StateUnavailable(f"shared state at {self._where} unreachable ({self._why})",
+                                   retry_after=self._down_until - now) from e
+        if self._backoff != BACKOFF_MIN:
+            self._backoff = BACKOFF_MIN
+            log.warning("shared state reachable again", extra={"redis": self._where})
+        return out
+
+    return call  # type: ignore[return-value]
+
+
+BACKOFF_MIN, BACKOFF_MAX = 0.5, 30.0
+
+
+class RedisStore:
+    def __init__(self, url: str, prefix: str = "tokenwatch:", client: Any = None,
+                 timeout: float = 1.0) -> None:
+        import redis  # optional dependency: pip install otel-tokenwatch[redis]
+
+        if client is None:
+            # calls run on the event loop: a short timeout, and the breaker below, bound a stall
+            client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+        self._transport_errors: tuple[type[BaseException], ...] = (
+            redis.ConnectionError, redis.TimeoutError, OSError)
+        self._where = url.split("@")[-1]  # never a password in a message
+        self._down_until = 0.0
+        self._backoff = BACKOFF_MIN
+        self._why = ""
         self._r = client
         self._prefix = prefix
         self._log_append = client.register_script(_LOG_APPEND)
@@ -91,10 +149,12 @@ class RedisStore:
     def _k(self, ns: str, key: str) -> str:
         return f"{self._prefix}{ns}:{key}"
 
+    @_guarded
     def get(self, ns: str, key: str) -> bytes | None:
         v = self._r.get(self._k(ns, key))
         return bytes(v) if v is not None else None
 
+    @_guarded
     def put(self, ns: str, key: str, value: bytes, ttl: float | None = None) -> None:
         k = self._k(ns, key)
         if ttl is None:
@@ -102,13 +162,16 @@ class RedisStore:
         else:
             self._r.set(k, value, px=max(1, int(ttl * 1000)))
 
+    @_guarded
     def pop(self, ns: str, key: str) -> bytes | None:
         v = self._r.getdel(self._k(ns, key))
         return bytes(v) if v is not None else None
 
+    @_guarded
     def add_if_absent(self, ns: str, key: str, ttl: float) -> bool:
         return bool(self._r.set(self._k(ns, key), b"1", nx=True, px=max(1, int(ttl * 1000))))
 
+    @_guarded
     def append(self, ns: str, key: str, item: bytes, max_len: int, ttl: float | None = None) -> None:
         k = self._k(ns, key)
         pipe = self._r.pipeline(transaction=True)
@@ -118,9 +181,11 @@ class RedisStore:
             pipe.pexpire(k, max(1, int(ttl * 1000)))
         pipe.execute()
 
+    @_guarded
     def items(self, ns: str, key: str) -> list[bytes]:
         return [bytes(v) for v in self._r.lrange(self._k(ns, key), 0, -1)]
 
+    @_guarded
     def log_append(self, ns: str, key: str, item: bytes, max_len: int, ttl: float | None,
                    since: int) -> tuple[int, list[bytes] | None]:
         k = self._k(ns, key)
@@ -129,6 +194,7 @@ class RedisStore:
                                               since, LOG_TAIL])
         return int(seq), None if between == 0 else [bytes(v) for v in between]
 
+    @_guarded
     def log_read(self, ns: str, key: str) -> tuple[int, list[bytes]]:
         k = self._k(ns, key)
         pipe = self._r.pipeline(transaction=True)
@@ -137,6 +203,7 @@ class RedisStore:
         seq, items = pipe.execute()
         return int(seq or 0), [bytes(v) for v in items]
 
+    @_guarded
     def batch(self, ops: list[tuple[Any, ...]]) -> list[Any]:
         if not ops:
             return []
@@ -163,6 +230,7 @@ class RedisStore:
                 out.append(None)
         return out
 
+    @_guarded
     def keys(self, ns: str) -> list[str]:
         # SCAN, not an index set kept on every write: such a set gains a member per tree summary and
         # loses it only when somebody lists the keys, so Redis would grow without bound
