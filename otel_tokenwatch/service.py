@@ -408,6 +408,8 @@ class Service:
             "genai": {**self.genai_metrics.totals, "wasted_usd_by_reason": dict(self.genai_metrics.wasted_by_reason)},
             "journal": ({"bytes": self.journal.bytes_on_disk, "max_bytes": self.config.service.durability.max_bytes}
                         if self.journal is not None and hasattr(self.journal, "bytes_on_disk") else None),
+            "state": (self.state.health() if hasattr(self.state, "health")
+                      else {"backend": type(self.state).__name__}),
         }
 
     def emit_outcome_span(self, summary: Any, span: bytes, resource: bytes = b"") -> None:

@@ -146,6 +146,13 @@ class RedisStore:
         self._log_append = client.register_script(_LOG_APPEND)
         self._batch = client.register_script(_BATCH)
 
+    def health(self) -> dict[str, Any]:
+        """For /status.json: whether the breaker is open, and why (the URL without credentials)."""
+        now = time.monotonic()
+        return {"backend": "redis", "url": self._where, "reachable": now >= self._down_until,
+                **({"error": self._why, "retry_in_s": round(self._down_until - now, 1)}
+                   if now < self._down_until else {})}
+
     def _k(self, ns: str, key: str) -> str:
         return f"{self._prefix}{ns}:{key}"
 

@@ -91,6 +91,9 @@ async def test_redis_hanging_then_back(tmp_path: Path) -> None:
             async with http.get(admin + "/metrics") as r:
                 text = await r.text()
             assert 'tokenwatch_processor_failed_total{processor="enrich"}' in text
+            async with http.get(admin + "/status.json") as r:
+                state = (await r.json())["state"]
+            assert state["backend"] == "redis" and state["reachable"] is False and state["error"]
             async with http.post(http_endpoint(svc) + "/v1/outcomes",
                                  json={"trace_id": during[0][0].hex(), "outcome": "success"}) as r:
                 assert r.status == 503
