@@ -74,10 +74,29 @@ async def replay(targets: list[Any], traces: list[tuple[bytes, ExportTraceServic
             k = int(hashlib.sha256(tid).hexdigest(), 16) % len(targets)
             await chans[k].unary_unary(EXPORT)(req.SerializeToString(), timeout=10)
             # one tree at a time, so baselines see trees in the same order in both set-ups
-            await wait_for(lambda: sum(len(scores(p)) for p in out_paths) >= i + 1, timeout=15, interval=0.02)
+            await wait_for(lambda i=i: sum(len(scores(p)) for p in out_paths) >= i + 1, timeout=15, interval=0.02)
     finally:
         for c in chans:
             await c.close()
+
+
+def outcome_spans(paths: list[Path]) -> dict[str, tuple[bytes, dict[str, Any]]]:
+    """Trace id -> (parent span id, tokenwatch attributes as text) of each tokenwatch.outcome span."""
+    out = {}
+    for p in paths:
+        for _, _, s in by_span_id(read_file(p)).values():
+            if s.name == "tokenwatch.outcome":
+                out[s.trace_id.hex()] = (s.parent_span_id, {k: str(v).strip() for k, v in strip_tokenwatch(s)[1].items()})
+    return out
+
+
+async def late_outcome(to: Any, trace: str, paths: list[Path]) -> dict[str, tuple[bytes, dict[str, Any]]]:
+    """Report an outcome for a trace already exported; the outcome span it makes, once it is out."""
+    async with aiohttp.ClientSession() as http, http.post(http_endpoint(to) + "/v1/outcomes", json={
+            "trace_id": trace, "outcome": "failure", "kpis": {"defects": 3}}) as r:
+        assert r.status == 202 and (await r.json())["applied"] == 1
+    await wait_for(lambda: trace in outcome_spans(paths), timeout=15)
+    return outcome_spans(paths)
 
 
 async def test_two_replicas_with_redis_equal_one_instance(tmp_path: Path) -> None:
@@ -87,15 +106,24 @@ async def test_two_replicas_with_redis_equal_one_instance(tmp_path: Path) -> Non
             if rec.signal == "traces":
                 traces += list(split_by_trace(rec.request).items())  # type: ignore[arg-type]
         target = traces[2][0].hex()
+        late = traces[4][0].hex()
         async with running(cfg(tmp_path, "single", None)) as one:
             await replay([one], traces, [tmp_path / "single" / "out.jsonl"], one, target)
+            single_late = await late_outcome(one, late, [tmp_path / "single" / "out.jsonl"])
         async with running(cfg(tmp_path, "a", url)) as a, running(cfg(tmp_path, "b", url)) as b:
             k = int(hashlib.sha256(bytes.fromhex(target)).hexdigest(), 16) % 2
             other = [a, b][1 - k]  # the outcome goes to the replica that will NOT get the trace
             await replay([a, b], traces, [tmp_path / "a" / "out.jsonl", tmp_path / "b" / "out.jsonl"], other, target)
+            # a late outcome (its tree already exported) reaching the replica that never saw the tree
+            k = int(hashlib.sha256(bytes.fromhex(late)).hexdigest(), 16) % 2
+            # (its outcome span leaves through that replica: the summary it needs came from Redis)
+            replicas_late = await late_outcome([a, b][1 - k], late, [tmp_path / "ab"[1 - k] / "out.jsonl"])
         single = scores(tmp_path / "single" / "out.jsonl")
         replicas = {**scores(tmp_path / "a" / "out.jsonl"), **scores(tmp_path / "b" / "out.jsonl")}
         assert len(single) == len(traces)
         assert replicas == single
         assert single[target][2] == "success"  # the early outcome reached the tree on the other replica
+        # the late one made the same outcome span, under the same root, from the other replica
+        assert replicas_late[late] == single_late[late]
+        assert single_late[late][1]["tokenwatch.outcome"] == 'string_value: "failure"'
         assert len(scores(tmp_path / "a" / "out.jsonl")) > 0 and len(scores(tmp_path / "b" / "out.jsonl")) > 0
