@@ -1,7 +1,9 @@
-"""Two replicas behind trace-id routing, sharing Redis, score exactly like one instance; outcomes reach either."""
+"""Two or three replicas behind trace-id routing, sharing Redis, score exactly like one instance; outcomes,
+early or late, reach whichever replica they are sent to."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 from pathlib import Path
@@ -99,7 +101,13 @@ async def late_outcome(to: Any, trace: str, paths: list[Path]) -> dict[str, tupl
     return outcome_spans(paths)
 
 
-async def test_two_replicas_with_redis_equal_one_instance(tmp_path: Path) -> None:
+def route(trace_hex: str, n: int) -> int:
+    """The replica a trace goes to (as replay routes it)."""
+    return int(hashlib.sha256(bytes.fromhex(trace_hex)).hexdigest(), 16) % n
+
+
+@pytest.mark.parametrize("n", [2, 3])
+async def test_replicas_with_redis_equal_one_instance(tmp_path: Path, n: int) -> None:
     with redis_server() as url:
         traces: list[tuple[bytes, ExportTraceServiceRequest]] = []
         for rec in read(Path(FIXTURES) / "openinference-openai.jsonl"):
@@ -110,20 +118,22 @@ async def test_two_replicas_with_redis_equal_one_instance(tmp_path: Path) -> Non
         async with running(cfg(tmp_path, "single", None)) as one:
             await replay([one], traces, [tmp_path / "single" / "out.jsonl"], one, target)
             single_late = await late_outcome(one, late, [tmp_path / "single" / "out.jsonl"])
-        async with running(cfg(tmp_path, "a", url)) as a, running(cfg(tmp_path, "b", url)) as b:
-            k = int(hashlib.sha256(bytes.fromhex(target)).hexdigest(), 16) % 2
-            other = [a, b][1 - k]  # the outcome goes to the replica that will NOT get the trace
-            await replay([a, b], traces, [tmp_path / "a" / "out.jsonl", tmp_path / "b" / "out.jsonl"], other, target)
-            # a late outcome (its tree already exported) reaching the replica that never saw the tree
-            k = int(hashlib.sha256(bytes.fromhex(late)).hexdigest(), 16) % 2
-            # (its outcome span leaves through that replica: the summary it needs came from Redis)
-            replicas_late = await late_outcome([a, b][1 - k], late, [tmp_path / "ab"[1 - k] / "out.jsonl"])
+        names = [f"r{i}" for i in range(n)]
+        outs = [tmp_path / name / "out.jsonl" for name in names]
+        async with contextlib.AsyncExitStack() as stack:
+            reps = [await stack.enter_async_context(running(cfg(tmp_path, name, url))) for name in names]
+            other = reps[(route(target, n) + 1) % n]  # the early outcome goes to a replica that will NOT get the trace
+            await replay(reps, traces, outs, other, target)
+            # a late outcome (its tree already exported) reaching a replica that never saw the tree; its
+            # outcome span leaves through that replica: the summary it needs came from Redis
+            k = (route(late, n) + 1) % n
+            replicas_late = await late_outcome(reps[k], late, [outs[k]])
         single = scores(tmp_path / "single" / "out.jsonl")
-        replicas = {**scores(tmp_path / "a" / "out.jsonl"), **scores(tmp_path / "b" / "out.jsonl")}
+        replicas = {t: v for o in outs for t, v in scores(o).items()}
         assert len(single) == len(traces)
         assert replicas == single
         assert single[target][2] == "success"  # the early outcome reached the tree on the other replica
         # the late one made the same outcome span, under the same root, from the other replica
         assert replicas_late[late] == single_late[late]
         assert single_late[late][1]["tokenwatch.outcome"] == 'string_value: "failure"'
-        assert len(scores(tmp_path / "a" / "out.jsonl")) > 0 and len(scores(tmp_path / "b" / "out.jsonl")) > 0
+        assert all(scores(o) for o in outs)  # every replica scored some of the trees
