@@ -52,6 +52,8 @@ class QueuedExporter:
         self._wake = asyncio.Event() if _has_loop() else None
         self._workers: list[asyncio.Task[None]] = []
         self._closing = False
+        #: set by shutdown: workers end even if a cancellation was swallowed on the way
+        self._stopped = False
         self.deadletter = DeadLetter(ctx.data_dir, ctx.id, ctx.signal)
         #: this exporter's own persistent queue (durability on only)
         self.spool: Spool | None = None
@@ -82,6 +84,7 @@ class QueuedExporter:
             self._wake.set()
 
     async def start(self) -> None:
+        self._stopped = False
         if self._wake is None:
             self._wake = asyncio.Event()
         if self.spool is not None:
@@ -139,9 +142,12 @@ class QueuedExporter:
             if self._wake is not None:
                 self._wake.set()
             await asyncio.sleep(0.02)
+        self._stopped = True  # seen by workers even if a cancellation below is lost (see _worker)
         for w in self._workers:
             w.cancel()
-        await asyncio.gather(*self._workers, return_exceptions=True)
+        _, stuck = await asyncio.wait(self._workers, timeout=5.0) if self._workers else (set(), set())
+        for w in stuck:  # not expected: say so rather than hang the shutdown
+            log.warning("exporter worker did not stop within 5s", extra={"exporter": self.id, "task": w.get_name()})
         self._workers.clear()
         if self.queue:
             left = list(self.queue)
@@ -206,7 +212,10 @@ class QueuedExporter:
 
     async def _worker(self) -> None:
         assert self._wake is not None
-        while True:
+        # asyncio.wait_for in Python 3.11 can swallow a cancellation that arrives as the awaited send
+        # completes: the worker then checks the flag, or it would retry a dead backend forever and the
+        # shutdown waiting for it would hang
+        while not self._stopped:
             if not self.queue:
                 self._wake.clear()
                 await self._wake.wait()
@@ -286,6 +295,8 @@ class QueuedExporter:
                 interval = min(interval * r.multiplier, float(r.max_interval))
             if r.max_elapsed_time > 0:
                 delay = max(0.0, min(delay, r.max_elapsed_time - elapsed))
+            if self._stopped:  # shutting down: the caller puts the batch back (journal or dead letter)
+                raise asyncio.CancelledError
             self.retries += 1
             if tel is not None:
                 tel.add(semconv.M_EXPORTER_RETRIED, 1, labels)
