@@ -151,11 +151,12 @@ class RedisStore:
         self._batch = client.register_script(_BATCH)
 
     def health(self) -> dict[str, Any]:
-        """For /status.json: whether the breaker is open, and why (the URL without credentials)."""
-        now = time.monotonic()
-        return {"backend": "redis", "url": self._where, "reachable": now >= self._down_until,
-                **({"error": self._why, "retry_in_s": round(self._down_until - now, 1)}
-                   if now < self._down_until else {})}
+        """For /status.json: whether the last call reached Redis, and if not why and when the next
+        one tries (the URL without credentials)."""
+        if self._backoff == BACKOFF_MIN:  # reset by every call that succeeds
+            return {"backend": "redis", "url": self._where, "reachable": True}
+        return {"backend": "redis", "url": self._where, "reachable": False, "error": self._why,
+                "retry_in_s": round(max(0.0, self._down_until - time.monotonic()), 1)}
 
     def _k(self, ns: str, key: str) -> str:
         return f"{self._prefix}{ns}:{key}"
