@@ -1,19 +1,19 @@
 """A sliding-window quantile sketch: log-spaced buckets (DDSketch style) per time slot.
 
 Relative accuracy about 1%, memory bounded by the number of distinct
-buckets times slots, mergeable across replicas (it is plain counts), and
-serializable to the state store as JSON. Old slots fall out of the window
-by time; the oldest slots are also dropped when the count bound is hit.
+buckets times slots, mergeable across replicas (it is plain counts). Old slots
+fall out of the window by time; the oldest slots are also dropped when the
+count bound is hit.
 
 A busy workflow's sketch holds thousands of (slot, bucket) counts, and it is
 judged and added to once per tree: the counts over all slots are kept merged
 (and their buckets sorted) as slots come and go, so a judgement walks the
-distinct buckets from the top instead of merging every slot, and the JSON holds
-plain integer lists that orjson writes and reads without a conversion per count.
+distinct buckets from the top instead of merging every slot.
 
-Replicas share a sketch as a log of samples, each ``slot,bucket`` (see
-``sample`` and ``apply``): every replica appends its own and applies the
-others', so the counts are the same wherever they are read.
+The state store holds no sketch, only a log of samples, each ``slot,bucket``
+(see ``sample`` and ``apply``): every replica appends its own and applies the
+others', so the counts are the same wherever they are read, and a replica
+that starts builds its sketch from the log.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from __future__ import annotations
 import bisect
 import math
 from collections import Counter
-from typing import Any
 
 import orjson
 
@@ -31,36 +30,17 @@ SLOTS = 48
 
 
 class WindowSketch:
-    def __init__(self, window_s: float, max_count: int, data: dict[str, Any] | None = None) -> None:
+    def __init__(self, window_s: float, max_count: int) -> None:
         self.slot_s = max(1.0, window_s / SLOTS)
         self.window_s = window_s
         self.max_count = max_count
         #: slot number -> {bucket index: count}; bucket -1 holds zeros
         self.slots: dict[int, dict[int, int]] = {}
-        if data:
-            slots = data.get("slots", {})
-            if isinstance(slots, dict):  # the first layout, {"slot": {"bucket": count}}, as older versions stored it
-                self.slots = {int(s): {int(b): int(c) for b, c in bs.items()} for s, bs in slots.items()}
-            else:  # [[slot, [buckets], [counts]], ...]: integers as JSON gives them, no conversion per count
-                self.slots = {int(s): dict(zip(bs, cs)) for s, bs, cs in slots}
         #: bucket -> count over all slots, and its buckets in order (kept as slots come and go)
         self._merged: dict[int, int] = {}
-        for bs in self.slots.values():
-            for b, c in bs.items():
-                self._merged[b] = self._merged.get(b, 0) + c
-        self._merged = {b: c for b, c in self._merged.items() if c}
-        self._buckets = sorted(self._merged)
+        self._buckets: list[int] = []
         #: counts held (read on every add and every judgement)
-        self._count = sum(self._merged.values())
-
-    def to_dict(self) -> dict[str, Any]:
-        """What the store holds (``to_json``), as Python values: per slot its buckets and their counts."""
-        return {"v": 2, "slots": [[s, list(bs), list(bs.values())] for s, bs in self.slots.items()]}
-
-    def to_json(self) -> bytes:
-        # parallel lists of integers: orjson writes and reads them in C (a busy sketch holds thousands of
-        # counts and is stored on every tree); string-keyed dicts cost several times more both ways
-        return orjson.dumps(self.to_dict())
+        self._count = 0
 
     @staticmethod
     def _bucket(v: float) -> int:
@@ -83,8 +63,7 @@ class WindowSketch:
 
     def _drop(self, slot: int) -> None:
         for b, c in self.slots.pop(slot).items():
-            if c:  # a stored zero (another writer's) was never counted in the merge
-                self._change(b, -c)
+            self._change(b, -c)
 
     def _expire(self, now: float) -> None:
         oldest = int((now - self.window_s) // self.slot_s)
