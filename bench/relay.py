@@ -312,7 +312,7 @@ def busy_baseline() -> None:
     import timeit
 
     from otel_tokenwatch.pipeline.score.config import ScoreConfig
-    from otel_tokenwatch.pipeline.score.engine import Scorer
+    from otel_tokenwatch.pipeline.score.engine import NS_BASELINE, Scorer
     from otel_tokenwatch.state import MemoryStore
 
     cfg = ScoreConfig()  # a week's window, 10,000 samples
@@ -336,7 +336,7 @@ def busy_baseline() -> None:
     cold._sketches.clear()
     cold._baseline_before("wf|usd", 1.0, clock[0])
     read = timeit.default_timer() - start
-    _, items = sc.state.log_read("score.baseline_log", "wf|usd")
+    _, items = sc.state.log_read(NS_BASELINE, "wf|usd")
     print(f"busy baseline ({sketch.count} samples in the sketch, {sum(map(len, sketch.slots.values()))} counts; "
           f"log of {len(items):,} items, {sum(map(len, items)):,} bytes): per tree {per_tree * 1e6:.0f} us "
           f"(append + judge + count; judge alone {judge * 1e6:.0f} us); a replica starting reads the whole "

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from otel_tokenwatch.errors import Unavailable
+from otel_tokenwatch.state.store import BATCH_CALLS
 
 log = logging.getLogger("otel_tokenwatch.state")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -168,11 +169,7 @@ class RedisStore:
 
     @_guarded
     def put(self, ns: str, key: str, value: bytes, ttl: float | None = None) -> None:
-        k = self._k(ns, key)
-        if ttl is None:
-            self._r.set(k, value)
-        else:
-            self._r.set(k, value, px=max(1, int(ttl * 1000)))
+        self._r.set(self._k(ns, key), value, px=_px(ttl) or None)
 
     @_guarded
     def pop(self, ns: str, key: str) -> bytes | None:
@@ -181,7 +178,7 @@ class RedisStore:
 
     @_guarded
     def add_if_absent(self, ns: str, key: str, ttl: float) -> bool:
-        return bool(self._r.set(self._k(ns, key), b"1", nx=True, px=max(1, int(ttl * 1000))))
+        return bool(self._r.set(self._k(ns, key), b"1", nx=True, px=_px(ttl)))
 
     @_guarded
     def append(self, ns: str, key: str, item: bytes, max_len: int, ttl: float | None = None) -> None:
@@ -190,7 +187,7 @@ class RedisStore:
         pipe.rpush(k, item)
         pipe.ltrim(k, -max_len, -1)
         if ttl is not None:
-            pipe.pexpire(k, max(1, int(ttl * 1000)))
+            pipe.pexpire(k, _px(ttl))
         pipe.execute()
 
     @_guarded
@@ -202,8 +199,7 @@ class RedisStore:
                    since: int) -> tuple[int, list[bytes] | None]:
         k = self._k(ns, key)
         seq, between = self._log_append(keys=[k, k + ":seq"],
-                                        args=[item, max_len, 0 if ttl is None else max(1, int(ttl * 1000)),
-                                              since, LOG_TAIL])
+                                        args=[item, max_len, _px(ttl), since, LOG_TAIL])
         return int(seq), None if between == 0 else [bytes(v) for v in between]
 
     @_guarded
@@ -230,7 +226,7 @@ class RedisStore:
             elif name == "append":
                 item, max_len, ttl = (*rest, None)[:3]
                 args += [item, max_len, _px(ttl)]
-            elif name not in ("get", "pop", "items"):
+            elif name not in BATCH_CALLS:
                 raise ValueError(f"batch takes get, pop, put, append and items, not {name!r}")
         out: list[Any] = []
         for (name, *_), r in zip(ops, self._batch(keys=keys, args=args)):
@@ -259,6 +255,7 @@ class RedisStore:
 
 
 def _px(ttl: float | None) -> int:
+    """A TTL in whole milliseconds, at least 1; 0 for none (as the scripts take it)."""
     return 0 if ttl is None else max(1, int(ttl * 1000))
 
 
