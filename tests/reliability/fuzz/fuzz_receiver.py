@@ -5,6 +5,7 @@ Run bounded by the test suite (tests/reliability/test_atheris.py); longer runs:
 """
 
 import sys
+import time
 
 import atheris
 
@@ -23,9 +24,20 @@ with atheris.instrument_imports():
 
 NORMALIZE = NormalizeProcessor(NormalizeConfig())
 SCORE = ScoreProcessor(ScoreConfig(), MemoryStore())
+SLOW_INPUT_S = 10.0  # the per-input limit, checked here: libFuzzer's own -timeout runs on SIGALRM
 
 
 def one(data: bytes) -> None:
+    started = time.monotonic()
+    try:
+        _one(data)
+    finally:
+        took = time.monotonic() - started
+        if took > SLOW_INPUT_S:
+            raise RuntimeError(f"one input took {took:.1f} s (limit {SLOW_INPUT_S} s)")
+
+
+def _one(data: bytes) -> None:
     json = bool(data) and data[0] & 1 == 1
     body = data[1:]
     try:
