@@ -5,11 +5,12 @@ trace (routing by trace id does that) but must share what outlives a tree.
 Each call maps to one atomic Redis command (or one MULTI block), so two
 replicas racing on the same key see the same rules as threads on the memory
 backend: ``pop`` is GETDEL, ``add_if_absent`` is SET NX, ``append`` is
-RPUSH + LTRIM + EXPIRE in one transaction, and ``log_append`` is INCR of the
-log's sequence number, a read of the items the caller has not seen, RPUSH and
-LTRIM in one Lua script (one round trip; Redis runs a script without
-interleaving other clients' commands); ``batch`` (a tree's outcome and
-summary, its conversation windows) is one script too.
+RPUSH + LTRIM + EXPIRE in one transaction; ``batch`` is one Lua script (one
+round trip; Redis runs a script without interleaving other clients'
+commands), and ``log_append``/``log_extend`` are a batch of one: the log's
+sequence number, a read of the items the caller has not seen, RPUSH and LTRIM.
+The trees released together take their outcomes, store their summaries and
+append their baseline samples in one such script each.
 """
 
 from __future__ import annotations
@@ -30,14 +31,19 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: appends of other replicas catches up in the same round trip, further behind it reads the whole log
 LOG_TAIL = 32
 
-#: batch as one script (one command: less client work than a MULTI block, and as atomic): per key
-#: its call's name in ARGV, then that call's arguments; a TTL of 0 means none
+#: batch as one script (one command: less client work than a MULTI block, and as atomic): per call
+#: its name in ARGV, then its arguments; its key in KEYS (a log: the list, then its sequence number).
+#: A TTL of 0 means none. log_extend: the sequence number before the items, the items after ``since``
+#: the caller has not seen (0 when not all at hand: more than LOG_TAIL, trimmed away, or the log
+#: started again), the pushes, the trim and both expiries, with no other client's command between
 _BATCH = """
 local out = {}
-local a = 1
-for i = 1, #KEYS do
-  local op, k = ARGV[a], KEYS[i]
+local a = 2
+local ki = 1
+for i = 1, tonumber(ARGV[1]) do
+  local op, k = ARGV[a], KEYS[ki]
   a = a + 1
+  ki = ki + 1
   if op == 'get' then
     out[i] = redis.call('GET', k)
   elseif op == 'pop' then
@@ -60,30 +66,36 @@ for i = 1, #KEYS do
     end
     a = a + 3
     out[i] = 0
+  elseif op == 'log_extend' then
+    local kseq = KEYS[ki]
+    ki = ki + 1
+    local n = tonumber(ARGV[a])
+    local first = a + 1
+    a = a + 1 + n
+    local max_len, px, since, tail = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]),
+                                     tonumber(ARGV[a + 3])
+    a = a + 4
+    local gap = tonumber(redis.call('GET', kseq) or '0') - since
+    local between = 0
+    if gap == 0 then
+      between = {}
+    elseif gap > 0 and gap <= tail then
+      between = redis.call('LRANGE', k, -gap, -1)
+      if #between ~= gap then between = 0 end
+    end
+    local seq = redis.call('INCRBY', kseq, n)
+    for j = first, first + n - 1 do
+      redis.call('RPUSH', k, ARGV[j])
+    end
+    redis.call('LTRIM', k, -max_len, -1)
+    if px > 0 then
+      redis.call('PEXPIRE', k, px)
+      redis.call('PEXPIRE', kseq, px)
+    end
+    out[i] = {seq, between}
   end
 end
 return out
-"""
-
-#: log_append as one script: the sequence number, the items after ``since`` (0 when not all at hand),
-#: push, trim and expiry in one round trip that no other client can interleave with
-_LOG_APPEND = """
-local seq = redis.call('INCR', KEYS[2])
-local gap = seq - 1 - tonumber(ARGV[4])
-local between = 0
-if gap == 0 then
-  between = {}
-elseif gap > 0 and gap <= tonumber(ARGV[5]) then
-  between = redis.call('LRANGE', KEYS[1], -gap, -1)
-  if #between ~= gap then between = 0 end
-end
-redis.call('RPUSH', KEYS[1], ARGV[1])
-redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
-if tonumber(ARGV[3]) > 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[3])
-  redis.call('PEXPIRE', KEYS[2], ARGV[3])
-end
-return {seq, between}
 """
 
 
@@ -148,7 +160,6 @@ class RedisStore:
         self._why = ""
         self._r = client
         self._prefix = prefix
-        self._log_append = client.register_script(_LOG_APPEND)
         self._batch = client.register_script(_BATCH)
 
     def health(self) -> dict[str, Any]:
@@ -194,13 +205,13 @@ class RedisStore:
     def items(self, ns: str, key: str) -> list[bytes]:
         return [bytes(v) for v in self._r.lrange(self._k(ns, key), 0, -1)]
 
-    @_guarded
     def log_append(self, ns: str, key: str, item: bytes, max_len: int, ttl: float | None,
                    since: int) -> tuple[int, list[bytes] | None]:
-        k = self._k(ns, key)
-        seq, between = self._log_append(keys=[k, k + ":seq"],
-                                        args=[item, max_len, _px(ttl), since, LOG_TAIL])
-        return int(seq), None if between == 0 else [bytes(v) for v in between]
+        return self.log_extend(ns, key, [item], max_len, ttl, since)
+
+    def log_extend(self, ns: str, key: str, items: list[bytes], max_len: int, ttl: float | None,
+                   since: int) -> tuple[int, list[bytes] | None]:
+        return self.batch([("log_extend", ns, key, items, max_len, ttl, since)])[0]  # type: ignore[no-any-return]
 
     @_guarded
     def log_read(self, ns: str, key: str) -> tuple[int, list[bytes]]:
@@ -216,9 +227,10 @@ class RedisStore:
         if not ops:
             return []
         keys: list[str] = []
-        args: list[Any] = []
+        args: list[Any] = [len(ops)]
         for name, ns, key, *rest in ops:
-            keys.append(self._k(ns, key))
+            k = self._k(ns, key)
+            keys.append(k)
             args.append(name)
             if name == "put":
                 value, ttl = (*rest, None)[:2]
@@ -226,14 +238,21 @@ class RedisStore:
             elif name == "append":
                 item, max_len, ttl = (*rest, None)[:3]
                 args += [item, max_len, _px(ttl)]
+            elif name == "log_extend":
+                items, max_len, ttl, since = rest
+                keys.append(k + ":seq")
+                args += [len(items), *items, max_len, _px(ttl), since, LOG_TAIL]
             elif name not in BATCH_CALLS:
-                raise ValueError(f"batch takes get, pop, put, append and items, not {name!r}")
+                raise ValueError(f"batch takes {', '.join(sorted(BATCH_CALLS))}, not {name!r}")
         out: list[Any] = []
         for (name, *_), r in zip(ops, self._batch(keys=keys, args=args)):
             if name in ("get", "pop"):
                 out.append(bytes(r) if r is not None else None)
             elif name == "items":
                 out.append([bytes(v) for v in r])
+            elif name == "log_extend":
+                seq, between = r
+                out.append((int(seq), None if between == 0 else [bytes(v) for v in between]))
             else:
                 out.append(None)
         return out

@@ -58,14 +58,19 @@ class StateStore(Protocol):
         first; None when they are not all at hand (trimmed away, more than one step fetches, or the
         log started again below ``since``): then ``log_read`` gives the whole log."""
 
+    def log_extend(self, ns: str, key: str, items: list[bytes], max_len: int, ttl: float | None,
+                   since: int) -> tuple[int, list[bytes] | None]:
+        """``log_append`` of several items at once, back to back (no other writer between them): the
+        last one's sequence number, and what others appended after ``since`` and before the first."""
+
     def log_read(self, ns: str, key: str) -> tuple[int, list[bytes]]:
         """The newest sequence number of a log and the items it holds, oldest first, read atomically
         (the items carry sequence numbers up to it, one apart)."""
 
     def batch(self, ops: list[tuple[Any, ...]]) -> list[Any]:
         """Several calls in one atomic step (one Lua script in Redis; under the lock in memory),
-        each ``(name, *args)`` of get, pop, put, append or items; their results in order. A tree's
-        state is read and written together rather than a round trip per call."""
+        each ``(name, *args)`` of get, pop, put, append, items or log_extend; their results in order.
+        The trees released together read and write their state in one round trip, not one per call."""
 
     def keys(self, ns: str) -> list[str]:
         """Keys currently held in a namespace, sorted (for expiry sweeps and reports)."""
@@ -75,7 +80,7 @@ class StateStore(Protocol):
 
 
 #: the calls ``batch`` takes
-BATCH_CALLS = frozenset({"get", "pop", "put", "append", "items"})
+BATCH_CALLS = frozenset({"get", "pop", "put", "append", "items", "log_extend"})
 
 
 class _Log:
@@ -167,6 +172,10 @@ class MemoryStore:
 
     def log_append(self, ns: str, key: str, item: bytes, max_len: int, ttl: float | None,
                    since: int) -> tuple[int, list[bytes] | None]:
+        return self.log_extend(ns, key, [item], max_len, ttl, since)
+
+    def log_extend(self, ns: str, key: str, items: list[bytes], max_len: int, ttl: float | None,
+                   since: int) -> tuple[int, list[bytes] | None]:
         with self._lock:
             got = self._live((ns, key))
             log = got[1] if got is not None and isinstance(got[1], _Log) else _Log(max_len)
@@ -181,8 +190,8 @@ class MemoryStore:
                 between = [log.items[i] for i in range(held - gap, held)]
             else:
                 between = None
-            log.items.append(item)
-            log.seq += 1
+            log.items.extend(items)
+            log.seq += len(items)
             self._set((ns, key), self._exp(ttl), log)  # in place: a busy log is not copied per append
             return log.seq, between
 
@@ -196,7 +205,7 @@ class MemoryStore:
     def batch(self, ops: list[tuple[Any, ...]]) -> list[Any]:
         bad = next((op[0] for op in ops if op[0] not in BATCH_CALLS), None)
         if bad is not None:
-            raise ValueError(f"batch takes get, pop, put, append and items, not {bad!r}")
+            raise ValueError(f"batch takes {', '.join(sorted(BATCH_CALLS))}, not {bad!r}")
         with self._lock:
             return [getattr(self, op[0])(*op[1:]) for op in ops]
 

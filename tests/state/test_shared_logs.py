@@ -28,6 +28,21 @@ def test_append_returns_sequence_and_what_others_appended_since(store: Any) -> N
     assert store.log_read("b", "other") == (0, [])
 
 
+def test_extend_appends_many_back_to_back_in_one_step(store: Any) -> None:
+    """The trees released together append their samples at once: one sequence number per item, what
+    others appended before the first of them, and the same log as appending them one by one."""
+    assert store.log_extend("b", "wf", [b"a", b"b", b"c"], max_len=100, ttl=60, since=0) == (3, [])
+    store.log_append("b", "wf", b"d", max_len=100, ttl=60, since=3)  # another writer
+    assert store.log_extend("b", "wf", [b"e", b"f"], max_len=100, ttl=60, since=3) == (6, [b"d"])
+    assert store.log_read("b", "wf") == (6, [b"a", b"b", b"c", b"d", b"e", b"f"])
+    # in a batch with other calls, and trimmed to max_len as a whole
+    got = store.batch([("put", "o", "k", b"v", 60), ("log_extend", "b", "wf", [b"g", b"h", b"i"], 4, 60, 5),
+                       ("get", "o", "k")])
+    assert got == [None, (9, [b"f"]), b"v"]
+    assert store.log_read("b", "wf") == (9, [b"f", b"g", b"h", b"i"])
+    assert store.log_extend("b", "wf", [b"j"], max_len=4, ttl=60, since=1) == (10, None)  # trimmed away
+
+
 def test_a_writer_too_far_behind_is_told_to_read_the_whole_log(store: Any) -> None:
     for i in range(LOG_TAIL + 5):
         store.log_append("b", "wf", b"%d" % i, max_len=10, ttl=60, since=i)
