@@ -21,7 +21,7 @@ from otel_tokenwatch.errors import Refused, TooLarge
 from otel_tokenwatch.exporters.contract import Exporter, ExportItem
 from otel_tokenwatch.otlp.wire import TraceCheck, split_traces
 from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig, Assembler
-from otel_tokenwatch.pipeline.processor import ProcessorChain
+from otel_tokenwatch.pipeline.processor import EMIT_SLICE, ProcessorChain
 from otel_tokenwatch.pipeline.tree import Tree, encode_spans
 
 log = logging.getLogger("otel_tokenwatch.pipeline")
@@ -124,8 +124,15 @@ class TracesPipeline:
             self.emit(self.assembler.flush(self.clock(), reason))
 
     def emit(self, trees: list[Tree]) -> None:
+        # the trees released together go through the stages together: a stage on shared state (Redis)
+        # reads and writes for all of them in one round trip; in slices, so that one release after a
+        # stall does not become one script of thousands of calls
+        for at in range(0, len(trees), EMIT_SLICE):
+            self._emit(trees[at:at + EMIT_SLICE])
+
+    def _emit(self, trees: list[Tree]) -> None:
+        self.chain.process_many(trees)
         for tree in trees:
-            self.chain.process(tree)
             for observe in self.observers:
                 try:
                     observe(tree)

@@ -59,6 +59,8 @@ class OutcomeBook:
         self._digests: dict[bytes, str] = {}
         #: resource digest -> when this process stores it again (monotonic)
         self._stored: dict[str, float] = {}
+        #: resources to store with the next settle (digest -> resource bytes)
+        self._to_store: dict[str, bytes] = {}
         #: keys held by this process and when they expire, to count outcomes that never found their tree
         self._held: dict[str, float] = {}
 
@@ -94,21 +96,42 @@ class OutcomeBook:
         in one atomic step. An outcome that arrives on any replica after this finds the summary; one
         held before it is taken here. When an outcome is taken, the caller stores the summary again
         with it (``update``)."""
-        ops: list[tuple[Any, ...]] = [("pop", NS_PENDING, f"t:{trace_id}")]
-        ops += [("get", NS_PENDING, f"c:{c}") for c in conversation_ids]
-        if summary is not None:
-            ops.append(("put", NS_TREES, trace_id, summary.to_bytes(), self.tree_ttl))
-            ops += [("append", NS_CONV, c, trace_id.encode(), 1000, self.tree_ttl) for c in conversation_ids]
-        got = self.state.batch(ops)
-        raw = got[0]
-        if raw is not None:
-            self._held.pop(f"t:{trace_id}", None)
-        else:
-            raw = next((r for r in got[1:1 + len(conversation_ids)] if r is not None), None)
-        return Outcome.from_bytes(raw) if raw is not None else None
+        return self.settle_many([(trace_id, conversation_ids, summary)])[0]
+
+    def settle_many(self, trees: list[tuple[str, list[str], TreeSummary | None]]) -> list[Outcome | None]:
+        """``settle`` for the trees released together, (trace id, conversation ids, summary) each, in
+        one atomic step: one round trip for all of them."""
+        # the resources their summaries name, before the summaries (a reader finds both or neither)
+        ops: list[tuple[Any, ...]] = [("put", NS_RES, k, data, self.tree_ttl) for k, data in self._to_store.items()]
+        skip = len(ops)
+        for trace_id, conversation_ids, summary in trees:
+            ops.append(("pop", NS_PENDING, f"t:{trace_id}"))
+            ops += [("get", NS_PENDING, f"c:{c}") for c in conversation_ids]
+            if summary is not None:
+                ops.append(("put", NS_TREES, trace_id, summary.to_bytes(), self.tree_ttl))
+                ops += [("append", NS_CONV, c, trace_id.encode(), 1000, self.tree_ttl) for c in conversation_ids]
+        try:
+            got = self.state.batch(ops)
+        except Exception:
+            for k in self._to_store:  # stored with a later settle
+                self._stored.pop(k, None)
+            raise
+        finally:
+            self._to_store = {}
+        out: list[Outcome | None] = []
+        at = skip
+        for trace_id, conversation_ids, summary in trees:
+            raw = got[at]
+            if raw is not None:
+                self._held.pop(f"t:{trace_id}", None)
+            else:
+                raw = next((r for r in got[at + 1:at + 1 + len(conversation_ids)] if r is not None), None)
+            at += 1 + len(conversation_ids) + ((1 + len(conversation_ids)) if summary is not None else 0)
+            out.append(Outcome.from_bytes(raw) if raw is not None else None)
+        return out
 
     def resource_key(self, data: bytes) -> str:
-        """Resources are shared by many trees: store each once, by digest."""
+        """Resources are shared by many trees: store each once, by digest (with the next settle)."""
         key = self._digests.get(data)
         if key is None:  # a handful of resources, each digested once (bytes keep their hash)
             if len(self._digests) >= 1024:
@@ -118,7 +141,7 @@ class OutcomeBook:
         # keeps it alive, and a store that evicted it (the memory bound) gets it back soon
         now = time.monotonic()
         if now >= self._stored.get(key, 0.0):
-            self.state.put(NS_RES, key, data, ttl=self.tree_ttl)
+            self._to_store[key] = data
             if len(self._stored) >= 1024:
                 self._stored.clear()
             self._stored[key] = now + min(60.0, self.tree_ttl / 2)
@@ -140,4 +163,9 @@ class OutcomeBook:
         return out
 
     def update(self, s: TreeSummary) -> None:
-        self.state.put(NS_TREES, s.trace_id, s.to_bytes(), ttl=self.tree_ttl)
+        self.update_many([s])
+
+    def update_many(self, summaries: list[TreeSummary]) -> None:
+        """Store summaries again (with the outcome their trees took), in one round trip."""
+        if summaries:
+            self.state.batch([("put", NS_TREES, s.trace_id, s.to_bytes(), self.tree_ttl) for s in summaries])

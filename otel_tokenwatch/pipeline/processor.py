@@ -10,6 +10,12 @@ failure is counted (``tokenwatch.processor.failed``).
 The same chain runs in ``tokenwatch serve``, ``tokenwatch score``, the SDK
 exporter and for coding-agent sessions, so every rule has one
 implementation.
+
+Trees released together go through the chain together (``process_many``):
+stage by stage, each tree in release order. A stage whose state lives in a
+shared store (Redis) offers ``process_many`` too and reads and writes the
+state of all of them in one round trip, with the answers each tree would have
+had one at a time; the others are called per tree.
 """
 
 from __future__ import annotations
@@ -25,6 +31,9 @@ from otel_tokenwatch.errors import TokenwatchError
 from otel_tokenwatch.pipeline.tree import Tree
 
 WARN_EVERY = 10.0
+#: trees that go through the stages together at most: one release after a stall is not one script of
+#: thousands of calls to the shared state
+EMIT_SLICE = 32
 
 log = logging.getLogger("otel_tokenwatch.pipeline")
 
@@ -43,6 +52,15 @@ class TreeProcessor(Protocol):
 
     def shutdown(self) -> None:
         """Called once after the last tree (persist state)."""
+
+
+@runtime_checkable
+class ManyTreeProcessor(TreeProcessor, Protocol):
+    """A stage that works on the trees released together at once (one state round trip for all)."""
+
+    def process_many(self, trees: list[Tree]) -> list[Exception | None]:
+        """Work on each tree as ``process`` would, in order, as if one at a time; per tree the
+        exception its ``process`` would have raised, or None."""
 
 
 class BaseProcessor:
@@ -120,14 +138,39 @@ class ProcessorChain:
             try:
                 p.process(tree)
             except Exception as exc:  # noqa: BLE001 - a stage failure never loses the tree
-                failed = tree.facts.setdefault("failed_stages", [])
-                failed.append(p.name)
-                self._warn(p.name, exc)
-                if self._on_failure is not None:
-                    self._on_failure(p.name)
-                root = tree.root()
-                if root is not None and not tree.late:  # said on the tree itself: its numbers lack this stage
+                self._failed(p.name, tree, exc)
+
+    def process_many(self, trees: list[Tree]) -> None:
+        """The trees released together, stage by stage (see the module's docstring)."""
+        if len(trees) == 1:
+            self.process(trees[0])
+            return
+        for p in self.processors:
+            many = getattr(p, "process_many", None)
+            if many is None:
+                for tree in trees:
                     try:
-                        root.set(semconv.PROCESSORS_FAILED, ",".join(failed))
-                    except Exception:
-                        log.debug("could not mark the failed stage on the root", exc_info=True)
+                        p.process(tree)
+                    except Exception as exc:  # noqa: BLE001 - a stage failure never loses the tree
+                        self._failed(p.name, tree, exc)
+                continue
+            try:
+                errors = many(trees)
+            except Exception as exc:  # noqa: BLE001 - e.g. the shared state unreachable: all of them
+                errors = [exc] * len(trees)
+            for tree, err in zip(trees, errors):
+                if err is not None:
+                    self._failed(p.name, tree, err)
+
+    def _failed(self, name: str, tree: Tree, exc: Exception) -> None:
+        failed = tree.facts.setdefault("failed_stages", [])
+        failed.append(name)
+        self._warn(name, exc)
+        if self._on_failure is not None:
+            self._on_failure(name)
+        root = tree.root()
+        if root is not None and not tree.late:  # said on the tree itself: its numbers lack this stage
+            try:
+                root.set(semconv.PROCESSORS_FAILED, ",".join(failed))
+            except Exception:
+                log.debug("could not mark the failed stage on the root", exc_info=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 from otel_tokenwatch import semconv
@@ -16,6 +17,7 @@ from otel_tokenwatch.config.build import ConfigError
 from otel_tokenwatch.outcome.api import OutcomeAPI
 from otel_tokenwatch.outcome.book import OutcomeBook, TreeSummary
 from otel_tokenwatch.outcome.intake import OutcomeIntake
+from otel_tokenwatch.outcome.model import Outcome
 from otel_tokenwatch.pipeline.enrich import resolve
 from otel_tokenwatch.pipeline.enrich.config import EnrichConfig
 from otel_tokenwatch.pipeline.enrich.privacy import GroupSizes, Pseudonymizer, drop_content
@@ -24,6 +26,21 @@ from otel_tokenwatch.pipeline.tree import ResourceInfo, SpanEntry, Tree
 
 CONVERSATION_KEYS = ("gen_ai.conversation.id", "session.id", "langfuse.session.id")
 _CONVERSATION_KEYS = frozenset(CONVERSATION_KEYS)
+
+
+@dataclass
+class _Found:
+    """What a tree says of itself, before the shared state is asked about its outcome."""
+
+    keyed: list[SpanEntry]
+    workflow: str
+    workflow_source: str
+    team: str
+    team_source: str
+    conversations: list[str]
+    outcome: str
+    outcome_source: str
+    summary: TreeSummary | None
 
 
 class EnrichProcessor(BaseProcessor):
@@ -44,9 +61,51 @@ class EnrichProcessor(BaseProcessor):
         self.read_keys = self.first_keys | _CONVERSATION_KEYS | self.user_keys
 
     def process(self, tree: Tree) -> None:
-        if tree.late:
+        errors = self.process_many([tree])
+        if errors[0] is not None:
+            raise errors[0]
+
+    def process_many(self, trees: list[Tree]) -> list[Exception | None]:
+        """The trees released together take their outcomes and store their summaries in one round
+        trip (``OutcomeBook.settle_many``); the rest is per tree. The privacy rules apply to every
+        tree whatever else fails (the shared state out, a tree that cannot be read)."""
+        errors: list[Exception | None] = [None] * len(trees)
+        found: list[tuple[int, Tree, _Found]] = []
+        for i, tree in enumerate(trees):
+            try:
+                if not tree.late:
+                    found.append((i, tree, self._find(tree)))
+                    continue
+            except Exception as exc:  # noqa: BLE001 - contained to this tree (the chain counts it)
+                errors[i] = exc
             self._privacy(tree)
-            return
+        if not found:
+            return errors
+        try:
+            reported = self.book.settle_many([(t.trace_id_hex, f.conversations, f.summary) for _, t, f in found])
+        except Exception as exc:  # noqa: BLE001 - the shared state out: every tree lacks this stage
+            for i, tree, _ in found:
+                errors[i] = exc
+                self._privacy(tree)
+            return errors
+        taken: list[TreeSummary] = []
+        for (i, tree, f), got in zip(found, reported):
+            try:
+                self._write(tree, f, got)
+                if got is not None and f.summary is not None:
+                    taken.append(f.summary)
+            except Exception as exc:  # noqa: BLE001
+                errors[i] = exc
+                self._privacy(tree)
+        try:
+            self.book.update_many(taken)  # the summaries again, with the outcomes taken: one round trip
+        except Exception as exc:  # noqa: BLE001 - their trees are written; the stored summaries lack it
+            for i, _, f in found:
+                if f.summary in taken:
+                    errors[i] = exc
+        return errors
+
+    def _find(self, tree: Tree) -> _Found:
         root = tree.root()
         read_keys = self.read_keys
         keyed = [e for e in tree.spans if not read_keys.isdisjoint(e.attrs)]  # one look at each span's keys
@@ -63,21 +122,26 @@ class EnrichProcessor(BaseProcessor):
                 outcome=outcome, outcome_source=out_src,
                 cost_usd=float(cost) if isinstance(cost, (int, float)) else 0.0,
                 resource=self.book.resource_key(root.resource.data), end_time_unix_nano=root.view.end_time_unix_nano)
-        reported = self.book.settle(tree.trace_id_hex, conversations, summary)
+        return _Found(keyed, wf, wf_src, team, team_src, conversations, outcome, out_src, summary)
+
+    def _write(self, tree: Tree, f: _Found, reported: Outcome | None) -> None:
+        """Everything but the privacy rules, then those (last: the digests above read user ids)."""
+        root = tree.root()
+        outcome, out_src, summary = f.outcome, f.outcome_source, f.summary
         kpis: dict[str, float] = {}
         if reported is not None:
             outcome, out_src, kpis = reported.outcome, "reported", dict(reported.kpis)
-            if summary is not None:
+            if summary is not None:  # stored again by the caller
                 summary.outcome, summary.outcome_source = outcome, out_src
-                self.book.update(summary)
-        self.groups.observe(team, self._principals(tree, keyed))
-        tree.facts.update(workflow=wf, team=team, team_label=self.groups.label(team), outcome=outcome,
+        team = f.team
+        self.groups.observe(team, self._principals(tree, f.keyed))
+        tree.facts.update(workflow=f.workflow, team=team, team_label=self.groups.label(team), outcome=outcome,
                           outcome_source=out_src, kpis=kpis)
         if root is not None:
-            root.set(semconv.WORKFLOW, wf)
-            root.set(semconv.WORKFLOW_SOURCE, wf_src)
+            root.set(semconv.WORKFLOW, f.workflow)
+            root.set(semconv.WORKFLOW_SOURCE, f.workflow_source)
             root.set(semconv.TEAM, team)
-            root.set(semconv.TEAM_SOURCE, team_src)
+            root.set(semconv.TEAM_SOURCE, f.team_source)
             root.set(semconv.OUTCOME, outcome)
             root.set(semconv.OUTCOME_SOURCE, out_src)
             for k, v in sorted(kpis.items()):
@@ -126,6 +190,9 @@ class EnrichProcessor(BaseProcessor):
         p = self.cfg.privacy
         if not p.drop_content and self.pseudonymizer is None:
             return
+        if tree.facts.get("privacy_applied"):
+            return  # never twice: a pseudonym of a pseudonym would not match the user's digest elsewhere
+        tree.facts["privacy_applied"] = True
         for e in tree.spans:
             if p.drop_content:
                 drop_content(e, self.content_keys)

@@ -34,6 +34,7 @@ CALL_KINDS = ("inference", "embeddings")
 NS_BASELINE = "score.baseline_log"  # a log of samples: "score.baseline" held whole sketches
 NS_CONV = "score.conv"
 NS_INFLATION = "score.inflation"
+CONV_WINDOW_LEN = 200  # the newest calls a conversation's window holds
 
 
 @dataclass
@@ -148,20 +149,76 @@ class Scorer:
 
     # --- the reasons, in order -------------------------------------------------------
     def score(self, tree: Tree) -> TreeScore:
-        ts = TreeScore(tree, self.cfg, self.key)
-        by_id = {e.span_id: e for e in tree.spans}
-        self.failed_calls(ts)
-        self.retries(ts)
-        self.duplicates(ts)
-        self.truncated(ts)
-        self.loops(ts, by_id)
-        self.uncached_prefix(ts)
-        if not tree.late:
-            outcome = self.outcome_of(tree)
-            self.failed_outcome(ts, outcome)
-            self.over_baseline(ts, tree, outcome)
-            self.inflation(ts, tree, outcome)
-        return ts
+        got = self.score_many([tree])[0]
+        if isinstance(got, Exception):
+            raise got
+        return got
+
+    def score_many(self, trees: list[Tree]) -> list[TreeScore | Exception]:
+        """Score the trees released together, each as if alone and in order: the reasons before
+        the baseline per tree (conversation windows read and written per tree, so a later tree of
+        the same conversation sees an earlier one), then every tree's baseline sample appended in
+        one round trip, then the baseline and inflation reasons per tree, each tree judged against
+        the samples logged before its own. Per tree its score, or the exception it raised."""
+        out: list[TreeScore | Exception] = []
+        for tree in trees:
+            try:
+                out.append(TreeScore(tree, self.cfg, self.key))
+            except Exception as exc:  # noqa: BLE001 - contained to this tree (the chain counts it)
+                out.append(exc)
+        # the conversations' windows, read once for all of them (a batch call), kept here as each tree
+        # adds to them (so a later tree of a conversation sees an earlier one) and written back with
+        # the baselines below
+        convs = sorted({c for ts in out if isinstance(ts, TreeScore) for c in self._conversations(ts)})
+        held = dict(zip(convs, self.state.batch([("items", NS_CONV, c) for c in convs]))) if convs else {}
+        later: list[tuple[Any, ...]] = []
+        judged: list[tuple[int, TreeScore, str, str | None, float]] = []
+        for i, tree in enumerate(trees):
+            ts = out[i]
+            if not isinstance(ts, TreeScore):
+                continue
+            try:
+                by_id = {e.span_id: e for e in tree.spans}
+                self.failed_calls(ts)
+                self.retries(ts)
+                self.duplicates(ts, held)
+                self.truncated(ts)
+                self.loops(ts, by_id)
+                self.uncached_prefix(ts)
+                if not tree.late:
+                    outcome = self.outcome_of(tree)
+                    self.failed_outcome(ts, outcome)
+                    judged.append((i, ts, outcome, self._baseline_key(ts, tree, outcome), self.clock()))
+                later += self._remember_conversation(ts, held)
+            except Exception as exc:  # noqa: BLE001 - contained to this tree (the chain counts it)
+                if judged and judged[-1][0] == i:
+                    judged.pop()
+                out[i] = exc
+        wanted = [(key, ts.total, now) for _, ts, _, key, now in judged if key is not None]
+        asks = [self._inflation_ask(ts, ts.tree, outcome) for _, ts, outcome, _, _ in judged]
+        extra = later + [op for ask in asks if ask is not None for op in self._inflation_ops(ask)]
+        try:  # every baseline sample and inflation window of these trees: one round trip
+            found, rest = self._baselines_before(wanted, extra)
+        except Exception as exc:  # noqa: BLE001 - the shared state out: no tree is judged on it
+            for (i, _, _, key, _), ask in zip(judged, asks):
+                if key is not None or ask is not None:
+                    out[i] = exc
+            return out
+        baselines = iter(found)
+        windows = iter(rest[len(later) + 1::2])  # each tree's window as read after its own append
+        for (i, ts, _, key, now), ask in zip(judged, asks):
+            try:
+                if key is not None:
+                    sketch, item = next(baselines)
+                    try:
+                        self._judge(ts, sketch, now)
+                    finally:  # the tree's own waste never moves the baseline it was judged against
+                        sketch.apply([item], now)
+                if ask is not None:
+                    self._inflation_judge(ts, ask, next(windows))
+            except Exception as exc:  # noqa: BLE001
+                out[i] = exc
+        return out
 
     def failed_calls(self, ts: TreeScore) -> None:
         for e in ts.calls:
@@ -181,9 +238,9 @@ class Scorer:
                              matched=e.span_id.hex())
                 break
 
-    def duplicates(self, ts: TreeScore) -> None:
+    def duplicates(self, ts: TreeScore, held: dict[str, list[bytes]] | None = None) -> None:
         ok = [e for e in ts.calls if not ts.call(e).error and not is_truncated(ts.call(e))]
-        conv_seen = self._conversation_fps(ts)
+        conv_seen = self._conversation_fps(ts, held)
         for j, e in enumerate(ok):
             c = ts.call(e)
             fp, basis = ts.fps[e.span_id]
@@ -227,12 +284,20 @@ class Scorer:
         # prompt with different questions looks the same): only exact shape matches count
         return False
 
-    def _conversation_fps(self, ts: TreeScore) -> dict[str, str]:
-        convs = sorted({str(ts.call(e).conversation_id) for e in ts.calls if ts.call(e).conversation_id})
+    @staticmethod
+    def _conversations(ts: TreeScore) -> list[str]:
+        return sorted({str(c.conversation_id) for e in ts.calls if (c := ts.call(e)).conversation_id})
+
+    def _conversation_fps(self, ts: TreeScore, held: dict[str, list[bytes]] | None = None) -> dict[str, str]:
+        """The fingerprints other trees of the tree's conversations left: from ``held`` (the windows
+        read for the trees scored together) or read now."""
+        convs = self._conversations(ts)
         seen: dict[str, str] = {}
         if not convs:
             return seen
-        for items in self.state.batch([("items", NS_CONV, conv) for conv in convs]):  # one round trip
+        lists = [held[c] for c in convs] if held is not None else \
+            self.state.batch([("items", NS_CONV, conv) for conv in convs])  # one round trip
+        for items in lists:
             for raw in items:
                 d = orjson.loads(raw)
                 if d["trace"] != ts.tree.trace_id_hex:
@@ -240,12 +305,25 @@ class Scorer:
         return seen
 
     def remember_conversation(self, ts: TreeScore) -> None:
-        ops = [("append", NS_CONV, str(c.conversation_id), orjson.dumps({
-                    "fp": ts.xfp(e), "span": e.span_id.hex(), "trace": ts.tree.trace_id_hex}),
-                200, self.cfg.conversation_window)
-               for e in ts.calls if (c := ts.call(e)).conversation_id and not c.error]
+        ops = self._remember_conversation(ts)
         if ops:
             self.state.batch(ops)  # one round trip for all of the tree's calls
+
+    def _remember_conversation(self, ts: TreeScore, held: dict[str, list[bytes]] | None = None
+                               ) -> list[tuple[Any, ...]]:
+        """The appends that add the tree's calls to their conversations' windows; also made to
+        ``held`` (as the store keeps them: the newest CONV_WINDOW_LEN)."""
+        ops: list[tuple[Any, ...]] = []
+        for e in ts.calls:
+            c = ts.call(e)
+            if not c.conversation_id or c.error:
+                continue
+            conv = str(c.conversation_id)
+            item = orjson.dumps({"fp": ts.xfp(e), "span": e.span_id.hex(), "trace": ts.tree.trace_id_hex})
+            ops.append(("append", NS_CONV, conv, item, CONV_WINDOW_LEN, self.cfg.conversation_window))
+            if held is not None:
+                held[conv] = [*held.get(conv, ()), item][-CONV_WINDOW_LEN:]
+        return ops
 
     def truncated(self, ts: TreeScore) -> None:
         for e in ts.calls:
@@ -378,16 +456,11 @@ class Scorer:
                 wf = root.view.name
         return str(wf or "unknown")
 
-    def over_baseline(self, ts: TreeScore, tree: Tree, outcome: str) -> None:
+    def _baseline_key(self, ts: TreeScore, tree: Tree, outcome: str) -> str | None:
+        """The workflow baseline a successful tree is judged against (and adds its sample to)."""
         if not ts.counted or not self._successful(ts, tree, outcome):
-            return
-        key = f"{self._workflow(tree)}|{'usd' if ts.usd else 'tokens'}"
-        now = self.clock()
-        sketch, item = self._baseline_before(key, ts.total, now)
-        try:
-            self._judge(ts, sketch, now)
-        finally:  # the tree's own waste never moves the baseline it was judged against: counted after
-            sketch.apply([item], now)
+            return None
+        return f"{self._workflow(tree)}|{'usd' if ts.usd else 'tokens'}"
 
     def _judge(self, ts: TreeScore, sketch: WindowSketch, now: float) -> None:
         cfg = self.cfg
@@ -405,46 +478,83 @@ class Scorer:
                             ts.waste(e, "over_baseline", share=excess / left, baseline=p)
 
     def _baseline_before(self, key: str, total: float, now: float) -> tuple[WindowSketch, bytes]:
-        """Append this tree's sample to the workflow's shared log and return the sketch of every sample
-        logged before it: this scorer's copy plus what others appended since it last looked (one
-        round trip), or the whole log read again when it is new or too far behind."""
+        """One tree's ``_baselines_before``: the caller applies the item once the tree is judged."""
+        return self._baselines_before([(key, total, now)])[0][0]
+
+    def _baselines_before(self, wanted: list[tuple[str, float, float]], extra: list[tuple[Any, ...]] | None = None
+                          ) -> tuple[list[tuple[WindowSketch, bytes]], list[Any]]:
+        """Append each (baseline key, sample, time) to its workflow's shared log, all in one round
+        trip with the ``extra`` batch calls, and return per sample the sketch it is judged against and
+        its item, and the extra calls' results. The sketch is this
+        scorer's copy plus what others appended since it last looked (or the whole log read again when
+        it is new or too far behind); the caller judges the samples in order and applies each item
+        before the next, so every sample is judged against all samples logged before it."""
+        if not wanted and not extra:
+            return [], []
         cfg = self.cfg
-        mine = self._sketches.get(key)
-        since, sketch = mine if mine is not None else (0, WindowSketch(cfg.baseline_window, cfg.baseline_max_samples))
-        item = sketch.sample(total, now)
+        by_key: dict[str, list[bytes]] = {}
+        since: dict[str, tuple[int, WindowSketch]] = {}
+        out: list[tuple[WindowSketch, bytes]] = []
+        for key, total, now in wanted:
+            mine = since.get(key) or self._sketches.get(key)
+            if mine is None:
+                mine = (0, WindowSketch(cfg.baseline_window, cfg.baseline_max_samples))
+            since[key] = mine
+            item = mine[1].sample(total, now)
+            by_key.setdefault(key, []).append(item)
+            out.append((mine[1], item))
         # the log holds a little more than the sketch's bound, so a replica reading it whole sees
         # what the others' sketches hold before the bound drops their oldest slots
-        seq, between = self.state.log_append(NS_BASELINE, key, item, max_len=cfg.baseline_max_samples * 2,
-                                             ttl=cfg.baseline_window, since=since)
-        if between is None:
-            last, items = self.state.log_read(NS_BASELINE, key)
-            # the log may have moved on since this append: keep the items logged before it
-            keep = max(0, min(len(items), len(items) - (last - seq) - 1))
-            sketch = WindowSketch(cfg.baseline_window, cfg.baseline_max_samples)
-            sketch.apply(items[:keep], now)
-        else:
-            sketch.apply(between, now)
-        if mine is None and len(self._sketches) >= 1024:
-            self._sketches.clear()
-        self._sketches[key] = (seq, sketch)
-        return sketch, item
+        keys = list(by_key)
+        got = self.state.batch([("log_extend", NS_BASELINE, k, by_key[k], cfg.baseline_max_samples * 2,
+                                 cfg.baseline_window, since[k][0]) for k in keys] + (extra or []))
+        got, rest = got[:len(keys)], got[len(keys):]
+        now = wanted[0][2] if wanted else 0.0
+        fresh: dict[str, WindowSketch] = {}
+        for k, (seq, between) in zip(keys, got):
+            sketch = since[k][1]
+            if between is None:
+                last, items = self.state.log_read(NS_BASELINE, k)
+                # the log may have moved on since these appends: keep the items logged before them
+                keep = max(0, min(len(items), len(items) - (last - seq) - len(by_key[k])))
+                sketch = fresh[k] = WindowSketch(cfg.baseline_window, cfg.baseline_max_samples)
+                sketch.apply(items[:keep], now)
+            else:
+                sketch.apply(between, now)
+            if k not in self._sketches and len(self._sketches) >= 1024:
+                self._sketches.clear()
+            self._sketches[k] = (seq, sketch)
+        return [(fresh.get(key, sketch), item) for (key, _, _), (sketch, item) in zip(wanted, out)], rest
 
     def inflation(self, ts: TreeScore, tree: Tree, outcome: str) -> None:
+        ask = self._inflation_ask(ts, tree, outcome)
+        if ask is not None:
+            self._inflation_judge(ts, ask, self.state.batch(self._inflation_ops(ask))[1])
+
+    def _inflation_ask(self, ts: TreeScore, tree: Tree, outcome: str) -> tuple[str, str, float] | None:
+        """(principal digest, fingerprint, time) of a tree the inflation reason looks at, else None."""
         if not ts.counted or outcome != "unknown":
-            return
+            return None
         if any(ts.call(e).requested_tools for e in ts.calls) or any(
                 e.call is not None and e.call.kind == "tool" for e in tree.spans):
-            return  # tool calls may have side effects: not the pattern
+            return None  # tool calls may have side effects: not the pattern
         principal = next((ts.call(e).principal for e in ts.calls if ts.call(e).principal), None)
         if principal is None:
             root = tree.root() or tree.spans[0]
             principal = "service:" + root.resource.service_name
         pkey = hashlib.sha256(principal.encode()).hexdigest()[:32]  # never the identifier itself
-        fp = ts.xfp(ts.counted[0])
-        now = self.clock()
+        return pkey, ts.xfp(ts.counted[0]), self.clock()
+
+    def _inflation_ops(self, ask: tuple[str, str, float]) -> list[tuple[Any, ...]]:
+        """Add the tree to its principal's window and read the window back (in order: a later tree of
+        the same batch sees an earlier one)."""
+        pkey, fp, now = ask
+        return [("append", NS_INFLATION, pkey, orjson.dumps([fp, now]), 500, self.cfg.inflation_window),
+                ("items", NS_INFLATION, pkey)]
+
+    def _inflation_judge(self, ts: TreeScore, ask: tuple[str, str, float], held: list[bytes]) -> None:
+        _, fp, now = ask
         window = self.cfg.inflation_window
-        _, held = self.state.batch([("append", NS_INFLATION, pkey, orjson.dumps([fp, now]), 500, window),
-                                    ("items", NS_INFLATION, pkey)])  # one round trip
         same = sum(1 for raw in held if (d := orjson.loads(raw))[0] == fp and now - d[1] <= window)
         if same >= self.cfg.inflation_min_trees:
             for e in ts.counted:

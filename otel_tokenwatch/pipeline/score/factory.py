@@ -20,11 +20,25 @@ class ScoreProcessor(BaseProcessor):
         self.scorer = Scorer(cfg, state if state is not None else MemoryStore())
 
     def process(self, tree: Tree) -> None:
-        if not any(e.call is not None and e.call.kind != "other" for e in tree.spans):
-            return  # not a GenAI tree (or normalize did not run): nothing to score
-        ts = self.scorer.score(tree)
-        self.write(tree, ts)
-        self.scorer.remember_conversation(ts)
+        err = self.process_many([tree])[0]
+        if err is not None:
+            raise err
+
+    def process_many(self, trees: list[Tree]) -> list[Exception | None]:
+        """The trees released together: their baseline samples go to the shared state in one round
+        trip (``Scorer.score_many``), each tree judged as if scored alone, in order."""
+        errors: list[Exception | None] = [None] * len(trees)
+        # not a GenAI tree (or normalize did not run): nothing to score
+        genai = [i for i, t in enumerate(trees) if any(e.call is not None and e.call.kind != "other" for e in t.spans)]
+        for i, got in zip(genai, self.scorer.score_many([trees[i] for i in genai])):
+            if isinstance(got, Exception):
+                errors[i] = got
+                continue
+            try:
+                self.write(trees[i], got)
+            except Exception as exc:  # noqa: BLE001 - contained to this tree (the chain counts it)
+                errors[i] = exc
+        return errors
 
     def write(self, tree: Tree, ts: TreeScore) -> None:
         by_reason: dict[str, float] = {}

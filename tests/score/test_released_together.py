@@ -1,0 +1,227 @@
+"""Trees released together go through the stages together: the same attributes as one at a time, and
+a few round trips to the shared state for all of them instead of two or more per tree.
+
+Trees are copies of the shared fixtures' traces (real instrumentations' spans) under two workflows,
+with token counts varied so that some exceed their workflow's baseline, conversation ids on some
+calls (conversation duplicates across trees) and early outcomes held for most of them."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.trace.v1.trace_pb2 import Span
+
+from otel_tokenwatch import semconv
+from otel_tokenwatch.config import load
+from otel_tokenwatch.otlp import files
+from otel_tokenwatch.outcome.model import Outcome
+from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig, Assembler
+from otel_tokenwatch.pipeline.processor import ProcessorChain, ProcessorContext
+from otel_tokenwatch.pipeline.tree import Tree
+from otel_tokenwatch.service import build_processors
+from otel_tokenwatch.state import MemoryStore
+from otel_tokenwatch.state.redis_store import RedisStore
+from tests.conftest import FIXTURES
+from tests.servers import redis_server
+from tests.state.conftest import fresh_prefix
+
+N_TREES = 60
+
+
+def _set(span: Span, key: str, value: Any) -> None:
+    for kv in span.attributes:
+        if kv.key == key:
+            break
+    else:
+        kv = span.attributes.add()
+        kv.key = key
+    if isinstance(value, int):
+        kv.value.int_value = value
+    else:
+        kv.value.string_value = value
+
+
+def workload() -> tuple[list[bytes], list[str]]:
+    """Requests (one per trace) and the trace ids that get an early outcome."""
+    templates: list[ExportTraceServiceRequest] = []
+    for path in sorted(FIXTURES.glob("*.jsonl")):
+        for rec in files.read(str(path)):
+            if rec.signal == "traces":
+                templates.append(rec.request)  # type: ignore[arg-type]
+    rng = random.Random(3)
+    reqs, outcomes = [], []
+    for i in range(N_TREES):
+        req = ExportTraceServiceRequest()
+        req.CopyFrom(rng.choice(templates))
+        tid = rng.randbytes(16)
+        for rs in req.resource_spans:
+            for ss in rs.scope_spans:
+                for sp in ss.spans:
+                    sp.trace_id = tid
+                    if not sp.parent_span_id:
+                        _set(sp, "gen_ai.workflow.name", f"wf-{i % 2}")
+                    for kv in sp.attributes:
+                        if kv.key == "gen_ai.usage.input_tokens":
+                            kv.value.int_value = rng.choice([100, 110, 120, 5000])  # now and then far more
+                    if i % 5 == 0 and any(kv.key == "gen_ai.usage.input_tokens" for kv in sp.attributes):
+                        _set(sp, "gen_ai.conversation.id", "conv-7")
+        reqs.append(req.SerializeToString())
+        if i % 4 != 3:
+            outcomes.append(tid.hex())
+    return reqs, outcomes
+
+
+class Counting:
+    """The store, counting calls (a batch is one call: one round trip over Redis)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.calls: Counter[str] = Counter()
+
+    def __getattr__(self, name: str) -> Any:
+        f = getattr(self.inner, name)
+        if not callable(f):
+            return f
+
+        def call(*a: Any, **k: Any) -> Any:
+            self.calls[name] += 1
+            return f(*a, **k)
+        return call
+
+
+def run(store: Any, reqs: list[bytes], early: list[str], together: int,
+        failing_ok: bool = False) -> tuple[dict[str, dict[str, Any]], Counting]:
+    """Every span's added attributes after the full chain, trees released ``together`` at a time."""
+    counting = Counting(store)
+    cfg = load(None)
+    _, stages = build_processors(cfg, "traces", ProcessorContext(state=counting))
+    for stage in stages:  # score against a baseline after a few trees
+        if stage.name == "score":
+            stage.scorer.cfg = stage.cfg = dataclasses.replace(stage.cfg, baseline_min_samples=3)
+    enrich = next(s for s in stages if s.name == "enrich")
+    for tid in early:
+        enrich.book.hold(Outcome(outcome="success", trace_id=tid))
+    counting.calls.clear()
+    chain = ProcessorChain(stages)
+    trees: list[Tree] = []
+    for r in reqs:  # one release per request: the order of the workload
+        asm = Assembler(AssembleConfig())
+        asm.add(None, 0.0, None, r)
+        trees += asm.flush(0.0)
+    for at in range(0, len(trees), together):
+        if together == 1:
+            chain.process(trees[at])
+        else:
+            chain.process_many(trees[at:at + together])
+    out: dict[str, dict[str, Any]] = {}
+    for t in trees:
+        assert failing_ok or "failed_stages" not in t.facts, t.facts["failed_stages"]
+        for e in t.spans:
+            out[f"{t.trace_id_hex}/{e.span_id.hex()}"] = dict(e.added)  # every attribute the stages wrote
+    return out, counting
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    with redis_server() as url:
+        yield url
+
+
+def test_released_together_scores_as_one_at_a_time() -> None:
+    reqs, early = workload()
+    alone, _ = run(MemoryStore(), reqs, early, together=1)
+    roots = [a for a in alone.values() if "tokenwatch.trace.waste_score" in a]
+    # the workload exercises what is shared across trees: baselines, conversations, early outcomes
+    reasons = Counter(a.get("tokenwatch.waste.reason") for a in alone.values())
+    assert reasons["over_baseline"] and reasons["duplicate"], reasons
+    assert sum(a["tokenwatch.outcome.source"] == "reported" for a in roots) >= N_TREES // 3
+    for together in (2, 7, 32):
+        got, _ = run(MemoryStore(), reqs, early, together)
+        assert got == alone, f"{together} trees at a time"
+
+
+def test_released_together_over_redis_in_one_round_trip_each(redis_url: str) -> None:
+    reqs, early = workload()
+    alone, one = run(RedisStore(redis_url, prefix=fresh_prefix("alone")), reqs, early, together=1)
+    together, many = run(RedisStore(redis_url, prefix=fresh_prefix("together")), reqs, early, together=10)
+    assert together == alone
+    slices = N_TREES // 10
+    # one at a time: a round trip per tree for its outcome and summary, one per baseline sample
+    assert one.calls["batch"] >= N_TREES + N_TREES // 2, one.calls
+    # together, per slice of 10: outcomes taken and summaries stored (with the resources they name),
+    # summaries stored again with the outcomes taken, conversation windows read, then baseline samples,
+    # conversation and inflation windows written: four round trips, whatever the slice holds
+    assert many.calls["batch"] <= 4 * slices and not many.calls["put"], many.calls
+
+
+def test_a_stage_failing_on_one_tree_fails_that_tree_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Trees released with a tree a stage cannot score: that tree says so and goes out unscored, the
+    others are scored exactly as when the failing tree came alone."""
+    from otel_tokenwatch.pipeline.score.engine import Scorer
+
+    reqs, early = workload()
+    scored, _ = run(MemoryStore(), reqs, early, together=1)
+    bad = sorted({k.split("/")[0] for k, a in scored.items() if "tokenwatch.trace.waste_score" in a})[:3]
+    real = Scorer.retries
+
+    def retries(self: Scorer, ts: Any) -> None:
+        if ts.tree.trace_id_hex in bad:
+            raise RuntimeError("cannot score this one")
+        real(self, ts)
+
+    monkeypatch.setattr(Scorer, "retries", retries)
+    alone, _ = run(MemoryStore(), reqs, early, together=1, failing_ok=True)
+    together, _ = run(MemoryStore(), reqs, early, together=7, failing_ok=True)
+    assert together == alone
+    failed = {s: a for s, a in together.items() if "tokenwatch.processors.failed" in a}
+    assert failed and all(a["tokenwatch.processors.failed"] == "score" for a in failed.values())
+    assert sorted(k.split("/")[0] for k in failed) == bad  # on their roots
+    assert sum("tokenwatch.trace.waste_score" in a for a in together.values()) >= N_TREES - len(bad)
+
+
+def test_shared_state_out_fails_the_stages_on_it_but_never_the_privacy_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Redis gone while trees are released together: enrich and score are named as failed on every
+    root, and user ids are still pseudonymized before the trees leave."""
+    from otel_tokenwatch.config.build import build
+    from otel_tokenwatch.pipeline.enrich.config import EnrichConfig
+    from otel_tokenwatch.pipeline.enrich.factory import FACTORY as ENRICH
+    from otel_tokenwatch.pipeline.normalize.factory import FACTORY as NORMALIZE
+    from otel_tokenwatch.pipeline.normalize.factory import NormalizeConfig
+    from otel_tokenwatch.pipeline.score.config import ScoreConfig
+    from otel_tokenwatch.pipeline.score.factory import FACTORY as SCORE
+    from otel_tokenwatch.state.redis_store import StateUnavailable
+
+    class Gone(MemoryStore):
+        def batch(self, ops: list[tuple[Any, ...]]) -> list[Any]:
+            raise StateUnavailable("shared state at redis://127.0.0.1:1 unreachable")
+
+    monkeypatch.setenv("TW_TEST_PSEUDONYM_KEY", "a-secret-of-some-length")
+    ctx = ProcessorContext(state=Gone())
+    stages = [NORMALIZE.create(NormalizeConfig(), ctx),
+              ENRICH.create(build(EnrichConfig, {"privacy": {"pseudonymize": ["enduser.id"],
+                                                             "key_env": "TW_TEST_PSEUDONYM_KEY"}}), ctx),
+              SCORE.create(ScoreConfig(), ctx)]
+    reqs, _ = workload()
+    trees: list[Tree] = []
+    for r in reqs[:12]:
+        req = ExportTraceServiceRequest.FromString(r)
+        for rs in req.resource_spans:
+            for ss in rs.scope_spans:
+                for sp in ss.spans:
+                    _set(sp, "enduser.id", "alice@example.com")
+        asm = Assembler(AssembleConfig())
+        asm.add(None, 0.0, None, req.SerializeToString())
+        trees += asm.flush(0.0)
+    ProcessorChain(stages).process_many(trees)
+    for t in trees:
+        root = t.root()
+        assert root is not None and root.added["tokenwatch.processors.failed"] == "enrich,score"
+        for e in t.spans:
+            assert e.added.get(semconv.PSEUDONYMIZED) == ["enduser.id"]
+            assert "alice" not in str(e.attrs.get("enduser.id"))
