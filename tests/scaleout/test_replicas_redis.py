@@ -3,6 +3,7 @@ early or late, reach whichever replica they are sent to."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import time
@@ -137,3 +138,34 @@ async def test_replicas_with_redis_equal_one_instance(tmp_path: Path, n: int) ->
         assert replicas_late[late] == single_late[late]
         assert single_late[late][1]["tokenwatch.outcome"] == 'string_value: "failure"'
         assert all(scores(o) for o in outs)  # every replica scored some of the trees
+
+
+async def test_trees_due_together_share_their_round_trips_to_redis(tmp_path: Path) -> None:
+    """60 trees arriving in one request come due together: the service takes their outcomes, stores
+    their summaries and appends their baseline samples a slice at a time. Counted by Redis itself
+    (INFO commandstats): one tree at a time took two or more scripts per tree."""
+    import redis
+
+    from tests.score.test_released_together import N_TREES, workload
+
+    reqs, _ = workload()
+    one = ExportTraceServiceRequest()
+    for r in reqs:
+        one.MergeFromString(r)  # repeated fields concatenate: every tree in one request
+    with redis_server() as url:
+        client = redis.Redis.from_url(url)
+        out = tmp_path / "r0" / "out.jsonl"
+        async with running(cfg(tmp_path, "r0", url)) as svc:
+            client.config_resetstat()
+            ch = grpc.aio.insecure_channel(grpc_endpoint(svc))
+            await ch.unary_unary(EXPORT)(one.SerializeToString(), timeout=10)
+            await ch.close()
+            await wait_for(lambda: len(scores(out)) >= N_TREES * 0.8, timeout=15, interval=0.05)
+            await asyncio.sleep(0.5)  # the stragglers (idle release) too
+            stats = client.info("commandstats")
+        scripts = sum(stats.get(f"cmdstat_{c}", {}).get("calls", 0) for c in ("evalsha", "eval"))
+        trees = len(scores(out))
+        assert trees >= N_TREES * 0.8
+        # here ~25 scripts for 60 trees; emitted one by one, 130
+        assert scripts <= trees * 2 // 3, f"{scripts} scripts for {trees} trees: {stats}"
+        client.close()
