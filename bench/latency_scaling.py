@@ -1,6 +1,7 @@
 """Latency added beyond the assembly wait, and throughput of 1 vs 2 replicas (prints figures).
 
-Latency: one process sends whole traces (one request each) at half of one replica's peak; a
+Latency: one process sends whole traces (one request each) at half of one replica's peak for that
+traffic (measured first, as the scaling runs are; batched requests reach a higher peak); a
 sink in a process of its own notes when each trace's root arrives (CLOCK_MONOTONIC, the clock
 of time.perf_counter in every process); added latency = arrival - acknowledged send - tree_idle.
 The sink has a process of its own so that its arrival times do not wait behind the client's
@@ -147,7 +148,8 @@ def traces_len(t: list) -> int:  # type: ignore[type-arg]
     return len(t)
 
 
-async def throughput(trees: list, replicas: int, procs: list[str]) -> float:  # type: ignore[type-arg]
+async def throughput(trees: list, replicas: int, procs: list[str], per_trace: bool = False,  # type: ignore[type-arg]
+                     label: str = "") -> float:
     sink = Sink()
     server, sink_port = await sink.start()
     ports = [free_port() for _ in range(replicas)]
@@ -163,7 +165,9 @@ async def throughput(trees: list, replicas: int, procs: list[str]) -> float:  # 
             tid = t[0][2].trace_id
             per[int(hashlib.sha256(tid).hexdigest(), 16) % replicas].append(t)
         total = sum(traces_len(t) for t in trees)
-        bodies = [[b for b in traces.batch_requests(p)] for p in per]
+        # the scaling runs send as an SDK's batch processor does (512 spans of 8 traces at a time); the
+        # latency run's traffic (one request per trace) has a peak of its own
+        bodies = [[b for _, b in one_request_per_trace(p)] if per_trace else traces.batch_requests(p) for p in per]
         cpu0 = [cpu_seconds(tw.pid) for tw in tws]
         own0 = time.process_time()
         t0 = time.perf_counter()
@@ -192,7 +196,7 @@ async def throughput(trees: list, replicas: int, procs: list[str]) -> float:  # 
         cpus = [cpu_seconds(tw.pid) - c for tw, c in zip(tws, cpu0)]
         wall = time.perf_counter() - t0
         # where the 2 cores went: each replica, and this process (the client and the sink)
-        print(f"{replicas} replica(s) [{', '.join(procs)}]: {rate:,.0f} spans/s ({sink.spans} of {total}); "
+        print(f"{label}{replicas} replica(s) [{', '.join(procs)}]: {rate:,.0f} spans/s ({sink.spans} of {total}); "
               f"CPU over {wall:.1f} s: replicas {', '.join(f'{c:.1f} s' for c in cpus)}, client and sink {own:.1f} s",
               flush=True)
         for c in chans:
@@ -284,8 +288,11 @@ async def run(args: argparse.Namespace) -> None:
     by_round = ", ".join(f"{t / o:.2f}x" for o, t in zip(ones, twos))
     print(f"scaling: 2 replicas = {max(twos) / max(ones):.2f}x one replica, best rounds ({by_round} by round; "
           f"the machine's own lower ceiling for 2 processes of pure stage work: {ceiling:.2f}x)", flush=True)
-    one = max(ones)
-    rate = args.rate or one / 2
+    # half of peak load of the traffic the latency run sends: one request per trace costs the receiver
+    # more per span than batches do, so half the batched peak would load a replica to 70-110%
+    peak = max([await throughput(trees, 1, full, per_trace=True, label="latency traffic (one request per trace), ")
+                for _ in range(2)])
+    rate = args.rate or peak / 2
     for _ in range(args.latency_rounds):  # one slow moment of this machine decides a p99: several runs
         await latency(trees[:1700], rate, full)
 

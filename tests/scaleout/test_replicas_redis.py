@@ -141,8 +141,8 @@ async def test_replicas_with_redis_equal_one_instance(tmp_path: Path, n: int) ->
 
 
 async def test_trees_due_together_share_their_round_trips_to_redis(tmp_path: Path) -> None:
-    """60 trees arriving in one request come due together: the service takes their outcomes, stores
-    their summaries and appends their baseline samples a slice at a time. Counted by Redis itself
+    """60 trees arriving in one request come due together, a backlog: the service takes their
+    outcomes, stores their summaries and appends their baseline samples a slice at a time. Counted by Redis itself
     (INFO commandstats): one tree at a time took two or more scripts per tree."""
     import redis
 
@@ -166,6 +166,7 @@ async def test_trees_due_together_share_their_round_trips_to_redis(tmp_path: Pat
         scripts = sum(stats.get(f"cmdstat_{c}", {}).get("calls", 0) for c in ("evalsha", "eval"))
         trees = len(scores(out))
         assert trees >= N_TREES * 0.8
-        # here ~25 scripts for 60 trees; emitted one by one, 130
-        assert scripts <= trees * 2 // 3, f"{scripts} scripts for {trees} trees: {stats}"
+        # here ~45 scripts for 60 trees (8 at a time while 16 or more are due, then one by one);
+        # emitted one by one throughout, 130
+        assert scripts <= trees, f"{scripts} scripts for {trees} trees: {stats}"
         client.close()
