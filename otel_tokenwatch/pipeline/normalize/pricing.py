@@ -45,6 +45,11 @@ class Pricer:
             self.source = f"genai-prices {getattr(genai_prices, '__version__', '')}".strip()
         except ImportError:  # pragma: no cover - a declared dependency
             self.source = "none"
+            return
+        # the price tables are built on first use (~15,000 objects): now, while the service starts, so
+        # that its garbage collector freezes them with the rest of start-up instead of walking them
+        # in the first collections under load (a 17-24 ms pause, the p99 of added latency)
+        _known("gpt-4o-mini", "openai")
 
     def price(self, call: Call) -> tuple[Decimal | None, str | None]:
         """(USD, which price list) for a call with usage, or (None, None) when no price is known."""
