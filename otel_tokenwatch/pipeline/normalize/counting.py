@@ -15,20 +15,22 @@ from otel_tokenwatch.pipeline.tree import SpanEntry, Tree
 CALL_KINDS = ("inference", "embeddings")
 
 
+def _has_usage_below(e: SpanEntry, children: dict[bytes, list[SpanEntry]], seen: set[bytes]) -> bool:
+    """A model call with usage somewhere below ``e`` (a module function: a closure calling itself is
+    a reference cycle, garbage for the collector on every tree)."""
+    for c in children.get(e.span_id, ()):
+        if c.span_id in seen:
+            continue
+        seen.add(c.span_id)
+        if c.call is not None and c.call.kind in CALL_KINDS and c.call.has_usage:
+            return True
+        if _has_usage_below(c, children, seen):
+            return True
+    return False
+
+
 def decide(tree: Tree) -> None:
     children = tree.children()
-
-    def has_usage_below(e: SpanEntry, seen: set[bytes]) -> bool:
-        for c in children.get(e.span_id, ()):
-            if c.span_id in seen:
-                continue
-            seen.add(c.span_id)
-            if c.call is not None and c.call.kind in CALL_KINDS and c.call.has_usage:
-                return True
-            if has_usage_below(c, seen):
-                return True
-        return False
-
     responses: dict[str, SpanEntry] = {}
     for e in tree.spans:
         c = e.call
@@ -37,7 +39,7 @@ def decide(tree: Tree) -> None:
         if c.counted_elsewhere:
             e.set(semconv.USAGE_MISMATCH, "counted once, from the coding agent's log events (its session)")
             continue
-        if has_usage_below(e, {e.span_id}):
+        if _has_usage_below(e, children, {e.span_id}):
             continue  # a wrapper (framework span over the client span): its child counts
         if c.response_id:
             first = responses.get(c.response_id)
@@ -52,7 +54,7 @@ def decide(tree: Tree) -> None:
         if c is None or c.kind in CALL_KINDS or not c.has_usage:
             continue
         below = sum(x.call.total_tokens for x in _descendants(e, children) if x.call is not None and x.call.counted)
-        if below == 0 and not has_usage_below(e, {e.span_id}):
+        if below == 0 and not _has_usage_below(e, children, {e.span_id}):
             c.counted = True
         elif below != c.total_tokens:
             e.set(semconv.USAGE_MISMATCH, f"reports {c.total_tokens} tokens, its counted calls {below}")
