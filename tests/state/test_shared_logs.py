@@ -134,3 +134,24 @@ def test_replicas_appending_at_once_lose_no_sample(redis_url: str) -> None:
     assert want.count == 2 * per_thread + 4
     for s in stores:
         s.close()
+
+
+def test_a_replica_far_behind_judges_a_slice_against_everything_logged_before_each_tree(store: Any) -> None:
+    """Trees released together on a replica that fell more than LOG_TAIL appends behind: the slice's
+    samples go to the log at once, the log is read whole, and each tree is judged against every sample
+    logged before its own (the others' and the earlier trees' of its slice), never its own or later."""
+    cfg = ScoreConfig()
+    a, b = Scorer(cfg, store), Scorer(cfg, store)
+    now = a.clock()
+    _baseline(b, 100.0)  # b has looked once
+    for i in range(LOG_TAIL + 8):
+        _baseline(a, 200.0 + i)
+    found, _ = b._baselines_before([("wf|usd", 300.0, now), ("wf|usd", 301.0, now), ("wf|usd", 302.0, now)])
+    counts = []
+    for sketch, item in found:  # as score_many judges them: in order, each applied once judged
+        counts.append(sketch.count)
+        sketch.apply([item], now)
+    assert counts == [1 + LOG_TAIL + 8, 2 + LOG_TAIL + 8, 3 + LOG_TAIL + 8]
+    assert store.log_read(NS_BASELINE, "wf|usd")[0] == 1 + LOG_TAIL + 8 + 3
+    # and b is up to date afterwards: its next tree reads nothing but its own sequence number
+    assert _baseline(b, 1.0).count == 4 + LOG_TAIL + 8 + 1
