@@ -70,7 +70,7 @@ scrape_configs:
     static_configs:
       - targets: ['{scrape_target}']
 """)
-    log = open(tmp / "prometheus.log", "wb")
+    log = open(tmp / "prometheus.log", "wb")  # noqa: SIM115 - open while the server runs
     proc = subprocess.Popen([binary, f"--config.file={cfg}", f"--storage.tsdb.path={tmp / 'tsdb'}",
                              f"--web.listen-address=127.0.0.1:{port}", "--web.enable-lifecycle"],
                             stdout=log, stderr=subprocess.STDOUT)
@@ -94,7 +94,7 @@ def phoenix(tmp: Path) -> Iterator[tuple[str, str]]:
     env = {**os.environ, "PHOENIX_PORT": str(http_port), "PHOENIX_GRPC_PORT": str(grpc_port),
            "PHOENIX_HOST": "127.0.0.1", "PHOENIX_WORKING_DIR": str(tmp / "phoenix"),
            "PHOENIX_TELEMETRY_ENABLED": "false", "DO_NOT_TRACK": "1"}
-    log = open(tmp / "phoenix.log", "wb")
+    log = open(tmp / "phoenix.log", "wb")  # noqa: SIM115 - open while the server runs
     proc = subprocess.Popen([str(binary), "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         base = f"http://127.0.0.1:{http_port}"

@@ -66,7 +66,7 @@ def test_precedence_rules_then_root_name_and_status() -> None:
         if root.span.status.code == 2:  # without outcome attributes the root's status decides
             assert (root.get(semconv.OUTCOME), root.get(semconv.OUTCOME_SOURCE)) == ("failure", "status")
     stage = enrich({"workflow": {"attributes": []}})
-    _, tree = [t for t in fixture_trees("openai-v2.jsonl") if "gen_ai.workflow.name" not in t[1].root().attrs][0]
+    _, tree = next(t for t in fixture_trees("openai-v2.jsonl") if "gen_ai.workflow.name" not in t[1].root().attrs)
     stage.process(tree)
     assert (tree.root().get(semconv.WORKFLOW), tree.root().get(semconv.WORKFLOW_SOURCE)) == ("workflow",
                                                                                              "root_span_name")

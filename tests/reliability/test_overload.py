@@ -64,8 +64,10 @@ service:
   telemetry:
     admin: {{endpoint: 127.0.0.1:{admin}}}
 """)
-    proc = subprocess.Popen([sys.executable, "-m", "otel_tokenwatch", "serve", "--config", str(cfg)],
-                            stdout=open(tmp_path / "tw.log", "wb"), stderr=subprocess.STDOUT)
+    # start-up, before the loop under test runs; the log stays open as long as the service runs
+    proc = subprocess.Popen([sys.executable, "-m", "otel_tokenwatch", "serve", "--config", str(cfg)],  # noqa: ASYNC220
+                            stdout=open(tmp_path / "tw.log", "wb"),  # noqa: ASYNC230, SIM115
+                            stderr=subprocess.STDOUT)
     acked: set[bytes] = set()
     refused = other = 0
     peak = 0
