@@ -21,7 +21,7 @@ from otel_tokenwatch.errors import Refused, TooLarge
 from otel_tokenwatch.exporters.contract import Exporter, ExportItem
 from otel_tokenwatch.otlp.wire import TraceCheck, split_traces
 from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig, Assembler
-from otel_tokenwatch.pipeline.processor import EMIT_SLICE, ProcessorChain
+from otel_tokenwatch.pipeline.processor import ProcessorChain, slices
 from otel_tokenwatch.pipeline.tree import Tree, encode_spans
 
 log = logging.getLogger("otel_tokenwatch.pipeline")
@@ -127,8 +127,8 @@ class TracesPipeline:
         # the trees released together go through the stages together: a stage on shared state (Redis)
         # reads and writes for all of them in one round trip; in slices, so that one release after a
         # stall does not become one script of thousands of calls
-        for at in range(0, len(trees), EMIT_SLICE):
-            self._emit(trees[at:at + EMIT_SLICE])
+        for part in slices(trees):
+            self._emit(part)
 
     def _emit(self, trees: list[Tree]) -> None:
         self.chain.process_many(trees)

@@ -90,17 +90,12 @@ class OutcomeBook:
             self._held.pop(key, None)  # re-inserted at the end: the dict stays in expiry order
             self._held[key] = time.time() + self.pending_ttl
 
-    def settle(self, trace_id: str, conversation_ids: list[str], summary: TreeSummary | None) -> Outcome | None:
-        """A released tree's one round trip: take the outcome held for it (by trace id first, then by
-        conversation; a conversation's outcome stays for its later trees) and remember its summary,
-        in one atomic step. An outcome that arrives on any replica after this finds the summary; one
-        held before it is taken here. When an outcome is taken, the caller stores the summary again
-        with it (``update``)."""
-        return self.settle_many([(trace_id, conversation_ids, summary)])[0]
-
     def settle_many(self, trees: list[tuple[str, list[str], TreeSummary | None]]) -> list[Outcome | None]:
-        """``settle`` for the trees released together, (trace id, conversation ids, summary) each, in
-        one atomic step: one round trip for all of them."""
+        """The trees released together, (trace id, conversation ids, summary) each, in one atomic step
+        (one round trip): each takes the outcome held for it (by trace id first, then by conversation;
+        a conversation's outcome stays for its later trees) and its summary is remembered. An outcome
+        that arrives on any replica after this finds the summary; one held before it is taken here.
+        When an outcome is taken, the caller stores the summary again with it (``update_many``)."""
         # the resources their summaries name, before the summaries (a reader finds both or neither)
         ops: list[tuple[Any, ...]] = [("put", NS_RES, k, data, self.tree_ttl) for k, data in self._to_store.items()]
         skip = len(ops)

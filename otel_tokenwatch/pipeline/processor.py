@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -34,6 +34,12 @@ WARN_EVERY = 10.0
 #: trees that go through the stages together at most: one release after a stall is not one script of
 #: thousands of calls to the shared state
 EMIT_SLICE = 32
+
+
+def slices(trees: list[Tree]) -> Iterator[list[Tree]]:
+    """``trees`` in slices of at most EMIT_SLICE, for ``ProcessorChain.process_many``."""
+    for at in range(0, len(trees), EMIT_SLICE):
+        yield trees[at:at + EMIT_SLICE]
 
 log = logging.getLogger("otel_tokenwatch.pipeline")
 
@@ -52,15 +58,6 @@ class TreeProcessor(Protocol):
 
     def shutdown(self) -> None:
         """Called once after the last tree (persist state)."""
-
-
-@runtime_checkable
-class ManyTreeProcessor(TreeProcessor, Protocol):
-    """A stage that works on the trees released together at once (one state round trip for all)."""
-
-    def process_many(self, trees: list[Tree]) -> list[Exception | None]:
-        """Work on each tree as ``process`` would, in order, as if one at a time; per tree the
-        exception its ``process`` would have raised, or None."""
 
 
 class BaseProcessor:
@@ -141,7 +138,9 @@ class ProcessorChain:
                 self._failed(p.name, tree, exc)
 
     def process_many(self, trees: list[Tree]) -> None:
-        """The trees released together, stage by stage (see the module's docstring)."""
+        """The trees released together, stage by stage (see the module's docstring). A stage's own
+        ``process_many(trees)`` works on each tree as its ``process`` would, in order, and returns per
+        tree the exception that ``process`` would have raised, or None."""
         if len(trees) == 1:
             self.process(trees[0])
             return

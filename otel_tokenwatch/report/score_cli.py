@@ -18,7 +18,7 @@ from otel_tokenwatch.config import ConfigError, load
 from otel_tokenwatch.config.build import ByteSize, Duration
 from otel_tokenwatch.otlp.files import UnreadableInput, read
 from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig, Assembler
-from otel_tokenwatch.pipeline.processor import EMIT_SLICE, ProcessorChain, ProcessorContext
+from otel_tokenwatch.pipeline.processor import ProcessorChain, ProcessorContext, slices
 from otel_tokenwatch.report.html import render, usd
 from otel_tokenwatch.report.summary import TreeRow, row_of, summarize
 from otel_tokenwatch.state import MemoryStore
@@ -67,13 +67,15 @@ def score_files(paths: list[str], config_path: str | None, progress: Progress) -
             progress(f"reading {path}: {spans:,} spans, {asm.open_trees:,} traces")
     trees.extend(asm.flush(0.0, "flush"))
     rows = []
-    for at in range(0, len(trees), EMIT_SLICE):  # released together, as the service does
-        chain.process_many(trees[at:at + EMIT_SLICE])
-        for t in trees[at:at + EMIT_SLICE]:
+    done = 0
+    for part in slices(trees):  # released together, as the service does
+        chain.process_many(part)
+        for t in part:
             r = row_of(t)
             if r is not None:
                 rows.append(r)
-        progress(f"scoring: {min(at + EMIT_SLICE, len(trees)):,} of {len(trees):,} traces")
+        done += len(part)
+        progress(f"scoring: {done:,} of {len(trees):,} traces")
     chain.shutdown()
     progress(f"scored {len(rows):,} GenAI traces of {len(trees):,} ({spans:,} spans)", final=True)
     return rows

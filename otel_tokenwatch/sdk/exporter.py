@@ -32,7 +32,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from otel_tokenwatch import semconv
 from otel_tokenwatch.otlp.wire import any_value_to_python
 from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig, Assembler
-from otel_tokenwatch.pipeline.processor import EMIT_SLICE, ProcessorChain, ProcessorContext
+from otel_tokenwatch.pipeline.processor import ProcessorChain, ProcessorContext, slices
 from otel_tokenwatch.pipeline.tree import Tree
 from otel_tokenwatch.state import MemoryStore
 
@@ -169,8 +169,8 @@ class TokenwatchSpanExporter(SpanExporter):
                     a.set()
 
     def _emit(self, trees: list[Tree]) -> None:
-        for at in range(0, len(trees), EMIT_SLICE):
-            self._emit_slice(trees[at:at + EMIT_SLICE])
+        for part in slices(trees):
+            self._emit_slice(part)
 
     def _emit_slice(self, trees: list[Tree]) -> None:
         # released together, as the service does; contains stage failures: a tree goes out unscored by

@@ -2,13 +2,13 @@
 
 Replicas behind the Collector's load-balancing exporter share nothing per
 trace (routing by trace id does that) but must share what outlives a tree.
-Each call maps to one atomic Redis command (or one MULTI block), so two
+Each call maps to one atomic Redis command, MULTI block or script, so two
 replicas racing on the same key see the same rules as threads on the memory
-backend: ``pop`` is GETDEL, ``add_if_absent`` is SET NX, ``append`` is
-RPUSH + LTRIM + EXPIRE in one transaction; ``batch`` is one Lua script (one
-round trip; Redis runs a script without interleaving other clients'
-commands), and ``log_append``/``log_extend`` are a batch of one: the log's
-sequence number, a read of the items the caller has not seen, RPUSH and LTRIM.
+backend: ``pop`` is GETDEL, ``add_if_absent`` is SET NX; ``batch`` is one Lua
+script (one round trip; Redis runs a script without interleaving other
+clients' commands), and ``append`` (RPUSH, LTRIM, EXPIRE) and
+``log_append``/``log_extend`` are a batch of one: the log's sequence number, a
+read of the items the caller has not seen, RPUSH and LTRIM.
 The trees released together take their outcomes, store their summaries and
 append their baseline samples in one such script each.
 """
@@ -191,15 +191,8 @@ class RedisStore:
     def add_if_absent(self, ns: str, key: str, ttl: float) -> bool:
         return bool(self._r.set(self._k(ns, key), b"1", nx=True, px=_px(ttl)))
 
-    @_guarded
     def append(self, ns: str, key: str, item: bytes, max_len: int, ttl: float | None = None) -> None:
-        k = self._k(ns, key)
-        pipe = self._r.pipeline(transaction=True)
-        pipe.rpush(k, item)
-        pipe.ltrim(k, -max_len, -1)
-        if ttl is not None:
-            pipe.pexpire(k, _px(ttl))
-        pipe.execute()
+        self.batch([("append", ns, key, item, max_len, ttl)])
 
     @_guarded
     def items(self, ns: str, key: str) -> list[bytes]:

@@ -88,21 +88,20 @@ class EnrichProcessor(BaseProcessor):
                 errors[i] = exc
                 self._privacy(tree)
             return errors
-        taken: list[TreeSummary] = []
+        taken: dict[int, TreeSummary] = {}  # tree index -> its summary, now with the outcome it took
         for (i, tree, f), got in zip(found, reported):
             try:
                 self._write(tree, f, got)
                 if got is not None and f.summary is not None:
-                    taken.append(f.summary)
+                    taken[i] = f.summary
             except Exception as exc:  # noqa: BLE001
                 errors[i] = exc
                 self._privacy(tree)
         try:
-            self.book.update_many(taken)  # the summaries again, with the outcomes taken: one round trip
+            self.book.update_many(list(taken.values()))  # stored again, with the outcomes: one round trip
         except Exception as exc:  # noqa: BLE001 - their trees are written; the stored summaries lack it
-            for i, _, f in found:
-                if f.summary in taken:
-                    errors[i] = exc
+            for i in taken:
+                errors[i] = exc
         return errors
 
     def _find(self, tree: Tree) -> _Found:

@@ -148,12 +148,6 @@ class Scorer:
         self._sketches: dict[str, tuple[int, WindowSketch]] = {}
 
     # --- the reasons, in order -------------------------------------------------------
-    def score(self, tree: Tree) -> TreeScore:
-        got = self.score_many([tree])[0]
-        if isinstance(got, Exception):
-            raise got
-        return got
-
     def score_many(self, trees: list[Tree]) -> list[TreeScore | Exception]:
         """Score the trees released together, each as if alone and in order: the reasons before
         the baseline per tree (conversation windows read and written per tree, so a later tree of
@@ -238,7 +232,7 @@ class Scorer:
                              matched=e.span_id.hex())
                 break
 
-    def duplicates(self, ts: TreeScore, held: dict[str, list[bytes]] | None = None) -> None:
+    def duplicates(self, ts: TreeScore, held: dict[str, list[bytes]]) -> None:
         ok = [e for e in ts.calls if not ts.call(e).error and not is_truncated(ts.call(e))]
         conv_seen = self._conversation_fps(ts, held)
         for j, e in enumerate(ok):
@@ -288,29 +282,18 @@ class Scorer:
     def _conversations(ts: TreeScore) -> list[str]:
         return sorted({str(c.conversation_id) for e in ts.calls if (c := ts.call(e)).conversation_id})
 
-    def _conversation_fps(self, ts: TreeScore, held: dict[str, list[bytes]] | None = None) -> dict[str, str]:
-        """The fingerprints other trees of the tree's conversations left: from ``held`` (the windows
-        read for the trees scored together) or read now."""
-        convs = self._conversations(ts)
+    def _conversation_fps(self, ts: TreeScore, held: dict[str, list[bytes]]) -> dict[str, str]:
+        """The fingerprints other trees of the tree's conversations left, from ``held`` (the windows
+        read for the trees scored together, with what earlier ones of them added)."""
         seen: dict[str, str] = {}
-        if not convs:
-            return seen
-        lists = [held[c] for c in convs] if held is not None else \
-            self.state.batch([("items", NS_CONV, conv) for conv in convs])  # one round trip
-        for items in lists:
-            for raw in items:
+        for conv in self._conversations(ts):
+            for raw in held[conv]:
                 d = orjson.loads(raw)
                 if d["trace"] != ts.tree.trace_id_hex:
                     seen.setdefault(d["fp"], d["span"])
         return seen
 
-    def remember_conversation(self, ts: TreeScore) -> None:
-        ops = self._remember_conversation(ts)
-        if ops:
-            self.state.batch(ops)  # one round trip for all of the tree's calls
-
-    def _remember_conversation(self, ts: TreeScore, held: dict[str, list[bytes]] | None = None
-                               ) -> list[tuple[Any, ...]]:
+    def _remember_conversation(self, ts: TreeScore, held: dict[str, list[bytes]]) -> list[tuple[Any, ...]]:
         """The appends that add the tree's calls to their conversations' windows; also made to
         ``held`` (as the store keeps them: the newest CONV_WINDOW_LEN)."""
         ops: list[tuple[Any, ...]] = []
@@ -321,8 +304,7 @@ class Scorer:
             conv = str(c.conversation_id)
             item = orjson.dumps({"fp": ts.xfp(e), "span": e.span_id.hex(), "trace": ts.tree.trace_id_hex})
             ops.append(("append", NS_CONV, conv, item, CONV_WINDOW_LEN, self.cfg.conversation_window))
-            if held is not None:
-                held[conv] = [*held.get(conv, ()), item][-CONV_WINDOW_LEN:]
+            held[conv] = [*held.get(conv, ()), item][-CONV_WINDOW_LEN:]
         return ops
 
     def truncated(self, ts: TreeScore) -> None:
@@ -525,11 +507,6 @@ class Scorer:
                 self._sketches.clear()
             self._sketches[k] = (seq, sketch)
         return [(fresh.get(key, sketch), item) for (key, _, _), (sketch, item) in zip(wanted, out)], rest
-
-    def inflation(self, ts: TreeScore, tree: Tree, outcome: str) -> None:
-        ask = self._inflation_ask(ts, tree, outcome)
-        if ask is not None:
-            self._inflation_judge(ts, ask, self.state.batch(self._inflation_ops(ask))[1])
 
     def _inflation_ask(self, ts: TreeScore, tree: Tree, outcome: str) -> tuple[str, str, float] | None:
         """(principal digest, fingerprint, time) of a tree the inflation reason looks at, else None."""
