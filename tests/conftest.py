@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import os
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -89,3 +89,12 @@ async def wait_for(cond: Any, timeout: float = 15.0, interval: float = 0.05) -> 
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"condition not met within {timeout}s")
         await asyncio.sleep(interval)
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    """A real Redis (Debian's package) for the tests of one module; each takes its own key prefix."""
+    from tests.servers import redis_server
+
+    with redis_server() as url:
+        yield url

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import random
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -28,7 +27,6 @@ from otel_tokenwatch.service import build_processors
 from otel_tokenwatch.state import MemoryStore
 from otel_tokenwatch.state.redis_store import RedisStore
 from tests.conftest import FIXTURES
-from tests.servers import redis_server
 from tests.state.conftest import fresh_prefix
 
 N_TREES = 60
@@ -125,12 +123,6 @@ def run(store: Any, reqs: list[bytes], early: list[str], together: int,
         for e in t.spans:
             out[f"{t.trace_id_hex}/{e.span_id.hex()}"] = dict(e.added)  # every attribute the stages wrote
     return out, counting
-
-
-@pytest.fixture(scope="module")
-def redis_url() -> Iterator[str]:
-    with redis_server() as url:
-        yield url
 
 
 def test_released_together_scores_as_one_at_a_time() -> None:

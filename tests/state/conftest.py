@@ -10,15 +10,8 @@ import pytest
 
 from otel_tokenwatch.state import MemoryStore
 from otel_tokenwatch.state.redis_store import RedisStore
-from tests.servers import redis_server
 
 _prefixes = itertools.count()
-
-
-@pytest.fixture(scope="module")
-def redis_url() -> Iterator[str]:
-    with redis_server() as url:
-        yield url
 
 
 def fresh_prefix(name: str) -> str:
