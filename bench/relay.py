@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import multiprocessing as mp
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -302,6 +303,76 @@ def main() -> None:
                   f"{results['tokenwatch full'] / results['tokenwatch full-nojournal']:.2f}x of full without")
     busy_baseline()
     profile_stages(trees)
+    profile_service(requests, total, variants["full"][0])
+
+
+#: where a sampled stack is charged: the innermost frame under one of these paths (leaf first)
+STAGES = (("pipeline/normalize/", "normalize"), ("pipeline/score/", "score"), ("pipeline/enrich/", "enrich"),
+          ("outcome/", "enrich"), ("telemetry/", "metrics"), ("pipeline/assemble/", "assemble"),
+          ("journal/", "journal"), ("exporters/", "export"), ("receivers/", "receive"), ("state/", "state"),
+          ("otlp/", "wire (cut, decode, encode spans)"), ("pipeline/tree.py", "wire (cut, decode, encode spans)"),
+          ("grpc/", "gRPC (Python side)"), ("asyncio/", "event loop"))
+
+
+def charge(frames: list[str]) -> str:
+    """The stage a stack belongs to: the innermost frame a STAGES path names."""
+    for frame in reversed(frames):
+        for path, stage in STAGES:
+            if path in frame:
+                return stage
+    return "other"
+
+
+def profile_service(requests: list[bytes], total: int, procs: list[str]) -> None:
+    """The running service's own profile (py-spy, sampling, non-blocking) on the full path: the share of
+    busy samples per stage and the functions with the most self time. Unlike the in-process cProfile
+    above it sees receive, journal, export and the event loop, and barely slows the process."""
+    spy = Path(sys.executable).parent / "py-spy"
+    if not spy.exists():
+        print("profile of the running service: py-spy is not installed (it is in the test extra: "
+              "make venv)", flush=True)
+        return
+    tmp = tempfile.mkdtemp(prefix="twbench-")
+    out = Path(tmp) / "profile.txt"
+    spies: list[subprocess.Popen[bytes]] = []
+
+    def tw(port: int, sink_port: int) -> subprocess.Popen[bytes]:
+        cfg = Path(tmp) / "config.yaml"
+        cfg.write_text(tokenwatch_config(port, free_port(), free_port(), sink_port, procs, tmp))
+        svc = subprocess.Popen([sys.executable, "-m", "otel_tokenwatch", "serve", "--config", str(cfg)], cwd=tmp)
+        time.sleep(1.0)  # py-spy attaches to a started interpreter
+        spies.append(subprocess.Popen([str(spy), "record", "-p", str(svc.pid), "-f", "raw", "-o", str(out),
+                                       "-r", "250", "--nonblocking"],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+        return svc
+
+    measure(f"tokenwatch [{', '.join(procs)}] under py-spy", tw, requests, total)
+    try:
+        _, err = spies[0].communicate(timeout=30)  # py-spy writes its file when the service has ended
+    except subprocess.TimeoutExpired:
+        spies[0].kill()
+        err = b"py-spy did not finish"
+    if not out.exists() or not out.stat().st_size:
+        print(f"profile of the running service: py-spy wrote nothing ({err.decode(errors='replace')[-300:]})")
+        return
+    by_stage: dict[str, int] = {}
+    by_self: dict[str, int] = {}
+    busy = 0
+    for line in out.read_text().splitlines():
+        stack, _, n = line.rpartition(" ")
+        if not stack or not n.isdigit():
+            continue
+        frames = stack.split(";")
+        busy += int(n)
+        by_stage[charge(frames)] = by_stage.get(charge(frames), 0) + int(n)
+        leaf = re.sub(r":\d+\)$", ")", frames[-1])  # a function's lines together
+        by_self[leaf] = by_self.get(leaf, 0) + int(n)
+    print(f"profile of the running service (py-spy, {busy:,} busy samples at 250 Hz; each stack charged to the "
+          f"innermost stage it runs in):")
+    print("  " + ", ".join(f"{k} {v / busy:.0%}" for k, v in sorted(by_stage.items(), key=lambda kv: -kv[1])))
+    print("  most self time:")
+    for frame, n in sorted(by_self.items(), key=lambda kv: -kv[1])[:12]:
+        print(f"    {n / busy:5.1%}  {frame[:120]}")
 
 
 def busy_baseline() -> None:
