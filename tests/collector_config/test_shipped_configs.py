@@ -75,6 +75,22 @@ def test_kubernetes_manifests(monkeypatch: pytest.MonkeyPatch) -> None:
     assert host.startswith("tokenwatch-headless.observability")
 
 
+@pytest.mark.parametrize("k8s", ["1.29.0", "1.37.0"])
+def test_kubernetes_manifests_match_the_api_schemas(k8s: str) -> None:
+    """kubectl cannot be installed here; kubernetes-validate holds the API server's own OpenAPI schemas, so
+    every resource is checked as `kubectl --dry-run` would, strictly: an unknown or misspelled key fails."""
+    import kubernetes_validate
+
+    docs = list(yaml.safe_load_all((ROOT / "kubernetes" / "tokenwatch.yaml").read_text()))
+    for d in docs:
+        kubernetes_validate.validate(d, k8s, strict=True)
+    dep = next(d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "tokenwatch")
+    c = dep["spec"]["template"]["spec"]["containers"][0]
+    c["readinesProbe"] = c.pop("readinessProbe")  # the check itself catches what a review might miss
+    with pytest.raises(kubernetes_validate.ValidationError, match="readinesProbe"):
+        kubernetes_validate.validate(dep, k8s, strict=True)
+
+
 def test_compose_file() -> None:
     doc = yaml.safe_load((ROOT / "compose" / "docker-compose.yaml").read_text())
     assert {"otel-collector", "tokenwatch-1", "tokenwatch-2", "redis", "jaeger", "prometheus"} <= set(doc["services"])
