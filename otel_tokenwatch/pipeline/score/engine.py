@@ -62,6 +62,9 @@ class TreeScore:
         self._xfps: dict[bytes, str] = {}
         self._by_id: dict[bytes, SpanEntry] | None = None
         self.wastes: dict[bytes, list[Waste]] = {}
+        #: the conversations the tree's calls belong to (their windows are read for the slice, then matched)
+        self.conversations = sorted({str(c.conversation_id) for e in spans
+                                     if (c := e.call) is not None and c.conversation_id})
 
     def xfp(self, e: SpanEntry) -> str:
         """The call's fingerprint as compared with other trees (see ``cross_tree_fingerprint``)."""
@@ -163,7 +166,7 @@ class Scorer:
         # the conversations' windows, read once for all of them (a batch call), kept here as each tree
         # adds to them (so a later tree of a conversation sees an earlier one) and written back with
         # the baselines below
-        convs = sorted({c for ts in out if isinstance(ts, TreeScore) for c in self._conversations(ts)})
+        convs = sorted({c for ts in out if isinstance(ts, TreeScore) for c in ts.conversations})
         held = dict(zip(convs, self.state.batch([("items", NS_CONV, c) for c in convs]))) if convs else {}
         later: list[tuple[Any, ...]] = []
         judged: list[tuple[int, TreeScore, str, str | None, float]] = []
@@ -278,15 +281,11 @@ class Scorer:
         # prompt with different questions looks the same): only exact shape matches count
         return False
 
-    @staticmethod
-    def _conversations(ts: TreeScore) -> list[str]:
-        return sorted({str(c.conversation_id) for e in ts.calls if (c := ts.call(e)).conversation_id})
-
     def _conversation_fps(self, ts: TreeScore, held: dict[str, list[bytes]]) -> dict[str, str]:
         """The fingerprints other trees of the tree's conversations left, from ``held`` (the windows
         read for the trees scored together, with what earlier ones of them added)."""
         seen: dict[str, str] = {}
-        for conv in self._conversations(ts):
+        for conv in ts.conversations:
             for raw in held[conv]:
                 d = orjson.loads(raw)
                 if d["trace"] != ts.tree.trace_id_hex:
