@@ -25,6 +25,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+# before grpc loads: its INFO lines ("Got goaway" as each run's sink stops) are not figures
+os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+
 import grpc
 
 sys.path.insert(0, str(Path(__file__).parent))
