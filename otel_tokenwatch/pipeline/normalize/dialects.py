@@ -18,11 +18,18 @@ from otel_tokenwatch.pipeline.normalize.content import KeyIndex
 from otel_tokenwatch.pipeline.normalize.providers import normalize_provider
 from otel_tokenwatch.pipeline.tree import SpanEntry
 
+#: Semantic Kernel names its model calls ``chat.completions``, ``chat.streaming_completions``,
+#: ``text.completions``, ``text.streaming_completions`` (microsoft/semantic-kernel
+#: python/semantic_kernel/utils/telemetry/model_diagnostics/decorators.py); LiteLLM v1 puts its call type
+#: (``anthropic_messages`` for its /v1/messages route) where the operation belongs
 INFERENCE_OPS = {"chat", "text_completion", "generate_content", "realtime_inference", "llm_call", "completion",
-                 "responses", "response", "generate"}
+                 "responses", "response", "generate", "chat.completions", "chat.streaming_completions",
+                 "text.completions", "text.streaming_completions", "anthropic_messages"}
 EMBEDDING_OPS = {"embeddings", "embedding"}
 TOOL_OPS = {"execute_tool", "tool_call"}
-AGENT_OPS = {"invoke_agent", "create_agent", "agent_call"}
+#: Strands multi-agent runs are ``invoke_swarm`` / ``invoke_graph`` (strands-agents/sdk-python
+#: src/strands/telemetry/tracer.py, start_multiagent_span: ``f"invoke_{instance}"``)
+AGENT_OPS = {"invoke_agent", "create_agent", "agent_call", "invoke_swarm", "invoke_graph"}
 WORKFLOW_OPS = {"invoke_workflow", "workflow"}
 
 OI_KINDS: dict[str, SpanKind] = {"LLM": "inference", "EMBEDDING": "embeddings", "TOOL": "tool", "AGENT": "agent",
@@ -40,9 +47,12 @@ USAGE_KEYS = ("gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens", "gen_ai
               "langfuse.observation.usage_details", "mlflow.chat.tokenUsage")
 
 
+#: ``gen_ai.response.finish_reason`` (singular, comma-joined) is Semantic Kernel's spelling
+#: (model_diagnostics/gen_ai_attributes.py), as are ``gen_ai.response.prompt_tokens`` / ``completion_tokens``
+#: in its releases before the v1.28 usage names
 FINISH_KEYS = ("gen_ai.response.finish_reasons", "llm.finish_reason", "llm.response.finish_reason",
                "langfuse.observation.metadata.finish_reason", "ai.response.finishReason",
-               "gen_ai.completion.0.finish_reason")
+               "gen_ai.completion.0.finish_reason", "gen_ai.response.finish_reason")
 
 
 def _op(a: dict[str, Any]) -> str | None:
@@ -99,6 +109,10 @@ def _marks(a: dict[str, Any]) -> set[str]:
 def dialect_of(a: dict[str, Any], scope: str) -> str:
     s = scope.lower()
     m = _marks(a)
+    # LiteLLM's OTel v2 span carries canonical gen_ai.*, legacy names and OpenInference llm.token_count.*
+    # together (genai-dialects.md section 5): its own litellm.* keys name it, whatever else it repeats
+    if "litellm" in m:
+        return "litellm"
     if "openinference.span.kind" in a or "llm.token_count." in m:
         return "openinference"
     if "langfuse" in m:
@@ -107,7 +121,7 @@ def dialect_of(a: dict[str, Any], scope: str) -> str:
         return "openlit"
     if "pydantic" in s or "logfire.msg" in a or "operation.cost" in a:
         return "pydantic-ai"
-    if "litellm" in m or "gen_ai.cost" in m:
+    if "gen_ai.cost" in m:
         return "litellm"
     if "mlflow" in m:
         return "mlflow"
@@ -118,6 +132,12 @@ def dialect_of(a: dict[str, Any], scope: str) -> str:
         return "openllmetry"
     if "gemini_cli" in s or "gemini-cli" in s:
         return "gemini-cli"
+    # Strands Agents' tracer (scope strands.telemetry.tracer) and Google ADK's (scope gcp.vertex.agent)
+    # write semconv names with framework values (gen_ai.system = strands-agents / gcp.vertex.agent)
+    if "strands" in s:
+        return "strands"
+    if s == "gcp.vertex.agent":
+        return "google-adk"
     if "gen_ai" in m:
         return "semconv"
     return ""
@@ -134,6 +154,11 @@ def kind_of(a: dict[str, Any], name: str, op: str | None) -> SpanKind:
         k = _OP_KINDS.get(op)
         if k is not None:
             return k
+    # the Vercel AI SDK names the step in ``ai.operationId`` (also ``operation.name``, with the functionId);
+    # the span name is that id only until an exporter or processor renames the span
+    vid = a.get("ai.operationId")
+    if type(vid) is str:
+        name = vid
     for key, table in (("openinference.span.kind", OI_KINDS), ("traceloop.span.kind", TRACELOOP_KINDS),
                        ("langfuse.observation.type", LANGFUSE_KINDS), ("mlflow.spanType", MLFLOW_KINDS)):
         v = coerce.to_str(a.get(key))
@@ -162,22 +187,29 @@ def kind_of(a: dict[str, Any], name: str, op: str | None) -> SpanKind:
 #: the keys read_call looks up for each field, in precedence order (indexes of a plan)
 _FIELD_KEYS: tuple[tuple[str, ...], ...] = (
     ("gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system", "ai.model.provider", "mlflow.llm.provider"),  # F_PROVIDER
-    ("gen_ai.request.model", "llm.request.model_name", "llm.model_name", "langfuse.observation.model.name", "ai.model.id", "mlflow.llm.model", "model_name"),  # F_REQUEST_MODEL
+    ("gen_ai.request.model", "llm.request.model_name", "llm.model_name", "embedding.model_name", "langfuse.observation.model.name", "ai.model.id", "mlflow.llm.model", "model_name"),  # F_REQUEST_MODEL
     ("gen_ai.response.model", "llm.response.model_name", "ai.response.model"),  # F_RESPONSE_MODEL
-    ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.token_count.prompt", "ai.usage.inputTokens", "ai.usage.promptTokens"),  # F_INPUT
-    ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens", "llm.token_count.completion", "ai.usage.outputTokens", "ai.usage.completionTokens"),  # F_OUTPUT
-    ("gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.cache_read_input_tokens", "llm.token_count.prompt_details.cache_read", "ai.usage.cachedInputTokens", "gen_ai.usage.details.cache_read_tokens"),  # F_CACHE_READ
-    ("gen_ai.usage.cache_write.input_tokens", "gen_ai.usage.cache_creation.input_tokens", "gen_ai.usage.cache_creation_input_tokens", "llm.token_count.prompt_details.cache_write", "ai.usage.inputTokenDetails.cacheWriteTokens", "gen_ai.usage.details.cache_write_tokens"),  # F_CACHE_WRITE
-    ("gen_ai.usage.reasoning.output_tokens", "gen_ai.usage.reasoning_tokens", "llm.usage.reasoning_tokens", "llm.token_count.completion_details.reasoning", "gen_ai.usage.details.reasoning_tokens", "ai.usage.reasoningTokens"),  # F_REASONING
+    ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.token_count.prompt", "ai.usage.inputTokens", "ai.usage.promptTokens", "ai.usage.tokens", "gen_ai.response.prompt_tokens"),  # F_INPUT
+    ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens", "llm.token_count.completion", "ai.usage.outputTokens", "ai.usage.completionTokens", "gen_ai.response.completion_tokens"),  # F_OUTPUT
+    ("gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.cache_read_input_tokens", "llm.token_count.prompt_details.cache_read", "llm.token_count.prompt_details.cache_input", "ai.usage.inputTokenDetails.cacheReadTokens", "ai.usage.cachedInputTokens", "gen_ai.usage.details.cache_read_tokens"),  # F_CACHE_READ
+    ("gen_ai.usage.cache_write.input_tokens", "gen_ai.usage.cache_creation.input_tokens", "gen_ai.usage.cache_creation_input_tokens", "gen_ai.usage.cache_write_input_tokens", "llm.token_count.prompt_details.cache_write", "ai.usage.inputTokenDetails.cacheWriteTokens", "gen_ai.usage.details.cache_write_tokens"),  # F_CACHE_WRITE
+    ("gen_ai.usage.reasoning.output_tokens", "gen_ai.usage.reasoning_tokens", "llm.usage.reasoning_tokens", "llm.token_count.completion_details.reasoning", "gen_ai.usage.details.reasoning_tokens", "ai.usage.outputTokenDetails.reasoningTokens", "ai.usage.reasoningTokens"),  # F_REASONING
     ("gen_ai.usage.cost", "llm.cost.total", "gen_ai.cost.total_cost", "litellm.cost.total", "operation.cost", "cost_usd"),  # F_COST
     ("gen_ai.response.id", "ai.response.id"),  # F_RESPONSE_ID
     ("gen_ai.agent.name", "agent.name", "agent_name"),  # F_AGENT
-    ("gen_ai.conversation.id", "session.id", "gen_ai.session.id", "langfuse.session.id", "traceloop.association.properties.session_id"),  # F_CONVERSATION
+    ("gen_ai.conversation.id", "session.id", "gen_ai.session.id", "langfuse.session.id", "traceloop.association.properties.session_id", "gcp.vertex.agent.session_id"),  # F_CONVERSATION
     ("enduser.id", "user.id", "gen_ai.user.id", "gen_ai.request.user", "langfuse.user.id"),  # F_PRINCIPAL
-    ("gen_ai.tool.name", "tool.name", "ai.toolCall.name"),  # F_TOOL
+    ("gen_ai.tool.name", "tool.name", "ai.toolCall.name", "traceloop.entity.name"),  # F_TOOL
     ("gen_ai.request.max_tokens", "llm.invocation_parameters.max_tokens"),  # F_MAX_TOKENS
     ("gen_ai.request.temperature",),  # F_TEMPERATURE
     ("attempt", "gen_ai.request.attempt", "http.request.resend_count"),  # F_ATTEMPTS
+    # the reported total: never added, only read to tell whether a source's input includes cache and its
+    # output reasoning (total = everything billed: Bedrock Converse totalTokens = input + output + cache
+    # read + cache write; Gemini totalTokenCount includes thoughts that candidatesTokenCount leaves out)
+    ("gen_ai.usage.total_tokens", "llm.usage.total_tokens", "llm.token_count.total", "ai.usage.totalTokens"),  # F_TOTAL
+    # OpenLLMetry's traceloop.entity.name names the agent of a traceloop.span.kind=agent span (and the
+    # tool of a tool span, via F_TOOL); on task and workflow spans it is the task's name, so read for agents only
+    ("traceloop.entity.name",),  # F_ENTITY
 )
 
 
@@ -191,7 +223,7 @@ def _with_aggregated(keys: tuple[str, ...]) -> tuple[str, ...]:
 
 (F_PROVIDER, F_REQUEST_MODEL, F_RESPONSE_MODEL, F_INPUT, F_OUTPUT, F_CACHE_READ, F_CACHE_WRITE, F_REASONING, F_COST,
  F_RESPONSE_ID, F_AGENT, F_CONVERSATION, F_PRINCIPAL, F_TOOL, F_MAX_TOKENS, F_TEMPERATURE,
- F_ATTEMPTS) = range(len(_FIELD_KEYS))
+ F_ATTEMPTS, F_TOTAL, F_ENTITY) = range(len(_FIELD_KEYS))
 _FIELD_KEYS = tuple(_with_aggregated(keys) if F_INPUT <= n <= F_REASONING else keys
                     for n, keys in enumerate(_FIELD_KEYS))
 
@@ -214,8 +246,8 @@ class _Plan:
     read and converted per span.
     """
 
-    __slots__ = ("content", "cost", "dialect", "fields", "finish", "flags", "identity", "identity_get", "params",
-                 "shareable", "simple", "usage")
+    __slots__ = ("anthropic_raw_input", "content", "cost", "dialect", "fields", "finish", "flags", "identity",
+                 "identity_get", "params", "shareable", "simple", "usage")
 
     def __init__(self, a: dict[str, Any], scope: str) -> None:
         self.fields = tuple(tuple(k for k in keys if k in a) for keys in _FIELD_KEYS)
@@ -223,6 +255,13 @@ class _Plan:
         self.usage = any(self.fields[f] for f in (F_INPUT, F_OUTPUT, F_CACHE_READ, F_CACHE_WRITE, F_REASONING)) \
             or any(k in a for k in VENDOR_USAGE_KEYS)
         self.cost = bool(self.fields[F_COST]) or any(k in a for k, _ in VENDOR_COST_KEYS)
+        #: sources whose input on Anthropic is Anthropic's raw input_tokens, cache excluded (genai-dialects.md
+        #: section 6): OpenLIT, MLflow, and the Vercel AI SDK before v6, whose ``ai.usage.inputTokens`` is
+        #: ``usage.input_tokens`` (LangSmith's AI SDK exporter: "AI SDK does not include Anthropic cache
+        #: tokens in their stated input token numbers"); v6 reports a cache-inclusive total together with
+        #: ``ai.usage.inputTokenDetails.*`` (vercel/ai: inputTokens.total = noCache + cacheRead + cacheWrite)
+        self.anthropic_raw_input = self.dialect in ("openlit", "mlflow") or (
+            self.dialect == "vercel-ai" and not any(k.startswith("ai.usage.inputTokenDetails.") for k in a))
         self.finish = tuple(k for k in FINISH_KEYS if k in a)
         self.params = next((k for k in PARAM_KEYS if k in a), None)
         self.flags = not FLAG_KEYS.isdisjoint(a)
@@ -240,7 +279,7 @@ class _Plan:
 
 
 _IDENTITY_FIELDS = (F_PROVIDER, F_REQUEST_MODEL, F_RESPONSE_MODEL, F_RESPONSE_ID, F_AGENT, F_CONVERSATION, F_PRINCIPAL,
-                    F_TOOL)
+                    F_TOOL, F_ENTITY)
 #: kinds whose Call no later stage changes (counting, scoring and metrics change inference and embeddings calls)
 SHARED_KINDS = frozenset({"tool", "agent", "workflow"})
 #: one Call for every tool/agent/workflow span that reads the same: (plan, operation, kind, error, identity values
@@ -346,6 +385,8 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
         call.response_id = _first(a, p[F_RESPONSE_ID], s, inv)
     if p[F_AGENT]:
         call.agent_name = _first(a, p[F_AGENT], s, inv)
+    if kind == "agent" and call.agent_name is None and p[F_ENTITY]:
+        call.agent_name = _first(a, p[F_ENTITY], s, inv)
     if p[F_CONVERSATION]:
         call.conversation_id = _first(a, p[F_CONVERSATION], s, inv)
     if p[F_PRINCIPAL]:
@@ -360,14 +401,14 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
             _SHARED[key] = call
         return call, plan
     if plan.usage:
-        _read_usage(a, p, call, inv)
+        _read_usage(a, plan, call, inv)
     # --- cost as reported ------------------------------------------------------------------------
     if plan.cost:
         _read_cost(a, p, call, inv)
     # --- outcome of the call ------------------------------------------------------------------------
     reasons: list[str] = []
     for k in plan.finish:
-        reasons = coerce.to_str_list(a[k])
+        reasons = coerce.to_str_list(a[k]) if k != SK_FINISH_KEY else _sk_finish_reasons(a[k])
         if reasons:
             break
     call.finish_reasons = tuple(reasons)
@@ -397,9 +438,23 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
     return call, plan
 
 
-def _read_usage(a: dict[str, Any], p: tuple[tuple[str, ...], ...], call: Call, inv: list[str]) -> None:
+SK_FINISH_KEY = "gen_ai.response.finish_reason"
+
+
+def _sk_finish_reasons(v: Any) -> list[str]:
+    """Semantic Kernel joins one finish reason per choice with "," and writes Python's ``str()`` of its
+    enum (``"FinishReason.STOP"``; semantic_kernel/utils/telemetry/model_diagnostics/decorators.py,
+    ``",".join(finish_reasons)``): one lower-case reason per choice, as gen_ai.response.finish_reasons."""
+    s = coerce.to_str(v)
+    if s is None:
+        return []
+    return [r.strip().rsplit(".", 1)[-1].lower() for r in s.split(",") if r.strip()]
+
+
+def _read_usage(a: dict[str, Any], plan: _Plan, call: Call, inv: list[str]) -> None:
     """Tokens by precedence, then cache and reasoning inclusion (genai-dialects.md section 6)."""
     i = coerce.to_int
+    p = plan.fields
     call.input_tokens = _first(a, p[F_INPUT], i, inv)
     call.output_tokens = _first(a, p[F_OUTPUT], i, inv)
     call.cache_read_tokens = _first(a, p[F_CACHE_READ], i, inv)
@@ -408,14 +463,30 @@ def _read_usage(a: dict[str, Any], p: tuple[tuple[str, ...], ...], call: Call, i
     cache_in_input = True
     if call.input_tokens is None and call.output_tokens is None:
         cache_in_input = _vendor_usage(a, call, inv)
-    if call.provider == "anthropic" and call.dialect in ("openlit", "mlflow"):
+    if call.provider == "anthropic" and plan.anthropic_raw_input:
         cache_in_input = False
     cached = (call.cache_read_tokens or 0) + (call.cache_write_tokens or 0)
+    reasoning_in_output = True
+    if p[F_TOTAL] and call.input_tokens is not None and call.output_tokens is not None \
+            and (cached or call.reasoning_tokens):
+        # a reported total counts every billed token once: when it equals input + output only with the
+        # cache (or reasoning) added, the source left that subset out of its input (or output)
+        total = _first(a, p[F_TOTAL], i, inv)
+        base = call.input_tokens + call.output_tokens
+        reasoning = call.reasoning_tokens or 0
+        if total is None or total == base:
+            pass
+        elif cached and reasoning and total == base + cached + reasoning:
+            cache_in_input = reasoning_in_output = False
+        elif cached and total == base + cached:
+            cache_in_input = False
+        elif reasoning and total == base + reasoning:
+            reasoning_in_output = False
     if call.input_tokens is not None and (not cache_in_input or cached > call.input_tokens):
         # a subset larger than its total: the source reported input without cache (Anthropic style)
         call.input_tokens += cached
     if call.output_tokens is not None and call.reasoning_tokens and (
-            call.dialect == "gemini-cli" or call.reasoning_tokens > call.output_tokens):
+            not reasoning_in_output or call.dialect == "gemini-cli" or call.reasoning_tokens > call.output_tokens):
         call.output_tokens += call.reasoning_tokens  # Gemini style: output without thoughts
 
 
@@ -463,17 +534,34 @@ def _vendor_usage(a: dict[str, Any], call: Call, inv: list[str]) -> bool:
             call.reasoning_tokens = call.reasoning_tokens or _safe_int(
                 _dig(lf, "completion_tokens_details", "reasoning_tokens"))
             return True
-        # Langfuse's own keys: details are subtracted from input/output (LangChain handler)
-        call.input_tokens = _safe_int(lf.get("input"))
-        call.output_tokens = _safe_int(lf.get("output"))
+        # Langfuse's own keys are disjoint buckets: the LangChain handler moves every input_token_details
+        # entry to ``input_<key>`` (cache_read, cache_creation, audio, ...), every output_token_details entry to
+        # ``output_<key>`` (reasoning, audio), Vertex modality counts to ``input_modality_*`` /
+        # ``output_modality_*`` / ``cached_modality_*``, and subtracts each from input/output; ``total`` stays
+        # the provider's (langfuse-python langfuse/langchain/CallbackHandler.py, _parse_usage_model)
+        inp, out = _safe_int(lf.get("input")), _safe_int(lf.get("output"))
         call.cache_read_tokens = _safe_int(lf.get("input_cache_read")) or call.cache_read_tokens
         call.cache_write_tokens = _safe_int(lf.get("input_cache_creation")) or call.cache_write_tokens
         reasoning = _safe_int(lf.get("output_reasoning"))
         if reasoning:
             call.reasoning_tokens = reasoning
-            if call.output_tokens is not None:
-                call.output_tokens += reasoning
-        return False
+        in_extra = out_extra = 0
+        for k, v in lf.items():
+            if type(v) is not int or v < 0:
+                continue
+            if k.startswith("output_"):
+                out_extra += v
+            elif k.startswith(("input_", "cached_modality_")) and not k.startswith("input_ephemeral_"):
+                in_extra += v  # Anthropic's ephemeral_5m/1h counts split cache_creation: already in it
+        if out is not None:
+            out += out_extra
+        if inp is not None:
+            inp += in_extra
+            total = _safe_int(lf.get("total"))
+            if total is not None and out is not None and total - out > inp:
+                inp = total - out  # the handler clamps each subtraction at 0: the provider's total is exact
+        call.input_tokens, call.output_tokens = inp, out
+        return True
     ml = _json_field(a, "mlflow.chat.tokenUsage", inv)
     if ml:
         call.input_tokens = _safe_int(ml.get("input_tokens"))

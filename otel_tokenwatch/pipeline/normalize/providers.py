@@ -13,9 +13,22 @@ ALIASES = {
     "amazon-bedrock": "aws.bedrock", "mistralai": "mistral_ai", "mistral": "mistral_ai", "mistral_ai": "mistral_ai",
     "xai": "x_ai", "x_ai": "x_ai", "groq": "groq", "deepseek": "deepseek", "cohere": "cohere",
     "perplexity": "perplexity", "ibm.watsonx.ai": "ibm.watsonx.ai", "ollama": "ollama",
+    # Spring AI's AiProvider values (spring-ai-model .../observation/conventions/AiProvider.java)
+    "azure-openai": "azure.ai.openai", "bedrock_converse": "aws.bedrock",
+    # LiteLLM's custom_llm_provider, which its v1 logger writes to gen_ai.system
+    "azure_ai": "azure.ai.inference", "vertex_ai_beta": "gcp.vertex_ai", "text-completion-openai": "openai",
+    "watsonx": "ibm.watsonx.ai", "ollama_chat": "ollama", "cohere_chat": "cohere",
+    # Vercel AI SDK ai.model.provider: "google.vertex.chat", "vertex.anthropic.messages" (head before the dot)
+    "google.vertex": "gcp.vertex_ai", "vertex": "gcp.vertex_ai",
+    # pydantic-ai's GoogleModel system names (Gemini API / Vertex AI)
+    "google-gla": "gcp.gemini", "google-vertex": "gcp.vertex_ai",
 }
-#: frameworks and servers that instrumentations put where a provider belongs
-NOT_PROVIDERS = frozenset({"crewai", "langchain", "hosted_vllm", "llama_index", "litellm", "pydantic_ai", "agno"})
+#: frameworks and servers that instrumentations put where a provider belongs: Strands writes gen_ai.system /
+#: gen_ai.provider.name = "strands-agents" (src/strands/telemetry/tracer.py), Google ADK gen_ai.system =
+#: "gcp.vertex.agent" on every call_llm span whatever the model's host (src/google/adk/telemetry/tracing.py),
+#: Spring AI "spring_ai" on its framework spans
+NOT_PROVIDERS = frozenset({"crewai", "langchain", "hosted_vllm", "llama_index", "litellm", "pydantic_ai", "agno",
+                           "strands-agents", "gcp.vertex.agent", "spring_ai"})
 
 #: semconv provider -> genai-prices provider id
 PRICE_PROVIDER = {
@@ -36,9 +49,11 @@ def normalize_provider(raw: str | None) -> str | None:
         return None
     if low in ALIASES:
         return ALIASES[low]
-    head = low.split(".", 1)[0]  # Vercel: "openai.chat" style
-    if head in ALIASES:
-        return ALIASES[head]
+    parts = low.split(".", 2)  # Vercel: "openai.chat" style
+    if len(parts) > 2 and f"{parts[0]}.{parts[1]}" in ALIASES:  # "google.vertex.chat" is not Google AI Studio
+        return ALIASES[f"{parts[0]}.{parts[1]}"]
+    if parts[0] in ALIASES:
+        return ALIASES[parts[0]]
     return low
 
 
