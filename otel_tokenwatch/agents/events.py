@@ -4,8 +4,17 @@ Each tool sends the same tokens as events, metrics and (optionally) spans;
 tokenwatch counts the **events** (per-request detail, always on when the
 tool's telemetry is on). Token meaning follows the provider underneath:
 Claude Code's ``input_tokens`` exclude cache (Anthropic), so cache reads and
-writes are added; Gemini CLI's output excludes thoughts, so they are added;
+writes are added; Gemini CLI's output excludes thoughts, so they are added, and
+its ``tool_token_count`` (Gemini's ``toolUsePromptTokenCount``) is input that
+``input_token_count`` (``promptTokenCount``) does not hold, so it is added too;
 Codex reports input with cache and output with reasoning already.
+
+Failures are read where each tool reports them: Claude Code and Gemini CLI
+``api_error``; Codex ``codex.api_request`` with an HTTP error status *or* an
+``error.message`` (connection failures carry no status), and ``codex.sse_event``
+whose stream failed (``response.failed``, or ``response.completed`` carrying
+``error.message`` instead of token counts: codex-rs/otel
+``events/session_telemetry.rs`` ``sse_event_failed`` / ``see_event_completed_failed``).
 """
 
 from __future__ import annotations
@@ -90,7 +99,7 @@ def read_event(tool: str, name: str, a: dict[str, Any], time_ns: int) -> AgentSp
         call.update({"gen_ai.usage.input_tokens": _i(a, "input_tokens") + cr + cw,
                      "gen_ai.usage.output_tokens": _i(a, "output_tokens"),
                      "gen_ai.usage.cache_read.input_tokens": cr, "gen_ai.usage.cache_write.input_tokens": cw})
-        cost = _safe_cost(a.get("cost_usd"))
+        cost = _claude_cost(a)
         if cost is not None:
             call["cost_usd"] = cost
         if a.get("request_id"):
@@ -98,16 +107,19 @@ def read_event(tool: str, name: str, a: dict[str, Any], time_ns: int) -> AgentSp
         return AgentSpan("inference", f"chat {model}", time_ns, call)
     if tool == "gemini-cli" and name == "api_response":
         thoughts = _i(a, "thoughts_token_count")
-        call.update({"gen_ai.usage.input_tokens": _i(a, "input_token_count"),
+        call.update({"gen_ai.usage.input_tokens": _gemini_input(a, thoughts),
                      "gen_ai.usage.output_tokens": _i(a, "output_token_count") + thoughts,
                      "gen_ai.usage.cache_read.input_tokens": _i(a, "cached_content_token_count"),
                      "gen_ai.usage.reasoning.output_tokens": thoughts})
         reasons = _finish(a.get("finish_reasons"))
         if reasons:
             call["gen_ai.response.finish_reasons"] = [r.lower() for r in reasons]
-        if a.get("role") == "utility_router":
-            call["tokenwatch.usage.auxiliary"] = True  # the model router: real spend, marked
+        if gemini_auxiliary(a.get("role")):
+            call["tokenwatch.usage.auxiliary"] = True  # router, compressor, loop detector...: real spend, marked
         return AgentSpan("inference", f"chat {model}", time_ns, call)
+    if tool == "codex" and name == "codex.sse_event" and _codex_stream_failed(a):
+        call["error.type"] = str(a.get("event.kind") or "stream_error")
+        return AgentSpan("inference", f"chat {model}", time_ns, call, error=True)
     if tool == "codex" and name == "codex.sse_event" and a.get("event.kind", a.get("kind")) == "response.completed":
         call.update({"gen_ai.usage.input_tokens": _i(a, "input_token_count"),
                      "gen_ai.usage.output_tokens": _i(a, "output_token_count"),
@@ -115,8 +127,7 @@ def read_event(tool: str, name: str, a: dict[str, Any], time_ns: int) -> AgentSp
                      "gen_ai.usage.cache_write.input_tokens": _i(a, "cache_write_token_count"),
                      "gen_ai.usage.reasoning.output_tokens": _i(a, "reasoning_token_count")})
         return AgentSpan("inference", f"chat {model}", time_ns, call)
-    if name in ("api_error",) or (tool == "codex" and name == "codex.api_request"
-                                   and _i(a, "http.response.status_code") >= 400):
+    if name in ("api_error",) or (tool == "codex" and name == "codex.api_request" and _codex_request_failed(a)):
         status = a.get("status_code") or a.get("http.status_code") or a.get("http.response.status_code")
         call["error.type"] = str(status or "error")
         return AgentSpan("inference", f"chat {model}", time_ns, call, error=True)
@@ -139,6 +150,82 @@ def read_event(tool: str, name: str, a: dict[str, Any], time_ns: int) -> AgentSp
     if name == "loop_detected":
         return AgentSpan("prompt", "loop_detected", time_ns, {**base, "tokenwatch.agent.loop_detected": True})
     return None
+
+
+def gemini_auxiliary(role: Any) -> bool:
+    """Whether a Gemini CLI request was made by the CLI for itself rather than for the user's turn.
+
+    gemini-cli ``packages/core/src/telemetry/llmRole.ts`` (``LlmRole``): ``main`` and ``subagent``
+    do the user's work; every ``utility_*`` role (``utility_router``, ``utility_compressor``,
+    ``utility_summarizer``, ``utility_loop_detector``, ``utility_next_speaker``,
+    ``utility_edit_corrector``, ...) is the CLI's own helper call. Only the router was marked before,
+    so a loop-detector or next-speaker call counted as a step of the turn (it took the turn's
+    prompt fingerprint and could be blamed for a tool loop).
+    """
+    return isinstance(role, str) and role.startswith("utility_")
+
+
+def _gemini_input(a: dict[str, Any], thoughts: int) -> int:
+    """Gemini CLI input: ``input_token_count`` plus ``tool_token_count`` when the total says it is extra.
+
+    Gemini CLI ``ApiResponseEvent`` (``packages/core/src/telemetry/types.ts``) copies
+    ``promptTokenCount`` to ``input_token_count`` and ``toolUsePromptTokenCount`` to
+    ``tool_token_count``; the Gemini API documents ``totalTokenCount`` as the sum of prompt,
+    candidates, tool-use prompt and thoughts tokens, so tool-use prompt tokens are billed input
+    that ``input_token_count`` does not contain. They are added unless the event's own
+    ``total_token_count`` shows they are already inside the input.
+    """
+    inp, tool_tokens = _i(a, "input_token_count"), _i(a, "tool_token_count")
+    if tool_tokens <= 0:
+        return inp
+    total = _i(a, "total_token_count")
+    if total and total < inp + _i(a, "output_token_count") + thoughts + tool_tokens:
+        return inp  # this total has no room for them: already counted in the input
+    return inp + tool_tokens
+
+
+def _codex_request_failed(a: dict[str, Any]) -> bool:
+    """A Codex ``codex.api_request`` that failed: HTTP error status, or an error without any status.
+
+    codex-rs/otel ``SessionTelemetry::record_api_request`` logs ``http.response.status_code`` (absent
+    when the request never got a response) and ``error.message`` (the transport error).
+    """
+    status = _i(a, "http.response.status_code")
+    return status >= 400 or (status == 0 and bool(a.get("error.message")))
+
+
+#: ``codex.sse_event`` kinds whose failure means the model response was lost (the turn is retried);
+#: a failed ``response.output_item.done`` parse is not (the stream goes on)
+_CODEX_FAILED_KINDS = frozenset({"response.failed", "response.completed", "", "unknown"})
+
+
+def _codex_stream_failed(a: dict[str, Any]) -> bool:
+    """A Codex response stream that failed: ``response.failed``, or an error on completion / the stream itself.
+
+    codex-rs/otel ``events/session_telemetry.rs``: ``sse_event_failed`` logs ``event.kind`` (the SSE
+    event, absent for stream errors and idle timeouts) with ``error.message``;
+    ``see_event_completed_failed`` logs ``event.kind=response.completed`` with ``error.message`` and
+    no token counts. Read as completions, these were calls with zero tokens that succeeded.
+    """
+    kind = str(a.get("event.kind", a.get("kind")) or "")
+    if kind == "response.failed":
+        return True
+    return bool(a.get("error.message")) and kind in _CODEX_FAILED_KINDS
+
+
+def _claude_cost(a: dict[str, Any]) -> float | None:
+    """Claude Code's reported cost: ``cost_usd``, else ``cost_usd_micros`` / 1e6.
+
+    code.claude.com/docs/en/monitoring-usage, API request event: ``cost_usd`` (estimated USD) and
+    ``cost_usd_micros`` (the same in millionths of a dollar, an integer); read the integer when the
+    double is missing or unreadable.
+    """
+    cost = _safe_cost(a.get("cost_usd"))
+    if cost is None:
+        micros = _safe_cost(a.get("cost_usd_micros"))
+        if micros is not None:
+            cost = micros / 1_000_000
+    return cost
 
 
 def _safe_cost(v: Any) -> float | None:

@@ -80,10 +80,10 @@ class AgentSessions:
                     if tool is None:
                         continue
                     changed = True
-                    if privacy is not None:
-                        privacy.apply_to_record(lr)
-                    lr.attributes.add(key="tokenwatch.agent.tool").value.string_value = tool
                     short = name.removeprefix("claude_code.").removeprefix("gemini_cli.")
+                    if privacy is not None:
+                        privacy.apply_to_record(lr, short)
+                    lr.attributes.add(key="tokenwatch.agent.tool").value.string_value = tool
                     if short in ("api_request", "api_response") or name == "codex.sse_event":
                         lr.attributes.add(key="tokenwatch.usage.counted").value.bool_value = True
         return req.SerializeToString() if changed else raw
@@ -138,13 +138,15 @@ class AgentSessions:
                             continue
                         value = dp.sum if kind == "histogram" else (
                             dp.as_double if dp.WhichOneof("value") == "as_double" else float(dp.as_int))
-                        self.metric_sessions.add(tool, sid, rm.resource, a, m.name, value, cumulative, now)
+                        self.metric_sessions.add(tool, sid, rm.resource, a, m.name, value, cumulative, now,
+                                                 start_ns=dp.start_time_unix_nano)
 
     def _metrics_only(self, now: float, all_: bool = False) -> list[Tree]:
         trees = []
-        for key in self.metric_sessions.due(now, self.cfg.session_idle, all_):
-            usage = self.metric_sessions.pop(key)
-            if key in self.event_sessions:
+        due = self.metric_sessions.take_evicted()  # pushed out by max_sessions: released, not dropped
+        due += [self.metric_sessions.pop(k) for k in self.metric_sessions.due(now, self.cfg.session_idle, all_)]
+        for usage in due:
+            if (usage.tool, usage.session_id) in self.event_sessions:
                 continue  # its events were counted: the metrics repeat them
             trees.append(usage.tree())
         return trees

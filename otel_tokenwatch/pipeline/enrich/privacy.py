@@ -143,7 +143,16 @@ class GroupSizes:
 
 AGENT_CONTENT_KEYS = frozenset({"prompt", "prompt_text", "request_text", "response_text", "response", "tool_parameters",
                                 "function_args", "tool_input", "user_prompt", "gen_ai.input.messages",
-                                "gen_ai.output.messages", "gen_ai.system_instructions", "error.message"})
+                                "gen_ai.output.messages", "gen_ai.system_instructions", "error.message",
+                                # Codex codex.tool_result arguments / output (codex-rs/otel
+                                # events/session_telemetry.rs tool_result_with_tags, log_tool_failed); Claude
+                                # Code api_request_body / api_response_body body: the whole conversation
+                                # (with OTEL_LOG_RAW_API_BODIES)
+                                "arguments", "output", "body"})
+#: content only on tool events: Claude Code's full tool ``error`` message (with OTEL_LOG_TOOL_DETAILS=1:
+#: code.claude.com/docs/en/monitoring-usage, "Tool result event"); elsewhere ``error`` is a type, not content
+AGENT_TOOL_CONTENT_KEYS = frozenset({"error"})
+AGENT_TOOL_EVENTS = frozenset({"tool_result", "tool_decision", "tool_call", "codex.tool_result", "codex.tool_decision"})
 
 
 class RecordPrivacy:
@@ -154,9 +163,12 @@ class RecordPrivacy:
         self.drop_content = drop_content
         self.extra = extra
 
-    def apply_to_record(self, lr: Any) -> None:
+    def apply_to_record(self, lr: Any, event: str = "") -> None:
+        """``event``: the record's event name without the tool's prefix (it decides the tool-only keys)."""
         if self.drop_content:
-            keep = [kv for kv in lr.attributes if not (kv.key in AGENT_CONTENT_KEYS or is_content_key(kv.key, self.extra))]
+            tool_event = event in AGENT_TOOL_EVENTS
+            keep = [kv for kv in lr.attributes if not (kv.key in AGENT_CONTENT_KEYS or is_content_key(kv.key, self.extra)
+                                                       or (tool_event and kv.key in AGENT_TOOL_CONTENT_KEYS))]
             if len(keep) != len(lr.attributes):
                 del lr.attributes[:]
                 lr.attributes.extend(keep)
