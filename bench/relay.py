@@ -506,6 +506,10 @@ def profile_stages(trees: list) -> None:  # type: ignore[type-arg]
           f"store (outcome book summaries, baselines, fingerprint windows; bounded by TTLs)")
     print(f"stages, metrics and encoding in-process (one core): {half / el:,.0f} spans/s over {half} spans; us per span: "
           + ", ".join(f"{k} {v / half * 1e6:.1f}" for k, v in spent.items() if k != "assemble"))
+    worst = max(spent, key=lambda k: spent[k])
+    print(f"100k spans/s on one core is 10.0 us per span for everything (receive, journal, assemble, stages, export); "
+          f"the stages above take {sum(spent.values()) / half * 1e6:.1f} us, the largest of them {worst} "
+          f"{spent[worst] / half * 1e6:.1f} us ({spent[worst] / sum(spent.values()):.0%}): that stage holds it back")
     out = io.StringIO()
     pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(8)
     print("top of the stages' profile (tottime):")
