@@ -73,6 +73,9 @@ class Call:
     auxiliary: bool = False
     #: a coding agent's own span whose tokens are counted from its log events (the session)
     counted_elsewhere: bool = False
+    #: the span id of the span that reports this same model call too (a framework span over or beside
+    #: the client SDK's span): not a call of its own, for counting and for scoring
+    report_of: bytes | None = None
     # --- written by the score stage ---
     #: the one reason this call's units are (partly) wasted, or None
     waste_reason: str | None = None

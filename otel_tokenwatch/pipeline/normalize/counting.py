@@ -10,44 +10,75 @@ when no descendant reports usage (they were sampled out).
 from __future__ import annotations
 
 from otel_tokenwatch import semconv
+from otel_tokenwatch.pipeline.call import Call
 from otel_tokenwatch.pipeline.tree import SpanEntry, Tree
 
 CALL_KINDS = ("inference", "embeddings")
 
 
-def _has_usage_below(e: SpanEntry, children: dict[bytes, list[SpanEntry]], seen: set[bytes]) -> bool:
-    """A model call with usage somewhere below ``e`` (a module function: a closure calling itself is
-    a reference cycle, garbage for the collector on every tree)."""
+def _usage_below(e: SpanEntry, children: dict[bytes, list[SpanEntry]], seen: set[bytes]) -> SpanEntry | None:
+    """The first model call with usage somewhere below ``e`` (a module function: a closure calling
+    itself is a reference cycle, garbage for the collector on every tree)."""
     for c in children.get(e.span_id, ()):
         if c.span_id in seen:
             continue
         seen.add(c.span_id)
         if c.call is not None and c.call.kind in CALL_KINDS and c.call.has_usage:
-            return True
-        if _has_usage_below(c, children, seen):
-            return True
-    return False
+            return c
+        got = _usage_below(c, children, seen)
+        if got is not None:
+            return got
+    return None
+
+
+def _has_usage_below(e: SpanEntry, children: dict[bytes, list[SpanEntry]], seen: set[bytes]) -> bool:
+    return _usage_below(e, children, seen) is not None
 
 
 def decide(tree: Tree) -> None:
     children = tree.children()
     responses: dict[str, SpanEntry] = {}
+    counted: list[SpanEntry] = []
+    failed: list[SpanEntry] = []
     for e in tree.spans:
         c = e.call
-        if c is None or c.kind not in CALL_KINDS or not c.has_usage:
+        if c is None or c.kind not in CALL_KINDS:
+            continue
+        if not c.has_usage:
+            if c.error:
+                failed.append(e)
             continue
         if c.counted_elsewhere:
             e.set(semconv.USAGE_MISMATCH, "counted once, from the coding agent's log events (its session)")
             continue
-        if _has_usage_below(e, children, {e.span_id}):
-            continue  # a wrapper (framework span over the client span): its child counts
+        below = _usage_below(e, children, {e.span_id})
+        if below is not None:  # a wrapper (framework span over the client span): its child counts, and
+            c.report_of = below.span_id  # scoring must not read the pair as a call asked twice
+            continue
         if c.response_id:
             first = responses.get(c.response_id)
-            if first is not None:
+            if first is not None and first.call is not None and _inner_twin(e, first, c):
+                # the same call from two instrumentations side by side that disagree on its tokens: the one
+                # inside the other's time counts, whatever the span order (see _inner_twin)
+                first.call.counted = False
+                counted.remove(first)
+                first.set(semconv.USAGE_MISMATCH, f"duplicate of span {e.span_id.hex()} (same response id)")
+                first.call.report_of = e.span_id
+                _fill(c, first.call)
+                responses[c.response_id] = e
+            elif first is not None:
                 e.set(semconv.USAGE_MISMATCH, f"duplicate of span {first.span_id.hex()} (same response id)")
+                c.report_of = first.span_id
+                if first.call is not None:
+                    _fill(first.call, c)
                 continue
             responses[c.response_id] = e
         c.counted = True
+        counted.append(e)
+    if len(counted) > 1 and len({e.scope.name for e in counted}) > 1:
+        _twins(counted, True)
+    if len(failed) > 1 and len({e.scope.name for e in failed}) > 1:
+        _twins(failed, False)
     # aggregates: counted only when nothing below reports usage
     for e in tree.spans:
         c = e.call
@@ -58,6 +89,80 @@ def decide(tree: Tree) -> None:
             c.counted = True
         elif below != c.total_tokens:
             e.set(semconv.USAGE_MISMATCH, f"reports {c.total_tokens} tokens, its counted calls {below}")
+
+
+#: a framework span's times come from its callbacks (LangChain run times are datetimes, microseconds):
+#: the client span inside it may end up to this much after it by rounding alone
+_TWIN_SLACK_NS = 1_000
+
+
+def _inner_twin(e: SpanEntry, first: SpanEntry, c: Call) -> bool:
+    """``e`` (same response id as ``first``, other tokens) is the span inside ``first``'s time, from another
+    scope: the client
+    SDK's own span beside a wrapper's. anthropic >= 2 traces every call itself (anthropic/_tracing.py, scope
+    ``com.anthropic.sdk.python``, on once a TracerProvider is set), and Traceloop's Anthropic instrumentor starts
+    its span around the SDK method without making it current (opentelemetry-instrumentation-anthropic 0.62.4
+    ``tracer.start_span``), so the two are siblings; the SDK's span reads the final Message (Traceloop's streamed
+    output adds message_start's placeholder ``output_tokens`` to message_delta's cumulative count, streaming.py
+    _process_response_item). The inner span counts, as a child would, whichever arrives first."""
+    fc = first.call
+    if fc is None or (fc.input_tokens, fc.output_tokens) == (c.input_tokens, c.output_tokens):
+        return False  # they agree: the first stays counted, and takes the subsets only its twin names (_fill)
+    v, f = e.view, first.view
+    return e.scope.name != first.scope.name and v.start_time_unix_nano >= f.start_time_unix_nano \
+        and v.end_time_unix_nano <= f.end_time_unix_nano + _TWIN_SLACK_NS
+
+
+def _twins(counted: list[SpanEntry], usage: bool) -> None:
+    """One model call reported by two instrumentations that are not parent and child: a framework span
+    (LangChain) and the client SDK's span made during it, each with the call's usage. OpenInference's
+    LangChain tracer never makes its span current (openinference-instrumentation-langchain 0.1.80
+    _tracer.py: ``# token = context_api.attach(context)`` left out on purpose), so OpenInference's OpenAI
+    ``ChatCompletion`` span is the LangChain ``ChatOpenAI`` span's sibling, not its child, and the nesting rule
+    cannot see the pair. Same usage, another instrumentation scope, and the inner span's time inside the
+    outer's: the inner (client) span counts, as a child would. A failed call (no usage) reported twice is
+    paired the same way among failed spans (``usage`` False), parent and child included."""
+    spans = sorted(counted, key=lambda e: (e.view.start_time_unix_nano, -e.view.end_time_unix_nano))
+    paired: set[bytes] = set()
+    for n, outer in enumerate(spans):
+        oc = outer.call
+        assert oc is not None
+        if oc.report_of is not None:
+            continue
+        end = outer.view.end_time_unix_nano + _TWIN_SLACK_NS
+        tokens = (oc.input_tokens, oc.output_tokens)
+        for inner in spans[n + 1:]:
+            if inner.view.start_time_unix_nano > end:
+                break
+            ic = inner.call
+            assert ic is not None
+            if inner.view.end_time_unix_nano > end or inner.scope.name == outer.scope.name \
+                    or inner.span_id in paired or ic.report_of is not None \
+                    or (ic.input_tokens, ic.output_tokens) != tokens:
+                continue
+            oc.counted = False
+            oc.report_of = inner.span_id
+            paired.add(inner.span_id)
+            _fill(ic, oc)
+            if usage:
+                outer.set(semconv.USAGE_MISMATCH, f"duplicate of span {inner.span_id.hex()} (the same call, "
+                                                  f"reported by {inner.scope.name} too)")
+            break
+
+
+def _fill(kept: Call, report: Call) -> None:
+    """The counted span of a call reported twice takes the subsets only its twin names (one value per field,
+    never a sum): Traceloop's LangChain span names cache reads, the OTel contrib OpenAI span beside it does not
+    (opentelemetry-instrumentation-openai-v2 2.4b0 records input and output only), and which of the two is
+    counted depends on span order alone."""
+    if (kept.input_tokens, kept.output_tokens) != (report.input_tokens, report.output_tokens):
+        return
+    if kept.cache_read_tokens is None:
+        kept.cache_read_tokens = report.cache_read_tokens
+    if kept.cache_write_tokens is None:
+        kept.cache_write_tokens = report.cache_write_tokens
+    if kept.reasoning_tokens is None:
+        kept.reasoning_tokens = report.reasoning_tokens
 
 
 def _descendants(e: SpanEntry, children: dict[bytes, list[SpanEntry]]) -> list[SpanEntry]:

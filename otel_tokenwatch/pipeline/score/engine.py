@@ -52,7 +52,8 @@ class TreeScore:
         self.tree = tree
         self.cfg = cfg
         self.key = key
-        spans = [e for e in tree.spans if e.call is not None and e.call.kind in CALL_KINDS]
+        # a span that reports a call another span reports too (normalize's Call.report_of) is not a call
+        spans = [e for e in tree.spans if e.call is not None and e.call.kind in CALL_KINDS and e.call.report_of is None]
         spans.sort(key=lambda e: (e.view.start_time_unix_nano, e.view.end_time_unix_nano))
         self.calls = spans
         self.counted = [e for e in spans if e.call.counted]  # type: ignore[union-attr]
