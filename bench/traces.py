@@ -21,6 +21,8 @@ from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Sp
 from otel_tokenwatch.otlp import files
 
 FIXTURES = Path(os.environ.get("TOKENWATCH_FIXTURES", Path(__file__).resolve().parents[2] / "shared" / "fixtures"))
+if not FIXTURES.exists():  # the checkout may sit elsewhere; the fixtures live beside it (as in tests/conftest.py)
+    FIXTURES = Path("/work/shared/fixtures")
 
 
 def templates() -> list[list[tuple[bytes, bytes, Span]]]:
