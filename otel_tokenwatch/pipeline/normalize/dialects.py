@@ -52,7 +52,11 @@ USAGE_KEYS = ("gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens", "gen_ai
 #: in its releases before the v1.28 usage names
 FINISH_KEYS = ("gen_ai.response.finish_reasons", "llm.finish_reason", "llm.response.finish_reason",
                "langfuse.observation.metadata.finish_reason", "ai.response.finishReason",
-               "gen_ai.completion.0.finish_reason", "gen_ai.response.finish_reason")
+               "gen_ai.completion.0.finish_reason", "gen_ai.response.finish_reason",
+               # the anthropic SDK's own spans (anthropic >= 2, anthropic/_tracing.py SPAN_ATTRIBUTES
+               # "anthropic.messages.create": ``anthropic.message.stop_reason`` = the Message's stop_reason,
+               # end_turn / max_tokens / tool_use; no gen_ai.response.finish_reasons)
+               "anthropic.message.stop_reason")
 
 
 def _op(a: dict[str, Any]) -> str | None:
@@ -247,7 +251,7 @@ class _Plan:
     """
 
     __slots__ = ("anthropic_raw_input", "content", "cost", "dialect", "fields", "finish", "flags", "identity",
-                 "identity_get", "params", "shareable", "simple", "usage")
+                 "identity_get", "params", "shareable", "simple", "usage", "vercel_cache_meta")
 
     def __init__(self, a: dict[str, Any], scope: str) -> None:
         self.fields = tuple(tuple(k for k in keys if k in a) for keys in _FIELD_KEYS)
@@ -262,6 +266,13 @@ class _Plan:
         #: ``ai.usage.inputTokenDetails.*`` (vercel/ai: inputTokens.total = noCache + cacheRead + cacheWrite)
         self.anthropic_raw_input = self.dialect in ("openlit", "mlflow") or (
             self.dialect == "vercel-ai" and not any(k.startswith("ai.usage.inputTokenDetails.") for k in a))
+        #: AI SDK v5 (ai 5.0.x, dist/index.mjs generateText doGenerate span: only ``ai.usage.promptTokens`` /
+        #: ``completionTokens`` = the provider's inputTokens/outputTokens) has no cache key at all on
+        #: generateText spans, and none for cache writes on streamText ones; @ai-sdk/anthropic 2.x puts
+        #: Anthropic's raw ``usage`` (cache_read_input_tokens, cache_creation_input_tokens) in
+        #: ``ai.response.providerMetadata`` (JSON), read for those spans only
+        self.vercel_cache_meta = self.anthropic_raw_input and self.dialect == "vercel-ai" \
+            and "ai.response.providerMetadata" in a and not (self.fields[F_CACHE_READ] and self.fields[F_CACHE_WRITE])
         self.finish = tuple(k for k in FINISH_KEYS if k in a)
         self.params = next((k for k in PARAM_KEYS if k in a), None)
         self.flags = not FLAG_KEYS.isdisjoint(a)
@@ -351,6 +362,8 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
     op = _op(a)
     kind = kind_of(a, span.name, op)
     if kind == "other":
+        if span.status_code == 2 and op is None and e.scope.name.startswith(OPENLIT_SCOPE):
+            return _openlit_failure(e), None
         return Call(kind=kind, operation=op), None  # not GenAI: nothing more is read or written
     plan = _plan(a, e.scope.name)
     key: tuple[Any, ...] | None = None
@@ -419,7 +432,11 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
     # --- request shape ------------------------------------------------------------------------------
     params: dict[str, Any] = _json_field(a, plan.params, inv) if plan.params else {}
     if p[F_MAX_TOKENS] or params:
-        call.max_tokens = _first(a, p[F_MAX_TOKENS], i, inv) or _safe_int(params.get("max_tokens"))
+        # OpenInference's invocation parameters are the SDK's own request names: ``max_completion_tokens``
+        # (openai >= 1.x via LangChain and the OpenAI instrumentor), ``max_output_tokens`` (google-genai's
+        # GenerateContentConfig, openinference-instrumentation-google-genai _request_attributes_extractor.py)
+        call.max_tokens = _first(a, p[F_MAX_TOKENS], i, inv) or _safe_int(
+            params.get("max_tokens", params.get("max_completion_tokens", params.get("max_output_tokens"))))
     if p[F_TEMPERATURE]:
         call.temperature = _first(a, p[F_TEMPERATURE], coerce.to_float, inv)
     if call.temperature is None and params.get("temperature") is not None:
@@ -429,6 +446,11 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
                                                                           params.get("stream"))))
         if call.streaming is None and "langfuse.observation.completion_start_time" in a:
             call.streaming = True  # Langfuse records the first token's time only for streamed generations
+        if call.streaming is None and plan.dialect == "openinference" and span.name.endswith("ContentStream"):
+            # google-genai's stream calls have no stream flag in OpenInference's parameters (the config), only
+            # their span names (openinference-instrumentation-google-genai _wrappers.py: ``GenerateContentStream``,
+            # ``AsyncGenerateContentStream``)
+            call.streaming = True
         call.auxiliary = coerce.to_bool(a.get("tokenwatch.usage.auxiliary")) is True
     # retries a client hides in one span (Claude Code's `attempt`; gen_ai.request.attempt events)
     if p[F_ATTEMPTS]:
@@ -436,6 +458,25 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
         if attempts and attempts > 1:
             call.attempts = attempts if "http.request.resend_count" not in a else attempts + 1
     return call, plan
+
+
+OPENLIT_SCOPE = "openlit.instrumentation."
+
+
+def _openlit_failure(e: SpanEntry) -> Call:
+    """A failed OpenLIT model call, which has no attribute at all: openlit 1.45.0's Anthropic wrapper
+    (openlit/instrumentation/anthropic/anthropic.py) calls the SDK inside ``tracer.start_as_current_span(
+    f"chat {request_model}", kind=CLIENT)`` and sets every attribute only from the response, so an API error
+    leaves the span with its name, an ERROR status and the ``exception`` event the context manager records.
+    The operation and request model are the span name's (semconv ``{operation} {model}``), the provider the
+    scope's last part (``openlit.instrumentation.anthropic``)."""
+    name = e.view.name
+    op, _, model = name.partition(" ")
+    if op not in INFERENCE_OPS:
+        return Call(kind="other")
+    provider = normalize_provider(e.scope.name[len(OPENLIT_SCOPE):].split(".", 1)[0])
+    return Call(kind="inference", dialect="openlit", operation=op, provider=provider, request_model=model or None,
+                error=True)
 
 
 SK_FINISH_KEY = "gen_ai.response.finish_reason"
@@ -463,6 +504,8 @@ def _read_usage(a: dict[str, Any], plan: _Plan, call: Call, inv: list[str]) -> N
     cache_in_input = True
     if call.input_tokens is None and call.output_tokens is None:
         cache_in_input = _vendor_usage(a, call, inv)
+    if plan.vercel_cache_meta and call.provider == "anthropic":
+        _vercel_anthropic_cache(a, call, inv)
     if call.provider == "anthropic" and plan.anthropic_raw_input:
         cache_in_input = False
     cached = (call.cache_read_tokens or 0) + (call.cache_write_tokens or 0)
@@ -520,6 +563,21 @@ def _safe_float(v: Any) -> float | None:
         return coerce.to_float(v)
     except coerce.Unreadable:
         return None
+
+
+def _vercel_anthropic_cache(a: dict[str, Any], call: Call, inv: list[str]) -> None:
+    """Cache counts of an AI SDK v5 Anthropic span from ``ai.response.providerMetadata``: @ai-sdk/anthropic 2.x
+    (dist/index.mjs, doGenerate ``providerMetadata.anthropic``) passes Anthropic's ``usage`` through as is, and
+    ``cacheCreationInputTokens``; only fields the span's own keys left empty are filled."""
+    meta = _json_field(a, "ai.response.providerMetadata", inv).get("anthropic")
+    if not isinstance(meta, dict):
+        return
+    usage = meta.get("usage") if isinstance(meta.get("usage"), dict) else {}
+    if call.cache_read_tokens is None:
+        call.cache_read_tokens = _safe_int(usage.get("cache_read_input_tokens"))
+    if call.cache_write_tokens is None:
+        w = usage.get("cache_creation_input_tokens")
+        call.cache_write_tokens = _safe_int(w if w is not None else meta.get("cacheCreationInputTokens"))
 
 
 def _vendor_usage(a: dict[str, Any], call: Call, inv: list[str]) -> bool:
