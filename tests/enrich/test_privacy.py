@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from otel_tokenwatch.config.build import ConfigError, build
+from otel_tokenwatch.otlp.files import read
+from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig, Assembler
 from otel_tokenwatch.pipeline.enrich.config import EnrichConfig
 from otel_tokenwatch.pipeline.enrich.factory import FACTORY
 from otel_tokenwatch.pipeline.enrich.privacy import GroupSizes, is_content_event, is_content_key
@@ -85,3 +89,30 @@ def test_team_reported_only_from_k_principals() -> None:
     assert g.label("payments") == "payments"
     assert g.label("unknown") == "unknown"
     assert all("alice" not in m for s in g.members.values() for m in s)  # only keyed digests are kept
+
+
+CAPTURED = sorted((Path(__file__).resolve().parents[1] / "normalize" / "data").glob("*.jsonl"))
+#: text every generator put in its prompts (the system prompt, the order questions): found by what it
+#: says, not by the keys we know, so a key we do not know fails the test
+CANARIES = (b"support assistant for ACME", b"Where is order", b"And order A-")
+
+
+@pytest.mark.parametrize("path", CAPTURED, ids=lambda p: p.name)
+def test_content_removal_on_instrumentations_beyond_the_fixtures(path: Path) -> None:
+    s = stage({"privacy": {"drop_content": True, "content_attributes": ["app.tool.arguments"]}})
+    seen = 0
+    for rec in read(path):
+        if rec.signal != "traces":
+            continue
+        asm = Assembler(AssembleConfig())
+        asm.add(rec.request, 0.0, None)  # type: ignore[arg-type]
+        for tree in asm.flush(0.0, "flush"):
+            raw = encode_spans(tree.spans)
+            seen += sum(raw.count(c) for c in CANARIES)
+            s.process(tree)
+            out = encode_spans(tree.spans)
+            for c in CANARIES:
+                if c in out:
+                    at = out.index(c)
+                    raise AssertionError(f"{path.name}: prompt text survived: {out[max(0, at - 120):at + 40]!r}")
+    assert seen > 0, f"{path.name}: the capture should carry prompt text"

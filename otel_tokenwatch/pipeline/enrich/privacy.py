@@ -25,9 +25,20 @@ CONTENT_KEYS = frozenset({
     "langfuse.observation.input", "langfuse.observation.output", "langfuse.trace.input", "langfuse.trace.output",
     "pydantic_ai.all_messages", "all_messages_events", "final_result", "tool_arguments", "tool_response",
     "gen_ai.content.prompt", "gen_ai.content.completion", "llm.prompts", "prompt", "completion",
+    # the Vercel AI SDK (recordInputs / recordOutputs): prompts, answers, tool calls, embedded values
+    "ai.prompt", "ai.prompt.messages", "ai.prompt.tools", "ai.response.text", "ai.response.toolCalls",
+    "ai.response.object", "ai.response.reasoning", "ai.toolCall.args", "ai.toolCall.result", "ai.value",
+    "ai.values", "ai.embedding", "ai.embeddings", "ai.result.text", "ai.result.toolCalls", "ai.result.object",
+    # Traceloop's task spans, OpenLIT's tool spans, MLflow, Google ADK
+    "gen_ai.task.input", "gen_ai.task.output", "gen_ai.tool.args", "gen_ai.tool.result",
+    "mlflow.spanInputs", "mlflow.spanOutputs", "gcp.vertex.agent.llm_request", "gcp.vertex.agent.llm_response",
+    "gcp.vertex.agent.tool_call_args", "gcp.vertex.agent.tool_response",
 })
 CONTENT_PREFIXES = ("gen_ai.prompt.", "gen_ai.completion.", "llm.input_messages.", "llm.output_messages.",
-                    "llm.prompts.", "llm.prompt_template.", "gen_ai.input.", "gen_ai.output.messages.")
+                    "llm.prompts.", "llm.prompt_template.", "gen_ai.input.", "gen_ai.output.messages.",
+                    # OpenInference's embedded texts, retrieved and reranked documents
+                    "embedding.embeddings.", "retrieval.documents.", "reranker.input_documents.",
+                    "reranker.output_documents.", "reranker.query")
 CONTENT_EVENTS = frozenset({"gen_ai.choice", "gen_ai.content.prompt", "gen_ai.content.completion",
                             "gen_ai.client.inference.operation.details"})
 
