@@ -141,6 +141,9 @@ WASTE_REASON = _a("tokenwatch.waste.reason", "string", "call", "Why this call's 
 WASTE_UNITS = _a("tokenwatch.waste.units", "double", "call", "Wasted units of this call, in the tree's units.")
 WASTE_MATCH = _a("tokenwatch.waste.match", "string", "call", "For duplicate/retry: exact or near.")
 WASTE_BASIS = _a("tokenwatch.waste.basis", "string", "call", "content when matched on captured messages, shape when inferred.")
+WASTE_TRUNCATION = _a("tokenwatch.waste.truncation", "string", "call",
+                      "max_tokens when the call reported no finish reason and its output reached the request's "
+                      "max_tokens: the cut behind a truncated or retry reason was inferred.")
 WASTE_REASONS = _a("tokenwatch.waste.reasons", "string[]", "call",
                    "When a call's units are wasted for more than one reason: reason=units for each.")
 TRACE_BASELINE_P90 = _a("tokenwatch.trace.baseline_p90", "double", "root",

@@ -165,3 +165,20 @@ def test_computed_cost_matches_a_hand_calculation_with_cache_tokens() -> None:
     anthropic = (Decimal(3) * 2000 + Decimal("0.30") * 6000 + Decimal("3.75") * 4000 + Decimal(15) * 1000) / m
     assert got["openai"].cost_source == "computed" and got["openai"].cost_usd == openai
     assert got["anthropic"].cost_source == "computed" and got["anthropic"].cost_usd == anthropic
+
+
+def test_pydantic_ai_omitted_cache_reads_are_zero_not_unknown() -> None:
+    """pydantic-ai writes cache counts only above zero: its uncached calls read 0 (an uncached prefix can be
+    seen), its cached ones what they report; sources that never record cache reads stay unknown."""
+    stage = NormalizeProcessor(NormalizeConfig())
+    reads = {}
+    for source in ("pydantic-ai.jsonl", "openai-v2-latest.jsonl"):
+        seen = set()
+        for scenario, tree in fixture_trees(source):
+            stage.process(tree)
+            seen |= {(scenario, e.call.cache_read_tokens) for e in tree.spans
+                     if e.call is not None and e.call.counted and e.call.kind == "inference"}
+        reads[source] = seen
+    assert ("healthy", 0) in reads["pydantic-ai.jsonl"]
+    assert any(s == "cached" and (n or 0) > 0 for s, n in reads["pydantic-ai.jsonl"])
+    assert {n for _, n in reads["openai-v2-latest.jsonl"]} == {None}  # "not recorded" (fixtures README)

@@ -90,8 +90,10 @@ def _messages(v: Any) -> list[tuple[str, str]] | None:
 
 
 def input_messages(a: dict[str, Any], index: KeyIndex | None = None) -> list[tuple[str, str]] | None:
+    # ai.prompt.messages: the Vercel AI SDK's doGenerate/doStream spans (v4-v6 and v7's legacy telemetry), the
+    # messages as sent to the provider, system message included (ai/core/telemetry: recordInputs)
     for key in ("gen_ai.input.messages", "langfuse.observation.input", "pydantic_ai.all_messages",
-                "traceloop.entity.input"):
+                "traceloop.entity.input", "ai.prompt.messages"):
         if key in a:
             msgs = _messages(a[key])
             if msgs:

@@ -47,6 +47,12 @@ def decide(tree: Tree) -> None:
         if not c.has_usage:
             if c.error:
                 failed.append(e)
+            else:
+                below = _usage_below(e, children, {e.span_id})
+                if below is not None:  # a wrapper without usage (the Vercel AI SDK's embed span over doEmbed):
+                    c.report_of = below.span_id  # not a call of its own, for scoring either
+                    if below.call is not None:
+                        _take_content(below.call, c)
             continue
         if c.counted_elsewhere:
             e.set(semconv.USAGE_MISMATCH, "counted once, from the coding agent's log events (its session)")
@@ -54,6 +60,8 @@ def decide(tree: Tree) -> None:
         below = _usage_below(e, children, {e.span_id})
         if below is not None:  # a wrapper (framework span over the client span): its child counts, and
             c.report_of = below.span_id  # scoring must not read the pair as a call asked twice
+            if below.call is not None:
+                _take_content(below.call, c)
             continue
         if c.response_id:
             first = responses.get(c.response_id)
@@ -150,11 +158,22 @@ def _twins(counted: list[SpanEntry], usage: bool) -> None:
             break
 
 
+def _take_content(kept: Call, report: Call) -> None:
+    """The counted span of a call reported twice reads the messages its twin captured when it captured none:
+    a framework span records the prompt the client SDK's own span leaves out (OpenInference's Anthropic span
+    over the span anthropic >= 2 makes itself), and a duplicate is then matched on content, not guessed from shape."""
+    if kept.input_content is None and report.input_content is not None:
+        kept.input_content, kept.system_content = report.input_content, report.system_content
+    if not kept.requested_tools and report.requested_tools:
+        kept.requested_tools = report.requested_tools
+
+
 def _fill(kept: Call, report: Call) -> None:
     """The counted span of a call reported twice takes the subsets only its twin names (one value per field,
     never a sum): Traceloop's LangChain span names cache reads, the OTel contrib OpenAI span beside it does not
     (opentelemetry-instrumentation-openai-v2 2.4b0 records input and output only), and which of the two is
     counted depends on span order alone."""
+    _take_content(kept, report)
     if (kept.input_tokens, kept.output_tokens) != (report.input_tokens, report.output_tokens):
         return
     if kept.cache_read_tokens is None:

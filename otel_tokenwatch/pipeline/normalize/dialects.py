@@ -235,8 +235,14 @@ VENDOR_USAGE_KEYS = ("langfuse.observation.usage_details", "mlflow.chat.tokenUsa
 VENDOR_COST_KEYS = (("langfuse.observation.cost_details", ("total",)), ("mlflow.llm.cost", ("total_cost",)))
 PARAM_KEYS = ("langfuse.observation.model.parameters", "llm.invocation_parameters")
 #: keys read directly (not by precedence) after the usage and cost blocks
+#: a time to the first chunk is measured on streams only: the Vercel AI SDK's doStream spans
+#: (``ai.response.msToFirstChunk``), its v7 GenAI telemetry (``gen_ai.client.operation.time_to_first_chunk``,
+#: the semconv metric's name as an attribute), semconv's ``gen_ai.response.time_to_first_chunk``
+FIRST_CHUNK_KEYS = frozenset({"ai.response.msToFirstChunk", "gen_ai.client.operation.time_to_first_chunk",
+                              "gen_ai.response.time_to_first_chunk"})
 FLAG_KEYS = frozenset({"error.type", "langfuse.observation.level", "gen_ai.request.stream", "gen_ai.is_streaming",
-                       "langfuse.observation.completion_start_time", "tokenwatch.usage.auxiliary"})
+                       "langfuse.observation.completion_start_time", "tokenwatch.usage.auxiliary",
+                       "ai.operationId"}) | FIRST_CHUNK_KEYS
 
 
 class _Plan:
@@ -444,8 +450,14 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
     if plan.flags or params:
         call.streaming = coerce.to_bool(a.get("gen_ai.request.stream", a.get("gen_ai.is_streaming",
                                                                           params.get("stream"))))
-        if call.streaming is None and "langfuse.observation.completion_start_time" in a:
-            call.streaming = True  # Langfuse records the first token's time only for streamed generations
+        if call.streaming is None and plan.dialect == "langfuse" and kind == "inference":
+            # Langfuse records the first token's time only for streamed generations: without it, not streamed
+            call.streaming = "langfuse.observation.completion_start_time" in a
+        if call.streaming is None and not FIRST_CHUNK_KEYS.isdisjoint(a):
+            call.streaming = True
+        if call.streaming is None and type(vop := a.get("ai.operationId")) is str \
+                and vop.endswith(("doStream", "doGenerate")):
+            call.streaming = vop.endswith("doStream")  # ai.streamText.doStream / ai.generateText.doGenerate
         if call.streaming is None and plan.dialect == "openinference" and span.name.endswith("ContentStream"):
             # google-genai's stream calls have no stream flag in OpenInference's parameters (the config), only
             # their span names (openinference-instrumentation-google-genai _wrappers.py: ``GenerateContentStream``,
@@ -501,6 +513,11 @@ def _read_usage(a: dict[str, Any], plan: _Plan, call: Call, inv: list[str]) -> N
     call.cache_read_tokens = _first(a, p[F_CACHE_READ], i, inv)
     call.cache_write_tokens = _first(a, p[F_CACHE_WRITE], i, inv)
     call.reasoning_tokens = _first(a, p[F_REASONING], i, inv)
+    if call.cache_read_tokens is None and plan.dialect == "pydantic-ai" and call.input_tokens is not None \
+            and call.kind == "inference":
+        # pydantic-ai writes its cache counts only when above zero (RequestUsage.opentelemetry_attributes:
+        # details ``if v``; fixtures README): no key is a reported 0, and an uncached prefix can be seen
+        call.cache_read_tokens = 0
     cache_in_input = True
     if call.input_tokens is None and call.output_tokens is None:
         cache_in_input = _vendor_usage(a, call, inv)

@@ -8,6 +8,7 @@ attributes add up to the root's ``tokenwatch.trace.wasted``.
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +36,8 @@ NS_BASELINE = "score.baseline_log"  # a log of samples: "score.baseline" held wh
 NS_CONV = "score.conv"
 NS_INFLATION = "score.inflation"
 CONV_WINDOW_LEN = 200  # the newest calls a conversation's window holds
+#: numbers in a question (order ids, dates, amounts): a rephrased re-ask keeps them, another question changes them
+_NUMBERS = re.compile(r"\d+")
 
 
 @dataclass
@@ -104,7 +107,21 @@ class TreeScore:
 
 
 def is_truncated(c: Call) -> bool:
-    return any(r.lower() in TRUNCATION for r in c.finish_reasons)
+    return any(r.lower() in TRUNCATION for r in c.finish_reasons) or cut_at_max_tokens(c)
+
+
+def cut_at_max_tokens(c: Call) -> bool:
+    """No finish reason reported by a call known not to be streamed, and the visible output is exactly
+    the request's max_tokens: the answer was cut (Langfuse's OpenAI generations record no finish reason
+    unless streamed; the fixtures' truncated calls answer exactly 64 and 256 tokens for max_tokens 64
+    and 256). Known not streamed: a stream cut at max_tokens is the caller's choice, not waste, and
+    openai-v2 records no finish reason on exactly its streamed calls. Exactly: an output above the
+    limit says the limit counted something else (a healthy fixture call answers 12 tokens for
+    max_tokens 8 and stops). Reasoning is left out of the comparison: a limit that includes it cannot
+    be told reached from the visible part; a miss is safer than a false cut."""
+    if c.finish_reasons or c.streaming is not False or not c.max_tokens or c.output_tokens is None:
+        return False
+    return c.output_tokens - (c.reasoning_tokens or 0) == c.max_tokens
 
 
 def group_of(e: SpanEntry, by_id: dict[bytes, SpanEntry], memo: dict[bytes, bytes] | None = None) -> bytes:
@@ -233,7 +250,7 @@ class Scorer:
                 pc = ts.call(prev)
                 if not pc.error and is_truncated(pc) and ts.remaining(prev) > 0:
                     ts.waste(prev, "retry", match="exact", basis=ts.fps[prev.span_id][1],
-                             matched=e.span_id.hex())
+                             matched=e.span_id.hex(), **({"truncation": "max_tokens"} if cut_at_max_tokens(pc) else {}))
                 break
 
     def duplicates(self, ts: TreeScore, held: dict[str, list[bytes]]) -> None:
@@ -276,8 +293,11 @@ class Scorer:
         if c.input_content is not None and p.input_content is not None:
             # the same context with the question rephrased; a shared system block with different
             # questions is a cacheable prefix (uncached_prefix), not a duplicate
+            # the numbers it names must be the same too: "Where is order A-1003?" after "... A-1004?" is one
+            # character apart and another question (a Vercel AI SDK capture: two orders behind one system prompt)
             return c.system_content == p.system_content and \
-                similarity(c.input_content, p.input_content) >= cfg.near_duplicate_similarity
+                similarity(c.input_content, p.input_content) >= cfg.near_duplicate_similarity and \
+                _NUMBERS.findall(c.input_content) == _NUMBERS.findall(p.input_content)
         # without captured content, similar sizes alone are no evidence of a re-ask (a shared system
         # prompt with different questions looks the same): only exact shape matches count
         return False
@@ -312,7 +332,8 @@ class Scorer:
             c = ts.call(e)
             # a streamed answer cut at max_tokens was read as it arrived: the caller chose the cut
             if not c.error and is_truncated(c) and c.streaming is not True:
-                ts.waste(e, "truncated", types=("output",))
+                ts.waste(e, "truncated", types=("output",),
+                         **({"truncation": "max_tokens"} if cut_at_max_tokens(c) else {}))
 
     def loops(self, ts: TreeScore, by_id: dict[bytes, SpanEntry]) -> None:
         k = self.cfg.loop_threshold

@@ -75,6 +75,8 @@ class ScoreProcessor(BaseProcessor):
                 e.set(semconv.WASTE_BASIS, a["basis"])
             if "matched" in a:
                 e.set(semconv.WASTE_MATCHED_SPAN, a["matched"])
+            if "truncation" in a:
+                e.set(semconv.WASTE_TRUNCATION, a["truncation"])
         if tree.late:
             return
         root = tree.root()

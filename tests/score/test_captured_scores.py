@@ -1,0 +1,79 @@
+"""Every captured instrumentation scores the same scenarios the same way: waste where the generator made
+it, none where it did not. The captures (tests/normalize/data/, real libraries against fake servers) hold
+one scenario each of healthy, cached, streaming, tool use, errors and an identical request twice; the
+shapes differ per library (wrappers over client spans, spans side by side, content under other keys), the
+waste must not."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from otel_tokenwatch import semconv
+from otel_tokenwatch.config import load
+from otel_tokenwatch.otlp.files import read
+from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig, Assembler
+from otel_tokenwatch.pipeline.processor import ProcessorChain, ProcessorContext
+from otel_tokenwatch.service import build_processors
+from otel_tokenwatch.state import MemoryStore
+from tests.conftest import FIXTURES
+
+CAPTURED = sorted((Path(__file__).resolve().parents[1] / "normalize" / "data").glob("*.jsonl"))
+#: scenario -> the waste reasons its spans carry, for every capture
+EXPECTED = {"duplicate": {"duplicate": 1}, "errors": {"failed_call": 2}}
+#: what a library's spans cannot tell (source cited in tests/normalize/test_captured_anthropic.py): Traceloop's
+#: Anthropic instrumentation sets no streaming flag for messages.stream(), so its stream cut at max_tokens
+#: reads as a truncated answer
+KNOWN = {("anthropic-openllmetry.jsonl", "streaming"): {"truncated": 1}}
+
+
+def reasons(path: Path) -> dict[str, Counter[str]]:
+    _, stages = build_processors(load(None), "traces", ProcessorContext(state=MemoryStore()))
+    chain = ProcessorChain(stages)
+    out: dict[str, Counter[str]] = {}
+    for rec in read(path):
+        if rec.signal != "traces":
+            continue
+        asm = Assembler(AssembleConfig())
+        asm.add(rec.request, 0.0, None)  # type: ignore[arg-type]
+        for tree in asm.flush(0.0, "flush"):
+            chain.process_many([tree])
+            got = out.setdefault(str(rec.meta.get("scenario", "")), Counter())
+            for e in tree.spans:
+                r = e.get(semconv.WASTE_REASON)
+                if r:
+                    got[str(r)] += 1
+    return out
+
+
+@pytest.mark.parametrize("path", CAPTURED, ids=lambda p: p.name)
+def test_captured_scenarios_waste_only_where_made(path: Path) -> None:
+    got = reasons(path)
+    assert {"healthy", "duplicate", "errors"} <= set(got), sorted(got)
+    for scenario, found in got.items():
+        want = KNOWN.get((path.name, scenario), EXPECTED.get(scenario, {}))
+        assert dict(found) == want, (path.name, scenario)
+
+
+def test_truncation_without_finish_reasons_reads_like_the_others() -> None:
+    """Langfuse records no finish reason on calls that were not streamed; output at exactly max_tokens is
+    the cut, so its truncation scenario (64 and 256 tokens cut, then a full answer) scores as the sources
+    that report `length`, and says the cut was inferred."""
+    ref = reasons(Path(FIXTURES) / "openai-v2-latest.jsonl")["truncation"]
+    assert dict(ref) == {"retry": 2}
+    assert reasons(Path(FIXTURES) / "langfuse-openai.jsonl")["truncation"] == ref
+    _, stages = build_processors(load(None), "traces", ProcessorContext(state=MemoryStore()))
+    chain = ProcessorChain(stages)
+    marks = []
+    for rec in read(Path(FIXTURES) / "langfuse-openai.jsonl"):
+        if rec.signal == "traces" and rec.meta.get("scenario") in ("truncation", "healthy"):
+            asm = Assembler(AssembleConfig())
+            asm.add(rec.request, 0.0, None)  # type: ignore[arg-type]
+            for tree in asm.flush(0.0, "flush"):
+                chain.process_many([tree])
+                marks += [(rec.meta["scenario"], e.get(semconv.WASTE_TRUNCATION)) for e in tree.spans
+                          if e.get(semconv.WASTE_TRUNCATION)]
+    # the two cut calls; not the healthy call that answered 12 tokens for max_tokens 8 and stopped
+    assert marks == [("truncation", "max_tokens")] * 2
