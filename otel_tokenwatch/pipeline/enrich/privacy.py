@@ -9,6 +9,7 @@ event that the popular instrumentations use for prompt and completion text.
 from __future__ import annotations
 
 import hmac
+import json
 import threading
 from typing import Any
 
@@ -33,6 +34,13 @@ CONTENT_KEYS = frozenset({
     "gen_ai.task.input", "gen_ai.task.output", "gen_ai.tool.args", "gen_ai.tool.result",
     "mlflow.spanInputs", "mlflow.spanOutputs", "gcp.vertex.agent.llm_request", "gcp.vertex.agent.llm_response",
     "gcp.vertex.agent.tool_call_args", "gcp.vertex.agent.tool_response",
+    # Logfire's OpenAI Agents SDK response spans (logfire 5.4 _internal/integrations/openai_agents.py
+    # attributes_from_span_data): the whole Response (instructions, output) as ``response``, the request's
+    # input items as ``raw_input``, the messages as ``events``
+    "response", "raw_input", "events",
+    # MLflow's OpenAI autolog sets every keyword argument but messages / input as an attribute (mlflow 3.17
+    # openai/autolog.py _start_span): the Responses API's system prompt is ``instructions``
+    "instructions",
 })
 CONTENT_PREFIXES = ("gen_ai.prompt.", "gen_ai.completion.", "llm.input_messages.", "llm.output_messages.",
                     "llm.prompts.", "llm.prompt_template.", "gen_ai.input.", "gen_ai.output.messages.",
@@ -43,19 +51,62 @@ CONTENT_EVENTS = frozenset({"gen_ai.choice", "gen_ai.content.prompt", "gen_ai.co
                             "gen_ai.client.inference.operation.details"})
 
 
+#: LiteLLM's ``raw_gen_ai_request`` span copies the provider request body and response fields one by one as
+#: ``llm.{custom_llm_provider}.{field}`` (litellm 1.110 integrations/opentelemetry.py set_raw_request_attributes):
+#: the fields that hold prompt, answer or tool text in the APIs LiteLLM forwards to (OpenAI, Anthropic, Gemini)
+LITELLM_RAW_FIELDS = frozenset({"messages", "choices", "system", "content", "contents", "systemInstruction",
+                                "system_instruction", "candidates", "prompt", "input", "instructions", "output",
+                                "tools", "functions", "text"})
+#: ``llm.*`` families that are no provider's raw payload (OpenInference, Traceloop, LiteLLM's own): never dropped
+#: by that rule (``llm.token_count.prompt`` is a count)
+LLM_FAMILIES = frozenset({"token_count", "usage", "request", "response", "prompt_template", "cost",
+                          "invocation_parameters", "input_messages", "output_messages"})
+
+
+def _litellm_raw(key: str) -> bool:
+    if not key.startswith("llm.") or key.count(".") != 2:
+        return False
+    _, family, field = key.split(".")
+    return field in LITELLM_RAW_FIELDS and family not in LLM_FAMILIES
+
+
 def is_content_key(key: str, extra: frozenset[str] = frozenset()) -> bool:
-    return key in CONTENT_KEYS or key in extra or key.startswith(CONTENT_PREFIXES)
+    return key in CONTENT_KEYS or key in extra or key.startswith(CONTENT_PREFIXES) or _litellm_raw(key)
 
 
 def is_content_event(name: str) -> bool:
-    return name in CONTENT_EVENTS or (name.startswith("gen_ai.") and name.endswith(".message"))
+    # MLflow keeps every streamed chunk as an event ``mlflow.chunk.item.{i}`` (mlflow 3.17 openai/autolog.py
+    # _add_span_event): the answer's text, and in a Responses stream's response.created the instructions too
+    return name in CONTENT_EVENTS or (name.startswith("gen_ai.") and name.endswith(".message")) \
+        or name.startswith("mlflow.chunk.item.")
+
+
+#: OpenInference's OpenAI Agents response spans put the Response's own fields (``instructions``, the system
+#: prompt, among them) in the invocation parameters (openinference-instrumentation-openai-agents 2.6.0
+#: _processor.py _get_attributes_from_response: ``obj.model_dump(exclude={"object", "tools", "usage", "output",
+#: "error", "status"})``): the parameters stay, the prompt goes
+OI_PARAMS = "llm.invocation_parameters"
+
+
+def _drop_instructions(v: AnyValue) -> int:
+    try:
+        params = json.loads(v.string_value)
+    except ValueError:
+        v.string_value = ""
+        return 1
+    if not isinstance(params, dict) or params.pop("instructions", None) is None:
+        return 0
+    v.string_value = json.dumps(params)
+    return 1
 
 
 def drop_content(entry: SpanEntry, extra: frozenset[str] = frozenset()) -> int:
     """Remove content attributes (the known keys plus ``extra``) and events; returns how many."""
     attrs = entry.span.attributes
     events = entry.span.events
-    if not any(is_content_key(kv.key, extra) for kv in attrs) and not any(is_content_event(ev.name) for ev in events) \
+    if not any(is_content_key(kv.key, extra) or (kv.key == OI_PARAMS and '"instructions"' in kv.value.string_value)
+               for kv in attrs) \
+            and not any(is_content_event(ev.name) for ev in events) \
             and not any(is_content_key(kv.key, extra) for ev in events for kv in ev.attributes):
         return 0
     removed = [0]
@@ -63,6 +114,9 @@ def drop_content(entry: SpanEntry, extra: frozenset[str] = frozenset()) -> int:
     def edit(span: Span) -> None:
         keep = [kv for kv in span.attributes if not is_content_key(kv.key, extra)]
         removed[0] += len(span.attributes) - len(keep)
+        for kv in keep:
+            if kv.key == OI_PARAMS and '"instructions"' in kv.value.string_value:
+                removed[0] += _drop_instructions(kv.value)
         del span.attributes[:]
         span.attributes.extend(keep)
         kept_events = []

@@ -17,7 +17,10 @@ import orjson
 from otel_tokenwatch.pipeline.normalize.coerce import parse_structured
 
 _KEY = secrets.token_bytes(32)
-_OI_IN = re.compile(r"^llm\.input_messages\.(\d+)\.message\.(role|content)$")
+# OpenInference writes a message's text as message.content, or as parts message.contents.<m>.message_content.text
+# (openinference-instrumentation-bedrock 0.1.61 _converse_attributes.py, _attribute_extractor.py: Converse messages and
+# system blocks are lists of content blocks)
+_OI_IN = re.compile(r"^llm\.input_messages\.(\d+)\.message\.(role|content|contents\.(\d+)\.message_content\.text)$")
 _PROMPT = re.compile(r"^gen_ai\.prompt\.(\d+)\.(role|content)$")
 _OI_TOOL = re.compile(r"^llm\.output_messages\.(\d+)\.message\.tool_calls\.(\d+)\.tool_call\.function\.(name|arguments)$")
 _COMPLETION_TOOL = re.compile(r"^gen_ai\.completion\.(\d+)\.tool_calls\.(\d+)\.(name|arguments)$")
@@ -39,13 +42,20 @@ class KeyIndex:
     def __init__(self, keys: Any) -> None:
         self.inputs: list[tuple[int, str, str]] = []
         self.tool_calls: list[tuple[tuple[int, int], str, str]] = []
+        parts: list[tuple[int, int, str]] = []
         for k in keys:
-            m = _OI_IN.match(k) or _PROMPT.match(k)
+            m = _OI_IN.match(k)
+            if m and m.group(3) is not None:
+                parts.append((int(m.group(1)), int(m.group(3)), k))
+                continue
+            m = m or _PROMPT.match(k)
             if m:
                 self.inputs.append((int(m.group(1)), m.group(2), k))
             m = _OI_TOOL.match(k) or _COMPLETION_TOOL.match(k)
             if m:
                 self.tool_calls.append(((int(m.group(1)), int(m.group(2))), m.group(3), k))
+        # content parts after any whole content, in part order: input_messages joins them into one text
+        self.inputs += [(n, "content", k) for n, _, k in sorted(parts)]
         self.llm_tools = sorted(k for k in keys if k.startswith("llm.tools."))
         self.tool_args = tuple(k for k in TOOL_ARG_KEYS if k in keys)
 
@@ -89,6 +99,27 @@ def _messages(v: Any) -> list[tuple[str, str]] | None:
     return None
 
 
+def _adk_request(v: Any) -> list[tuple[str, str]] | None:
+    """ADK's legacy ``call_llm`` span keeps the request as JSON, "{}" without content capture (google-adk 2.13.0
+    telemetry/tracing.py trace_call_llm, ``_build_llm_request_for_trace``): ``config.system_instruction`` and
+    ``contents``, google-genai Content dicts (role, parts with text / function_call / function_response)."""
+    d = parse_structured(v)
+    if not isinstance(d, dict) or not isinstance(d.get("contents"), list):
+        return None
+    out: list[tuple[str, str]] = []
+    cfg = d.get("config")
+    si = cfg.get("system_instruction") if isinstance(cfg, dict) else None
+    if si:
+        out.append(("system", si if isinstance(si, str) else orjson.dumps(si, option=orjson.OPT_SORT_KEYS).decode()))
+    for c in d["contents"]:
+        if isinstance(c, dict):
+            parts = c.get("parts") if isinstance(c.get("parts"), list) else []
+            out.append((str(c.get("role", "")), "\n".join(
+                p["text"] if isinstance(p.get("text"), str) else orjson.dumps(p, option=orjson.OPT_SORT_KEYS).decode()
+                for p in parts if isinstance(p, dict))))
+    return out or None
+
+
 def input_messages(a: dict[str, Any], index: KeyIndex | None = None) -> list[tuple[str, str]] | None:
     # ai.prompt.messages: the Vercel AI SDK's doGenerate/doStream spans (v4-v6 and v7's legacy telemetry), the
     # messages as sent to the provider, system message included (ai/core/telemetry: recordInputs)
@@ -98,14 +129,39 @@ def input_messages(a: dict[str, Any], index: KeyIndex | None = None) -> list[tup
             msgs = _messages(a[key])
             if msgs:
                 return msgs
+    if "gcp.vertex.agent.llm_request" in a:
+        msgs = _adk_request(a["gcp.vertex.agent.llm_request"])
+        if msgs:
+            return msgs
+    if "raw_input" in a:
+        # Logfire's OpenAI Agents SDK response spans (logfire 5.4 _internal/integrations/openai_agents.py
+        # attributes_from_span_data): ``raw_input`` is the request's input items, ``events`` the instructions
+        # (gen_ai.system.message), those items and the response's output: the request is the system events and
+        # the input items, not the answer
+        msgs = _messages(a["raw_input"])
+        if msgs:
+            events = parse_structured(a.get("events"))
+            system = [("system", _text_of(ev)) for ev in events if isinstance(ev, dict)
+                      and ev.get("event.name") == "gen_ai.system.message"] if isinstance(events, list) else []
+            return system + msgs
     indexed: dict[int, dict[str, str]] = {}
     for n, part, k in (index or KeyIndex(a)).inputs:
-        indexed.setdefault(n, {})[part] = str(a[k])
+        d = indexed.setdefault(n, {})
+        d[part] = d[part] + "\n" + str(a[k]) if part in d else str(a[k])
     if indexed:
         return [(d.get("role", ""), d.get("content", "")) for _, d in sorted(indexed.items())]
     if "input.value" in a:
         return _messages(a["input.value"])
     return None
+
+
+def event_messages(events: Any) -> list[tuple[str, str]] | None:
+    """Messages kept as span events, one per message: ``gen_ai.{system,user,assistant,tool}.message`` with the
+    content blocks as JSON in ``content`` (Strands Agents' default, strands-agents 1.62.0 telemetry/tracer.py
+    _add_event_messages; the semconv's deprecated event form)."""
+    out = [(ev.name[7:-8], next((kv.value.string_value for kv in ev.attributes if kv.key == "content"), ""))
+           for ev in events if ev.name.startswith("gen_ai.") and ev.name.endswith(".message")]
+    return out or None
 
 
 def split_system(msgs: list[tuple[str, str]], a: dict[str, Any]) -> tuple[str | None, str | None]:

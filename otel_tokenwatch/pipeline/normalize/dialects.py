@@ -168,6 +168,12 @@ def kind_of(a: dict[str, Any], name: str, op: str | None) -> SpanKind:
         v = coerce.to_str(a.get(key))
         if v is not None:
             k = table.get(v) or table.get(v.upper()) or table.get(v.lower())
+            if k == "inference" and "._prepare_" in name:
+                # OpenInference's LlamaIndex handler gives every dispatcher span on an LLM instance kind LLM
+                # (openinference-instrumentation-llama-index 4.6.1 _handler.py ``_init_span_kind`` for BaseLLM),
+                # helpers too: ``OpenAI._prepare_chat_with_tools`` (llama-index-llms-openai 0.8.3 base.py) only
+                # builds the next request's kwargs, beside the ``OpenAI.chat`` span that makes the call
+                return "other"
             if k is not None:
                 return k
             return "other"
@@ -185,7 +191,22 @@ def kind_of(a: dict[str, Any], name: str, op: str | None) -> SpanKind:
         return "inference"
     if "gen_ai.request.model" in a and ("gen_ai.response.id" in a or "gen_ai.response.finish_reasons" in a):
         return "inference"  # a model call that names no operation (Claude Code's claude_code.llm_request)
+    t = a.get("logfire.msg_template")
+    if type(t) is str:
+        # Logfire's OpenAI Agents SDK spans (logfire 5.4 _internal/integrations/openai_agents.py, the span name
+        # is the message template): the operation, response id and finish reasons of a model span come from the
+        # Response only (get_basic_response_attributes), so a failed call (429, 500, a stream ended
+        # response.incomplete) keeps just its template; function and agent spans name neither operation nor
+        # gen_ai.* names (their tool or agent is ``name``, read for that scope in _Plan)
+        return LOGFIRE_AGENTS_KINDS.get(t, "other")
     return "other"
+
+
+LOGFIRE_AGENTS_SCOPE = "logfire.openai_agents"
+LOGFIRE_AGENTS_KINDS: dict[str, SpanKind] = {
+    "Responses API with {gen_ai.request.model!r}": "inference", "Responses API": "inference",
+    "Chat completion with {gen_ai.request.model!r}": "inference", "Function: {name}": "tool",
+    "Agent run: {name!r}": "agent"}
 
 
 #: the keys read_call looks up for each field, in precedence order (indexes of a plan)
@@ -242,7 +263,14 @@ FIRST_CHUNK_KEYS = frozenset({"ai.response.msToFirstChunk", "gen_ai.client.opera
                               "gen_ai.response.time_to_first_chunk"})
 FLAG_KEYS = frozenset({"error.type", "langfuse.observation.level", "gen_ai.request.stream", "gen_ai.is_streaming",
                        "langfuse.observation.completion_start_time", "tokenwatch.usage.auxiliary",
-                       "ai.operationId"}) | FIRST_CHUNK_KEYS
+                       "ai.operationId", "rpc.method", "llm.is_streaming"}) | FIRST_CHUNK_KEYS
+#: instrumentation scopes whose Bedrock input tokens are Bedrock's own, cache excluded (see _Plan)
+BEDROCK_RAW_INPUT_SCOPES = frozenset({"opentelemetry.instrumentation.botocore.bedrock-runtime",
+                                      "opentelemetry.instrumentation.bedrock"})
+#: botocore's streamed Bedrock Runtime operations: opentelemetry-instrumentation-botocore (0.66b2 __init__.py)
+#: sets no stream flag, only ``rpc.method`` = the operation (bedrock.py _DONT_CLOSE_SPAN_ON_END_OPERATIONS)
+AWS_STREAM_OPS = {"ConverseStream": True, "InvokeModelWithResponseStream": True, "Converse": False,
+                  "InvokeModel": False}
 
 
 class _Plan:
@@ -256,11 +284,19 @@ class _Plan:
     read and converted per span.
     """
 
-    __slots__ = ("anthropic_raw_input", "content", "cost", "dialect", "fields", "finish", "flags", "identity",
-                 "identity_get", "params", "shareable", "simple", "usage", "vercel_cache_meta")
+    __slots__ = ("anthropic_raw_input", "bedrock_raw_input", "content", "cost", "dialect", "fields", "finish",
+                 "flags", "identity",
+                 "identity_get", "litellm_usage", "mlflow_kwargs", "params", "shareable", "simple", "usage",
+                 "usage_raw", "vercel_cache_meta")
 
     def __init__(self, a: dict[str, Any], scope: str) -> None:
         self.fields = tuple(tuple(k for k in keys if k in a) for keys in _FIELD_KEYS)
+        if scope == LOGFIRE_AGENTS_SCOPE and "name" in a:
+            # Logfire's Agents SDK function and agent spans keep the tool's and the agent's name as ``name``
+            # (agents/tracing/span_data.py: AgentSpanData.export() has name, handoffs, tools, output_type;
+            # FunctionSpanData.export() name, input, output): read last, for this scope only
+            named = F_AGENT if "handoffs" in a else F_TOOL
+            self.fields = tuple(f + ("name",) if n == named else f for n, f in enumerate(self.fields))
         self.dialect = dialect_of(a, scope)
         self.usage = any(self.fields[f] for f in (F_INPUT, F_OUTPUT, F_CACHE_READ, F_CACHE_WRITE, F_REASONING)) \
             or any(k in a for k in VENDOR_USAGE_KEYS)
@@ -272,6 +308,13 @@ class _Plan:
         #: ``ai.usage.inputTokenDetails.*`` (vercel/ai: inputTokens.total = noCache + cacheRead + cacheWrite)
         self.anthropic_raw_input = self.dialect in ("openlit", "mlflow") or (
             self.dialect == "vercel-ai" and not any(k.startswith("ai.usage.inputTokenDetails.") for k in a))
+        #: Bedrock's ``inputTokens`` (Converse TokenUsage; Claude's ``input_tokens`` on InvokeModel) leave cache
+        #: reads and writes out, and these libraries pass it on unchanged beside the cache counts:
+        #: opentelemetry-instrumentation-botocore 0.66b2 extensions/bedrock.py _converse_on_success,
+        #: Traceloop's opentelemetry-instrumentation-bedrock 0.62.4 span_utils.py converse_usage_record and
+        #: _set_anthropic_messages_span_attributes (the cache from prompt_caching.py's response headers).
+        #: OpenInference adds the cache in (openinference-instrumentation-bedrock _converse_attributes.py)
+        self.bedrock_raw_input = scope in BEDROCK_RAW_INPUT_SCOPES
         #: AI SDK v5 (ai 5.0.x, dist/index.mjs generateText doGenerate span: only ``ai.usage.promptTokens`` /
         #: ``completionTokens`` = the provider's inputTokens/outputTokens) has no cache key at all on
         #: generateText spans, and none for cache writes on streamText ones; @ai-sdk/anthropic 2.x puts
@@ -279,13 +322,27 @@ class _Plan:
         #: ``ai.response.providerMetadata`` (JSON), read for those spans only
         self.vercel_cache_meta = self.anthropic_raw_input and self.dialect == "vercel-ai" \
             and "ai.response.providerMetadata" in a and not (self.fields[F_CACHE_READ] and self.fields[F_CACHE_WRITE])
+        #: Logfire writes input, output and cache counts of an OpenAI response but its reasoning tokens only inside
+        #: ``gen_ai.usage.raw``, the provider's usage as JSON (logfire 5.4 _internal/integrations/llm_providers/
+        #: usage.py get_usage_attributes: INPUT_TOKENS, OUTPUT_TOKENS, cache read/write, USAGE_RAW)
+        self.usage_raw = self.dialect == "pydantic-ai" and "gen_ai.usage.raw" in a and not self.fields[F_REASONING]
+        #: LiteLLM's OTel logger (litellm 1.110 integrations/opentelemetry.py set_attributes, default semconv
+        #: mode) writes input, output and total tokens only; cache reads and reasoning are in
+        #: ``metadata.usage_object``, LiteLLM's Usage as a Python repr (OpenAI's shape: prompt_tokens_details.
+        #: cached_tokens inside prompt_tokens, completion_tokens_details.reasoning_tokens inside completion_tokens)
+        self.litellm_usage = self.dialect == "litellm" and "metadata.usage_object" in a \
+            and not (self.fields[F_CACHE_READ] or self.fields[F_REASONING])
+        #: MLflow's OpenAI autolog sets the call's keyword arguments (all but messages / input) as span attributes
+        #: (mlflow 3.17 openai/autolog.py _start_span): ``model`` is the request model and ``stream`` the stream
+        #: flag; its ``mlflow.llm.model`` is the model its span translation found (the response's, dated)
+        self.mlflow_kwargs = self.dialect == "mlflow" and ("model" in a or "stream" in a)
         self.finish = tuple(k for k in FINISH_KEYS if k in a)
         self.params = next((k for k in PARAM_KEYS if k in a), None)
         self.flags = not FLAG_KEYS.isdisjoint(a)
         #: where captured content and tool calls are, by key (content.KeyIndex), worked out once
         self.content = KeyIndex(a)
         #: nothing beyond names and identities to read (tool, agent and workflow spans mostly)
-        self.simple = not (self.usage or self.cost or self.finish or self.flags or self.params
+        self.simple = not (self.usage or self.cost or self.finish or self.flags or self.params or self.mlflow_kwargs
                            or self.fields[F_MAX_TOKENS] or self.fields[F_TEMPERATURE] or self.fields[F_ATTEMPTS])
         #: every key a simple span's Call is read from (besides the operation, kind and status)
         self.identity = tuple(k for f in _IDENTITY_FIELDS for k in self.fields[f])
@@ -399,6 +456,12 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
         call.request_model = _first(a, p[F_REQUEST_MODEL], s, inv)
     if p[F_RESPONSE_MODEL]:
         call.response_model = _first(a, p[F_RESPONSE_MODEL], s, inv)
+    if plan.mlflow_kwargs and "model" in a:
+        model = _first(a, ("model",), s, inv)
+        if model is not None:
+            if call.response_model is None and call.request_model != model:
+                call.response_model = call.request_model
+            call.request_model = model
     # --- identity ---------------------------------------------------------------------------------
     if p[F_RESPONSE_ID]:
         call.response_id = _first(a, p[F_RESPONSE_ID], s, inv)
@@ -430,6 +493,12 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
         reasons = coerce.to_str_list(a[k]) if k != SK_FINISH_KEY else _sk_finish_reasons(a[k])
         if reasons:
             break
+    if not reasons and plan.dialect == "strands" and kind == "inference":
+        # Strands Agents' model span names its stop reason only in its gen_ai.choice span event, unless
+        # gen_ai_latest_experimental is opted in (strands-agents 1.62.0 telemetry/tracer.py end_model_invoke_span:
+        # ``_add_event(span, "gen_ai.choice", {"finish_reason": str(stop_reason), ...})``)
+        reasons = [kv.value.string_value for ev in e.span.events if ev.name == "gen_ai.choice"
+                   for kv in ev.attributes if kv.key == "finish_reason" and kv.value.string_value]
     call.finish_reasons = tuple(reasons)
     if plan.flags:
         call.error_type = s(a.get("error.type"))
@@ -443,6 +512,11 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
         # GenerateContentConfig, openinference-instrumentation-google-genai _request_attributes_extractor.py)
         call.max_tokens = _first(a, p[F_MAX_TOKENS], i, inv) or _safe_int(
             params.get("max_tokens", params.get("max_completion_tokens", params.get("max_output_tokens"))))
+        if call.max_tokens is None and type(n := params.get("num_output")) is int and n > 0:
+            # OpenInference's LlamaIndex parameters are the LLM's LLMMetadata (openinference-instrumentation-
+            # llama-index 4.6.1 _handler.py: ``metadata.json(exclude_unset=True)``), whose ``num_output`` is the
+            # max tokens, -1 for none (llama-index-llms-openai 0.8.3 base.py: ``num_output=self.max_tokens or -1``)
+            call.max_tokens = n
     if p[F_TEMPERATURE]:
         call.temperature = _first(a, p[F_TEMPERATURE], coerce.to_float, inv)
     if call.temperature is None and params.get("temperature") is not None:
@@ -458,12 +532,35 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
         if call.streaming is None and type(vop := a.get("ai.operationId")) is str \
                 and vop.endswith(("doStream", "doGenerate")):
             call.streaming = vop.endswith("doStream")  # ai.streamText.doStream / ai.generateText.doGenerate
-        if call.streaming is None and plan.dialect == "openinference" and span.name.endswith("ContentStream"):
+        if call.streaming is None and plan.dialect == "openinference" \
+                and span.name.endswith(("ContentStream", "converse_stream", "invoke_model_with_response_stream",
+                                        "stream_chat", "stream_complete")):
             # google-genai's stream calls have no stream flag in OpenInference's parameters (the config), only
             # their span names (openinference-instrumentation-google-genai _wrappers.py: ``GenerateContentStream``,
-            # ``AsyncGenerateContentStream``)
+            # ``AsyncGenerateContentStream``); so Bedrock's (openinference-instrumentation-bedrock 0.1.61
+            # _wrappers.py: ``bedrock.converse_stream``, ``bedrock.invoke_model_with_response_stream``); so
+            # LlamaIndex's, whose span is the LLM method (llama-index-instrumentation dispatcher.py span():
+            # ``f"{actual_class}.{method_name}-{uuid}"``, openinference-instrumentation-llama-index 4.6.1
+            # _handler.py ``name=id_.partition("-")[0]``: ``OpenAI.stream_chat``, ``OpenAI.astream_complete``)
             call.streaming = True
+        if call.streaming is None and type(rm := a.get("rpc.method")) is str and kind == "inference":
+            call.streaming = AWS_STREAM_OPS.get(rm)
+        if call.streaming is None and plan.dialect == "litellm":
+            # LiteLLM's legacy attribute, ``str(optional_params.get("stream", False))`` (litellm 1.110
+            # integrations/opentelemetry.py set_attributes, SpanAttributes.LLM_IS_STREAMING)
+            call.streaming = coerce.to_bool(a.get("llm.is_streaming"))
         call.auxiliary = coerce.to_bool(a.get("tokenwatch.usage.auxiliary")) is True
+    if call.streaming is None and plan.mlflow_kwargs:
+        call.streaming = coerce.to_bool(a.get("stream"))
+    if call.streaming is None and plan.dialect == "pydantic-ai" and span.name.startswith(LOGFIRE_STREAM_SPAN):
+        # Logfire's streamed OpenAI call: the request span ends when the stream is handed back, the usage and
+        # finish reason go on a log span it writes when the stream is consumed (logfire 5.4 _internal/
+        # integrations/llm_providers/llm_provider.py record_streaming: ``streaming response from
+        # {request_data[model]!r} took {duration:.2f}s``); no stream flag on either
+        call.streaming = True
+    if call.streaming is None and plan.dialect == "google-adk" and "gen_ai.output.messages" in a \
+            and not TRUNCATION_REASONS.isdisjoint(call.finish_reasons):
+        call.streaming = _adk_streamed(a["gen_ai.output.messages"])  # only a cut call needs to know
     # retries a client hides in one span (Claude Code's `attempt`; gen_ai.request.attempt events)
     if p[F_ATTEMPTS]:
         attempts = _first(a, p[F_ATTEMPTS], i, inv)
@@ -492,6 +589,20 @@ def _openlit_failure(e: SpanEntry) -> Call:
 
 
 SK_FINISH_KEY = "gen_ai.response.finish_reason"
+TRUNCATION_REASONS = frozenset({"max_tokens", "length"})
+
+
+def _adk_streamed(v: Any) -> bool | None:
+    """Whether an ADK ``generate_content`` span was a stream: ADK sets no stream flag, and reports a turn
+    that arrived as several responses (RunConfig streaming_mode SSE: one per chunk) as one output message
+    each, every one but the last with an empty finish reason (google-adk 2.13.0
+    telemetry/_experimental_semconv.py set_operation_details_attributes_from_response: ``recorded +
+    arrived``; tracing.py trace_inference_result: "No `partial` check"). One message: not streamed; no
+    content captured: unknown."""
+    msgs = coerce.parse_structured(v)
+    if not isinstance(msgs, list) or not msgs:
+        return None
+    return len(msgs) > 1 and all(isinstance(m, dict) and not m.get("finish_reason") for m in msgs[:-1])
 
 
 def _sk_finish_reasons(v: Any) -> list[str]:
@@ -504,6 +615,9 @@ def _sk_finish_reasons(v: Any) -> list[str]:
     return [r.strip().rsplit(".", 1)[-1].lower() for r in s.split(",") if r.strip()]
 
 
+LOGFIRE_STREAM_SPAN = "streaming response from "
+
+
 def _read_usage(a: dict[str, Any], plan: _Plan, call: Call, inv: list[str]) -> None:
     """Tokens by precedence, then cache and reasoning inclusion (genai-dialects.md section 6)."""
     i = coerce.to_int
@@ -513,6 +627,19 @@ def _read_usage(a: dict[str, Any], plan: _Plan, call: Call, inv: list[str]) -> N
     call.cache_read_tokens = _first(a, p[F_CACHE_READ], i, inv)
     call.cache_write_tokens = _first(a, p[F_CACHE_WRITE], i, inv)
     call.reasoning_tokens = _first(a, p[F_REASONING], i, inv)
+    if plan.usage_raw and type(raw := a["gen_ai.usage.raw"]) is str and "reasoning_tokens" in raw:
+        # OpenAI's usage: output_tokens_details (Responses) / completion_tokens_details (Chat Completions), a
+        # subset of the output Logfire reports
+        u = _json_field(a, "gen_ai.usage.raw", inv)
+        call.reasoning_tokens = _safe_int(_dig(u, "output_tokens_details", "reasoning_tokens")
+                                          or _dig(u, "completion_tokens_details", "reasoning_tokens"))
+    if plan.litellm_usage:
+        u = _json_field(a, "metadata.usage_object", inv)
+        if u:
+            call.cache_read_tokens = _safe_int(_dig(u, "prompt_tokens_details", "cached_tokens"))
+            call.reasoning_tokens = _safe_int(_dig(u, "completion_tokens_details", "reasoning_tokens"))
+            if call.cache_write_tokens is None:
+                call.cache_write_tokens = _safe_int(u.get("cache_creation_input_tokens"))
     if call.cache_read_tokens is None and plan.dialect == "pydantic-ai" and call.input_tokens is not None \
             and call.kind == "inference":
         # pydantic-ai writes its cache counts only when above zero (RequestUsage.opentelemetry_attributes:
@@ -523,7 +650,7 @@ def _read_usage(a: dict[str, Any], plan: _Plan, call: Call, inv: list[str]) -> N
         cache_in_input = _vendor_usage(a, call, inv)
     if plan.vercel_cache_meta and call.provider == "anthropic":
         _vercel_anthropic_cache(a, call, inv)
-    if call.provider == "anthropic" and plan.anthropic_raw_input:
+    if (call.provider == "anthropic" and plan.anthropic_raw_input) or plan.bedrock_raw_input:
         cache_in_input = False
     cached = (call.cache_read_tokens or 0) + (call.cache_write_tokens or 0)
     reasoning_in_output = True

@@ -112,6 +112,8 @@ class NormalizeProcessor(BaseProcessor):
         if c.kind == "inference":
             if self.cfg.read_content:
                 msgs = content.input_messages(a, index)
+                if not msgs and plan.dialect == "strands":
+                    msgs = content.event_messages(e.span.events)  # Strands' default: messages as span events
                 if msgs:
                     c.system_content, c.input_content = content.split_system(msgs, a)
             c.requested_tools = content.requested_tools(a, index)

@@ -1,0 +1,268 @@
+"""Real spans of LiteLLM's OTel logger, Pydantic Logfire and MLflow tracing over OpenAI Chat Completions
+(tests/normalize/data/{litellm-otel,logfire-openai,mlflow-openai}.jsonl) read right, call for call.
+
+Captured by tests/normalize/gen/litellm_logfire_mlflow/generate.py against a fake OpenAI API (versions in its
+requirements.txt). The fake server's answers are the truth (litellm_logfire_mlflow-truth.json): OpenAI's
+``prompt_tokens`` includes ``cached_tokens`` and ``completion_tokens`` includes ``reasoning_tokens``, as the
+semantic conventions' input and output do. The shapes differ: LiteLLM writes a ``litellm_request`` span per call
+with a ``raw_gen_ai_request`` child holding the provider's raw payload; Logfire writes a streamed call as a
+request span without usage plus a log span with it; MLflow exports its own ``mlflow.*`` attributes over OTLP.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from otel_tokenwatch import semconv
+from otel_tokenwatch.otlp.files import read
+from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig, Assembler
+from otel_tokenwatch.pipeline.normalize.counting import _descendants
+from otel_tokenwatch.pipeline.normalize.factory import NormalizeConfig, NormalizeProcessor
+from otel_tokenwatch.pipeline.tree import SpanEntry, Tree
+
+DATA = Path(__file__).parent / "data"
+TRUTH: dict[str, dict[str, Any]] = json.loads((DATA / "litellm_logfire_mlflow-truth.json").read_text())["scenarios"]
+SOURCES = ["litellm-otel", "logfire-openai", "mlflow-openai"]
+SCENARIOS = ["healthy", "cached", "streaming", "tool_use", "errors", "duplicate", "responses"]
+
+#: what a source's spans cannot carry, so that no reader can count it: (source, scenario, field) -> value read
+GAPS: dict[tuple[str, str, str], Any] = {
+    # mlflow 3.17 openai/utils/chat_schema.py _parse_chat_completion_usage keeps prompt, completion and total
+    # tokens and cached_tokens for mlflow.chat.tokenUsage, and drops completion_tokens_details: no reasoning
+    # count anywhere on the span but inside mlflow.spanOutputs (the response JSON). The output (completion_tokens)
+    # still includes the reasoning, so only the split is unknown.
+    ("mlflow-openai", "tool_use", "reasoning"): 0,
+    ("mlflow-openai", "responses", "reasoning"): 0,
+    # mlflow 3.17 openai/autolog.py _is_responses_final_event: only a ResponseCompletedEvent closes a Responses
+    # stream with its usage and output; a stream cut by max_output_tokens ends with response.incomplete (the
+    # API's event for status incomplete), so that span has no usage and no output at all: the call is not
+    # countable, only the non-streamed one is
+    ("mlflow-openai", "responses", "calls"): 1,
+    ("mlflow-openai", "responses", "input"): 2300,
+    ("mlflow-openai", "responses", "cache_read"): 1920,
+    ("mlflow-openai", "responses", "output"): 180,
+}
+#: MLflow's OpenAI autolog records no provider (openai/autolog.py _start_span: the request's keyword arguments
+#: and mlflow.message.format="openai", the message schema, which every OpenAI-compatible server shares), no
+#: finish reason outside mlflow.spanOutputs, and there a streamed call's is "stop" whatever the stream said:
+#: _reconstruct_completion_from_stream takes it from the last chunk, the usage chunk with no choices
+#: (``finish_reason = "stop"`` default), so the max-tokens cut cannot be seen
+NO_PROVIDER = {"mlflow-openai"}
+NO_FINISH = {"mlflow-openai"}
+#: LiteLLM's Responses API path: ``gen_ai.system`` is written empty and the raw span's keys are
+#: ``llm.None.*`` (litellm 1.110 integrations/opentelemetry.py set_attributes / set_raw_request_attributes take
+#: ``litellm_params["custom_llm_provider"]``, which litellm.responses() leaves unset), and the finish reason is
+#: the Response's ``status`` (completed / incomplete), not why it stopped: the max_output_tokens cut reads
+#: ``incomplete``, which is no truncation by itself (a content filter ends a response incomplete too)
+LITELLM_RESPONSES_FINISH = [["completed"], ["incomplete"]]
+#: LiteLLM's streamed response names the request model, not the dated one the chunks carried: its stream
+#: wrapper stamps every chunk with the caller's model (litellm 1.110 litellm_core_utils/streaming_handler.py
+#: CustomStreamWrapper: ``model_response.model = self._served_openrouter_model() or self.model``), and the
+#: logged response is rebuilt from those chunks
+STREAM_REQUEST_MODEL = {("litellm-otel", "streaming")}
+
+
+def provider_of(source: str, scenario: str) -> str | None:
+    return None if source in NO_PROVIDER or (source, scenario) == ("litellm-otel", "responses") else "openai"
+
+
+def truth_calls(source: str, scenario: str) -> list[int]:
+    """Indexes of the truth's successful calls a source has a countable span for."""
+    n = GAPS.get((source, scenario, "calls"), TRUTH[scenario]["calls"] - TRUTH[scenario]["failed"])
+    return list(range(n))
+
+
+def _trees(source: str) -> list[tuple[str, Tree]]:
+    stage = NormalizeProcessor(NormalizeConfig())
+    out: list[tuple[str, Tree]] = []
+    for rec in read(DATA / f"{source}.jsonl"):
+        if rec.signal != "traces":
+            continue
+        asm = Assembler(AssembleConfig())
+        asm.add(rec.request, 0.0, None)  # type: ignore[arg-type]
+        for t in asm.flush(0.0, "flush"):
+            stage.process(t)
+            out.append((str(rec.meta.get("scenario", "")), t))
+    return out
+
+
+_CACHE: dict[str, list[tuple[str, Tree]]] = {}
+
+
+def trees(source: str) -> list[tuple[str, Tree]]:
+    if source not in _CACHE:
+        _CACHE[source] = _trees(source)
+    return _CACHE[source]
+
+
+def counted(source: str, scenario: str) -> list[SpanEntry]:
+    return sorted((e for sc, t in trees(source) if sc == scenario for e in t.spans
+                   if e.call is not None and e.call.counted), key=lambda e: int(e.view.start_time_unix_nano))
+
+
+def failed_calls(source: str, scenario: str) -> list[SpanEntry]:
+    return [e for sc, t in trees(source) if sc == scenario for e in t.spans
+            if e.call is not None and e.call.kind == "inference" and e.call.error and e.call.report_of is None]
+
+
+def test_data_files_are_there() -> None:
+    assert sorted(SCENARIOS) == sorted(TRUTH)
+    assert json.loads((DATA / "litellm_logfire_mlflow-truth.json").read_text())["sources"] == SOURCES
+    for source in SOURCES:
+        lines = (DATA / f"{source}.jsonl").read_text().splitlines()
+        assert [json.loads(x)["scenario"] for x in lines] == SCENARIOS
+        assert all(json.loads(x)["source"] == source for x in lines)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+@pytest.mark.parametrize("source", SOURCES)
+def test_tokens_match_the_fake_servers_truth(source: str, scenario: str) -> None:
+    truth = TRUTH[scenario]
+    calls = counted(source, scenario)
+    idx = truth_calls(source, scenario)
+    assert len(calls) == len(idx)
+    got = {"input": sum(e.call.input_tokens or 0 for e in calls),  # type: ignore[union-attr]
+           "cache_read": sum(e.call.cache_read_tokens or 0 for e in calls),  # type: ignore[union-attr]
+           "cache_write": sum(e.call.cache_write_tokens or 0 for e in calls),  # type: ignore[union-attr]
+           "output": sum(e.call.output_tokens or 0 for e in calls),  # type: ignore[union-attr]
+           "reasoning": sum(e.call.reasoning_tokens or 0 for e in calls)}  # type: ignore[union-attr]
+    want = {"input": truth["input"], "cache_read": truth["cache_read"], "cache_write": 0, "output": truth["output"],
+            "reasoning": truth["reasoning"]}
+    for field, value in list(want.items()):
+        want[field] = GAPS.get((source, scenario, field), value)
+    assert got == want
+    for e in calls:
+        c = e.call
+        assert c is not None and c.kind == "inference"
+        assert c.provider == provider_of(source, scenario)
+        assert (c.input_tokens or 0) >= (c.cache_read_tokens or 0)
+        assert (c.output_tokens or 0) >= (c.reasoning_tokens or 0)
+    models = [truth["models"][i] for i in idx]
+    assert [e.call.request_model for e in calls] == [m for m, _ in models]  # type: ignore[union-attr]
+    served = [m if (source, scenario) in STREAM_REQUEST_MODEL and truth["streamed"][i] else s
+              for i, (m, s) in zip(idx, models)]
+    assert [e.call.response_model for e in calls] == served  # type: ignore[union-attr]
+
+
+def test_gaps_are_still_gaps() -> None:
+    """The pinned gaps are real: the reasoning MLflow lost is in its own output JSON, not in an attribute."""
+    calls = counted("mlflow-openai", "tool_use")
+    assert [e.call.reasoning_tokens for e in calls] == [None, None]  # type: ignore[union-attr]
+    outputs = [json.loads(str(e.attrs["mlflow.spanOutputs"])) for e in calls]
+    assert sum(o["usage"]["completion_tokens_details"]["reasoning_tokens"] for o in outputs) \
+        == TRUTH["tool_use"]["reasoning"]
+    assert not any(k.startswith("gen_ai.") or k in ("mlflow.llm.provider",) for e in calls for k in e.attrs)
+    # the cut Responses stream: an inference span with the stream flag and no usage key at all
+    cut = [e for sc, t in trees("mlflow-openai") if sc == "responses" for e in t.spans
+           if e.call is not None and e.call.kind == "inference" and not e.call.counted]
+    assert [(e.call.streaming, e.call.has_usage, e.call.error) for e in cut] == [(True, False, False)]  # type: ignore[union-attr]
+    assert "mlflow.chat.tokenUsage" not in cut[0].attrs
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_errors_are_failed_calls_counted_once(source: str) -> None:
+    """429 then 500 surfaced (no SDK retries): two failed calls, naming the model that was asked for."""
+    failed = failed_calls(source, "errors")
+    assert len(failed) == TRUTH["errors"]["failed"] == 2
+    provider = provider_of(source, "errors")
+    assert [(e.call.provider, e.call.request_model) for e in failed] == [(provider, "gpt-4o-mini")] * 2  # type: ignore[union-attr]
+    assert not any(e.call.counted or e.call.has_usage for e in failed)  # type: ignore[union-attr]
+    for scenario in SCENARIOS:
+        if scenario != "errors":
+            assert failed_calls(source, scenario) == []
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_nothing_counted_twice_and_root_totals(source: str) -> None:
+    for scenario, tree in trees(source):
+        children = tree.children()
+        calls = [e for e in tree.spans if e.call is not None and e.call.counted]
+        ids = [e.call.response_id for e in calls if e.call.response_id]  # type: ignore[union-attr]
+        assert len(ids) == len(set(ids)), scenario
+        # MLflow keeps the completion id only inside mlflow.spanOutputs
+        assert len(ids) == (0 if source == "mlflow-openai" else len(calls)), scenario
+        for e in calls:
+            assert not any(d.call is not None and d.call.counted for d in _descendants(e, children))
+        root = tree.root()
+        assert root is not None and root.view.name == "workflow"
+        assert root.get(semconv.TRACE_CALLS) == len(calls)
+        assert root.get(semconv.TRACE_INPUT_TOKENS) == sum(e.call.input_tokens or 0 for e in calls)  # type: ignore[union-attr]
+        assert root.get(semconv.TRACE_CACHE_READ_TOKENS) == sum(e.call.cache_read_tokens or 0 for e in calls)  # type: ignore[union-attr]
+    assert len(trees(source)) == len(SCENARIOS)  # one trace per scenario: every span joined the app's root
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_finish_reasons_and_streaming(source: str) -> None:
+    """The max-tokens cut reads as ``length`` and the streamed calls as streamed, in every source that says so."""
+    for scenario in SCENARIOS:
+        truth = TRUTH[scenario]
+        idx = truth_calls(source, scenario)
+        calls = [e.call for e in counted(source, scenario)]
+        got = [list(c.finish_reasons) for c in calls]  # type: ignore[union-attr]
+        if source in NO_FINISH:
+            assert got == [[]] * len(calls)
+        elif (source, scenario) == ("litellm-otel", "responses"):
+            assert got == LITELLM_RESPONSES_FINISH
+        else:
+            assert got == [[truth["finish_reasons"][i]] for i in idx]
+        assert [c.streaming is True for c in calls] == [truth["streamed"][i] for i in idx], scenario  # type: ignore[union-attr]
+
+
+def test_logfire_stream_request_span_is_not_a_second_call() -> None:
+    """Logfire's streamed call is two spans (the request, ended when the stream is returned, and the log span
+    with usage): one call is counted, the request span carries no usage to count."""
+    spans = [e for sc, t in trees("logfire-openai") if sc == "streaming" for e in t.spans
+             if e.call is not None and e.call.kind == "inference"]
+    assert len(spans) == 4
+    assert sorted((e.view.name.startswith("streaming response"), e.call.counted) for e in spans) == [  # type: ignore[union-attr]
+        (False, False), (False, False), (True, True), (True, True)]
+
+
+def test_costs_agree_across_libraries() -> None:
+    """LiteLLM prices the calls itself (its bundled cost map). Logfire prices only with the optional
+    ``genai-prices`` package (logfire 5.4 llm_providers/usage.py: the ImportError is swallowed) and MLflow only
+    with litellm installed (mlflow 3.17 tracing/utils/__init__.py calculate_cost_by_model_and_token_usage:
+    ``import litellm``), neither present in their captures, so ours computes those: per call, the same cost."""
+    for scenario in SCENARIOS:
+        per = [[e.call.cost_usd for e in counted(s, scenario)] for s in SOURCES]  # type: ignore[union-attr]
+        for s in SOURCES:
+            for e in counted(s, scenario):
+                assert e.call is not None and e.call.cost_usd
+                assert e.call.cost_source == ("reported" if s == "litellm-otel" else "computed")
+        for a, b in zip(per[0], per[1]):
+            assert abs(Decimal(a) - Decimal(b)) < Decimal("1e-9"), scenario  # type: ignore[arg-type]
+        for a, b in zip(per[0], per[2]):
+            assert abs(Decimal(a) - Decimal(b)) < Decimal("1e-9"), scenario  # type: ignore[arg-type]
+
+
+def test_scenario_totals_are_what_the_generator_chose() -> None:
+    by = {k: (v["calls"], v["failed"], v["input"], v["cache_read"], v["output"], v["reasoning"])
+          for k, v in TRUTH.items()}
+    assert by == {"healthy": (2, 0, 905, 0, 70, 0), "cached": (3, 0, 27770, 17920, 330, 0),
+                  "streaming": (2, 0, 5296, 4096, 264, 0), "tool_use": (2, 0, 1290, 0, 215, 160),
+                  "errors": (3, 2, 400, 0, 60, 0), "duplicate": (2, 0, 1800, 0, 160, 0),
+                  "responses": (2, 0, 2940, 1920, 212, 96)}
+    assert TRUTH["streaming"]["finish_reasons"] == ["stop", "length"]
+    assert TRUTH["responses"]["finish_reasons"] == ["stop", "length"]
+    assert {s: sum(len(counted(s, sc)) for sc in SCENARIOS) for s in SOURCES} == {
+        "litellm-otel": 14, "logfire-openai": 14, "mlflow-openai": 13}
+
+
+def test_litellm_raw_payload_keys_are_content_and_counts_are_not() -> None:
+    """LiteLLM's raw request span names its keys after the provider (``llm.openai.messages``, ``llm.None.input``
+    on the Responses path); OpenInference's ``llm.token_count.prompt`` is a count, kept when content goes."""
+    from otel_tokenwatch.pipeline.enrich.privacy import is_content_key
+
+    raw = {k for sc, t in trees("litellm-otel") for e in t.spans if e.view.name == "raw_gen_ai_request"
+           for k in e.attrs}
+    assert {"llm.openai.messages", "llm.openai.choices", "llm.None.input", "llm.None.instructions",
+            "llm.None.output"} <= raw
+    assert all(is_content_key(k) for k in ("llm.openai.messages", "llm.openai.choices", "llm.None.input",
+                                            "llm.None.instructions", "llm.None.output"))
+    assert not any(is_content_key(k) for k in ("llm.openai.usage", "llm.openai.model", "llm.token_count.prompt",
+                                               "llm.request.type", "llm.is_streaming"))
