@@ -65,11 +65,15 @@ class AgentSessions:
         """The events as they are forwarded: marked with the tool, privacy rules applied.
 
         Every record is kept (lossless); only attributes are added, pseudonymized or, with
-        content removal on, taken out. Requests without coding-agent events pass unchanged.
+        content removal on, taken out. With content removal on, the GenAI content events other
+        instrumentations send as logs (``gen_ai.user.message``, ``gen_ai.choice``,
+        ``gen_ai.client.inference.operation.details``: openai-v2's legacy path, OTel botocore, Semantic
+        Kernel, Google ADK) lose their body and content attributes too. Other requests pass unchanged.
         """
         req = ExportLogsServiceRequest.FromString(raw)
         changed = False
         privacy = self.privacy() if callable(self.privacy) else None
+        drop = privacy is not None and getattr(privacy, "drop_content", False)
         for rl in req.resource_logs:
             service = next((kv.value.string_value for kv in rl.resource.attributes if kv.key == "service.name"), "")
             for sl in rl.scope_logs:
@@ -78,6 +82,8 @@ class AgentSessions:
                         or lr.event_name or lr.body.string_value
                     tool = tool_of(service, sl.scope.name, name)
                     if tool is None:
+                        if drop and privacy.drop_genai_event(lr, lr.event_name or name):
+                            changed = True
                         continue
                     changed = True
                     short = name.removeprefix("claude_code.").removeprefix("gemini_cli.")

@@ -15,6 +15,7 @@ from otel_tokenwatch.pipeline.enrich.privacy import GroupSizes, is_content_event
 from otel_tokenwatch.pipeline.processor import ProcessorContext
 from otel_tokenwatch.pipeline.tree import encode_spans
 from otel_tokenwatch.state import MemoryStore
+from tests.conftest import FIXTURES
 from tests.enrich.trees import fixture_trees
 
 CONTENT_SOURCES = ["openai-v2-latest.jsonl", "openinference-openai.jsonl", "openllmetry-openai.jsonl",
@@ -127,3 +128,32 @@ def test_content_removal_on_instrumentations_beyond_the_fixtures(path: Path) -> 
         assert seen == 0 and all(any(c in raw for raw in logs) for c in CANARIES), path.name
         return
     assert seen > 0, f"{path.name}: the capture should carry prompt text"
+
+
+LOG_SOURCES = [p for p in CAPTURED if any(rec.signal == "logs" for rec in read(p))] + \
+    [Path(FIXTURES) / "openai-v2.jsonl", Path(FIXTURES) / "openai-v2-latest.jsonl"]
+
+
+@pytest.mark.parametrize("path", LOG_SOURCES, ids=lambda p: p.name)
+def test_content_removal_on_genai_log_events(path: Path) -> None:
+    """Instrumentations that send messages as log events (openai-v2's legacy path, OTel botocore, Semantic
+    Kernel, Google ADK, util-genai's operation details): with drop_content the logs pipeline forwards every
+    record, without the prompts' text; with it off, the records pass as received."""
+    from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+
+    from otel_tokenwatch.agents.factory import AgentsConfig, AgentSessions
+    from otel_tokenwatch.pipeline.enrich.privacy import RecordPrivacy
+
+    logs = [rec.request.SerializeToString() for rec in read(path) if rec.signal == "logs"]
+    assert logs and any(c in raw for raw in logs for c in CANARIES), path.name
+    sessions = AgentSessions(AgentsConfig())
+    sessions.privacy = lambda: RecordPrivacy(None, False, frozenset())
+    assert [sessions.transform(raw) for raw in logs] == logs  # content removal off: unchanged
+    sessions.privacy = lambda: RecordPrivacy(None, True, frozenset())
+    for raw in logs:
+        out = sessions.transform(raw)
+        for c in CANARIES:
+            assert c not in out, f"{path.name}: prompt text survived in a log record"
+        before, after = ExportLogsServiceRequest.FromString(raw), ExportLogsServiceRequest.FromString(out)
+        count = lambda r: sum(len(sl.log_records) for rl in r.resource_logs for sl in rl.scope_logs)
+        assert count(after) == count(before)  # every record forwarded

@@ -228,6 +228,23 @@ class RecordPrivacy:
         self.drop_content = drop_content
         self.extra = extra
 
+    def drop_genai_event(self, lr: Any, event: str) -> bool:
+        """A GenAI content event (not a coding agent's) with content removal on: its body (the message or
+        choice itself, in the legacy semantic conventions' events) and content attributes go; the record,
+        its name, trace context and other attributes stay. Whether anything was removed."""
+        content_event = is_content_event(event)
+        if not content_event and not any(kv.key.startswith("gen_ai.") for kv in lr.attributes):
+            return False  # an application's own log record: its attributes are its business
+        keep = [kv for kv in lr.attributes if not is_content_key(kv.key, self.extra)]
+        if not content_event and len(keep) == len(lr.attributes):
+            return False
+        if content_event and lr.HasField("body"):
+            lr.ClearField("body")
+        if len(keep) != len(lr.attributes):
+            del lr.attributes[:]
+            lr.attributes.extend(keep)
+        return True
+
     def apply_to_record(self, lr: Any, event: str = "") -> None:
         """``event``: the record's event name without the tool's prefix (it decides the tool-only keys)."""
         if self.drop_content:
