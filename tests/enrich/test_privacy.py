@@ -17,6 +17,7 @@ from otel_tokenwatch.pipeline.tree import encode_spans
 from otel_tokenwatch.state import MemoryStore
 from tests.conftest import FIXTURES
 from tests.enrich.trees import fixture_trees
+from tests.normalize.spans import tree_of
 
 CONTENT_SOURCES = ["openai-v2-latest.jsonl", "openinference-openai.jsonl", "openllmetry-openai.jsonl",
                    "langfuse-openai.jsonl", "pydantic-ai.jsonl"]
@@ -157,3 +158,23 @@ def test_content_removal_on_genai_log_events(path: Path) -> None:
         before, after = ExportLogsServiceRequest.FromString(raw), ExportLogsServiceRequest.FromString(out)
         count = lambda r: sum(len(sl.log_records) for rl in r.resource_logs for sl in rl.scope_logs)
         assert count(after) == count(before)  # every record forwarded
+
+
+def test_tool_arguments_under_generic_keys_go_only_where_they_are_content() -> None:
+    """Logfire's Agents SDK function spans keep the tool's arguments and result as plain ``input`` and
+    ``output``: removed under that scope (the order id the model passed is gone), kept elsewhere."""
+    s = stage({"privacy": {"drop_content": True}})
+    before = after = 0
+    for rec in read(Path(__file__).resolve().parents[1] / "normalize" / "data" / "agents-logfire.jsonl"):
+        if rec.signal != "traces" or rec.meta.get("scenario") != "tool_use":
+            continue
+        asm = Assembler(AssembleConfig())
+        asm.add(rec.request, 0.0, None)  # type: ignore[arg-type]
+        for tree in asm.flush(0.0, "flush"):
+            before += encode_spans(tree.spans).count(b"A-1001")
+            s.process(tree)
+            after += encode_spans(tree.spans).count(b"A-1001")
+    assert before > 0 and after == 0
+    other = tree_of((1, 0, "step", {"input": "kept", "output": "kept"}))
+    s.process(other)
+    assert encode_spans(other.spans).count(b"kept") == 2

@@ -100,8 +100,17 @@ def _drop_instructions(v: AnyValue) -> int:
     return 1
 
 
+#: keys too generic to be content everywhere that are content under one instrumentation scope: Logfire's
+#: OpenAI Agents SDK function spans keep the tool's arguments and result as ``input`` and ``output``
+#: (logfire 5.4 _internal/integrations/openai_agents.py, FunctionSpanData)
+SCOPE_CONTENT_KEYS = {"logfire.openai_agents": frozenset({"input", "output"})}
+
+
 def drop_content(entry: SpanEntry, extra: frozenset[str] = frozenset()) -> int:
     """Remove content attributes (the known keys plus ``extra``) and events; returns how many."""
+    scoped = SCOPE_CONTENT_KEYS.get(entry.scope.name)
+    if scoped:
+        extra = extra | scoped
     attrs = entry.span.attributes
     events = entry.span.events
     if not any(is_content_key(kv.key, extra) or (kv.key == OI_PARAMS and '"instructions"' in kv.value.string_value)
