@@ -175,8 +175,8 @@ class PassthroughPipeline:
         self.items_in += count
         out = raw
         for s in self.side:
-            transform = getattr(s, "transform", None)
-            if transform is not None and self.signal == "logs":
+            transform = getattr(s, "transform" if self.signal == "logs" else f"transform_{self.signal}", None)
+            if transform is not None:
                 try:
                     out = transform(out)
                 except Exception:

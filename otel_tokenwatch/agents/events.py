@@ -120,7 +120,8 @@ def read_event(tool: str, name: str, a: dict[str, Any], time_ns: int) -> AgentSp
     if tool == "codex" and name == "codex.sse_event" and _codex_stream_failed(a):
         call["error.type"] = str(a.get("event.kind") or "stream_error")
         return AgentSpan("inference", f"chat {model}", time_ns, call, error=True)
-    if tool == "codex" and name == "codex.sse_event" and a.get("event.kind", a.get("kind")) == "response.completed":
+    if tool == "codex" and name == "codex.sse_event" and a.get("event.kind", a.get("kind")) == "response.completed" \
+            and _codex_has_usage(a):
         call.update({"gen_ai.usage.input_tokens": _i(a, "input_token_count"),
                      "gen_ai.usage.output_tokens": _i(a, "output_token_count"),
                      "gen_ai.usage.cache_read.input_tokens": _i(a, "cached_token_count"),
@@ -182,6 +183,23 @@ def _gemini_input(a: dict[str, Any], thoughts: int) -> int:
     if total and total < inp + _i(a, "output_token_count") + thoughts + tool_tokens:
         return inp  # this total has no room for them: already counted in the input
     return inp + tool_tokens
+
+
+#: token keys of codex-rs/otel ``SessionTelemetry::sse_event_completed`` (the usage-bearing record)
+CODEX_USAGE_KEYS = ("input_token_count", "output_token_count", "cached_token_count", "cache_write_token_count",
+                     "reasoning_token_count", "tool_token_count")
+
+
+def _codex_has_usage(a: dict[str, Any]) -> bool:
+    """Whether a Codex ``response.completed`` record is the one with the response's usage.
+
+    codex-rs/otel ``events/session_telemetry.rs`` logs a ``codex.sse_event`` for every SSE event
+    (``log_sse_event``: ``event.kind`` and ``duration_ms`` only), and for a completed response a second
+    one from ``sse_event_completed`` with the token counts. Captured from codex-cli 0.171.0
+    (tests/agents/data/codex-0.171.0.jsonl): every response gives both; read as two calls, each
+    response counted twice (the second with zero tokens), doubling calls and diluting loop scores.
+    """
+    return any(k in a for k in CODEX_USAGE_KEYS)
 
 
 def _codex_request_failed(a: dict[str, Any]) -> bool:

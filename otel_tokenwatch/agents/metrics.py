@@ -39,7 +39,10 @@ TYPES = {
     "claude-code": {"input": "uncached", "output": "output", "cacheRead": "cache_read", "cacheCreation": "cache_write"},
     "gemini-cli": {"input": "input", "output": "output_no_thoughts", "cache": "cache_read", "thought": "reasoning",
                    "tool": "tool_input"},
-    "codex": {"input": "input", "cached_input": "cache_read", "output": "output", "reasoning_output": "reasoning"},
+    # codex.turn.token_usage token_type (captured, codex-cli 0.171.0): input (incl. cached), cached_input,
+    # cache_write_input, output (incl. reasoning), reasoning_output, total (skipped: the sum)
+    "codex": {"input": "input", "cached_input": "cache_read", "cache_write_input": "cache_write", "output": "output",
+              "reasoning_output": "reasoning"},
 }
 PROVIDERS = {"claude-code": "anthropic", "gemini-cli": "gcp.gen_ai", "codex": "openai"}
 

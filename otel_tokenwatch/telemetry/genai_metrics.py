@@ -80,7 +80,10 @@ class GenAIMetrics:
                 k = (semconv.M_CALLS, (*base, ("status", "error"), ("waste_reason", "retry")))
                 acc[k] = get_acc(k, 0) + c.attempts - 1
             if not c.counted:
-                if c.error and not c.has_usage:  # a failed call that billed nothing still counts as a call
+                # a failed call that billed nothing still counts as a call, once: a coding agent's own failed
+                # span (Gemini CLI llm_call, Claude Code llm_request) is counted from its session's api_error
+                # event, which Gemini CLI logs per failed attempt (captured: tests/agents/data/gemini-cli-*)
+                if c.error and not c.has_usage and not c.counted_elsewhere:
                     any_call = True
                     k = (semconv.M_CALLS, (*base, ("status", "error"), ("waste_reason", c.waste_reason or "none")))
                     acc[k] = get_acc(k, 0) + 1

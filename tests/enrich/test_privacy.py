@@ -178,3 +178,23 @@ def test_tool_arguments_under_generic_keys_go_only_where_they_are_content() -> N
     other = tree_of((1, 0, "step", {"input": "kept", "output": "kept"}))
     s.process(other)
     assert encode_spans(other.spans).count(b"kept") == 2
+
+
+def test_command_line_with_the_prompt_leaves_the_spans_resource() -> None:
+    """Gemini CLI started headless puts `gemini -p "<prompt>"` in process.command_args on every export's
+    resource: with drop_content the spans leave without it (the other resource attributes stay)."""
+    s = stage({"privacy": {"drop_content": True}})
+    path = Path(__file__).resolve().parents[1] / "agents" / "data" / "gemini-cli-0.61.0.jsonl"
+    seen = 0
+    for rec in read(path):
+        if rec.signal != "traces":
+            continue
+        asm = Assembler(AssembleConfig())
+        asm.add(rec.request, 0.0, None)  # type: ignore[arg-type]
+        for tree in asm.flush(0.0, "flush"):
+            seen += encode_spans(tree.spans).count(b"AFX-SCENARIO")
+            s.process(tree)
+            out = encode_spans(tree.spans)
+            assert b"AFX-SCENARIO" not in out and b"process.command_args" not in out
+            assert b"service.name" in out
+    assert seen > 0

@@ -20,7 +20,7 @@ from otel_tokenwatch.outcome.intake import OutcomeIntake
 from otel_tokenwatch.outcome.model import Outcome
 from otel_tokenwatch.pipeline.enrich import resolve
 from otel_tokenwatch.pipeline.enrich.config import EnrichConfig
-from otel_tokenwatch.pipeline.enrich.privacy import GroupSizes, Pseudonymizer, drop_content
+from otel_tokenwatch.pipeline.enrich.privacy import GroupSizes, Pseudonymizer, drop_content, without_command_line
 from otel_tokenwatch.pipeline.processor import BaseProcessor, ProcessorContext, ProcessorFactory
 from otel_tokenwatch.pipeline.tree import ResourceInfo, SpanEntry, Tree
 
@@ -192,9 +192,15 @@ class EnrichProcessor(BaseProcessor):
         if tree.facts.get("privacy_applied"):
             return  # never twice: a pseudonym of a pseudonym would not match the user's digest elsewhere
         tree.facts["privacy_applied"] = True
+        cleaned: dict[int, ResourceInfo] = {}
         for e in tree.spans:
             if p.drop_content:
                 drop_content(e, self.content_keys)
+                if b"process.command_" in e.resource.data:  # a byte test first: most resources have no command line
+                    res = cleaned.get(id(e.resource))
+                    if res is None:
+                        res = cleaned[id(e.resource)] = without_command_line(e.resource)
+                    e.resource = res
             if self.pseudonymizer is not None:
                 self.pseudonymizer.apply(e)
 

@@ -14,10 +14,11 @@ import threading
 from typing import Any
 
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from otel_tokenwatch import semconv
-from otel_tokenwatch.pipeline.tree import SpanEntry
+from otel_tokenwatch.pipeline.tree import ResourceInfo, SpanEntry
 
 CONTENT_KEYS = frozenset({
     "gen_ai.input.messages", "gen_ai.output.messages", "gen_ai.system_instructions", "gen_ai.prompt",
@@ -103,7 +104,20 @@ def _drop_instructions(v: AnyValue) -> int:
 #: keys too generic to be content everywhere that are content under one instrumentation scope: Logfire's
 #: OpenAI Agents SDK function spans keep the tool's arguments and result as ``input`` and ``output``
 #: (logfire 5.4 _internal/integrations/openai_agents.py, FunctionSpanData)
-SCOPE_CONTENT_KEYS = {"logfire.openai_agents": frozenset({"input", "output"})}
+SCOPE_CONTENT_KEYS = {"logfire.openai_agents": frozenset({"input", "output"}),
+                      # Claude Code's own spans (CLAUDE_CODE_ENHANCED_TELEMETRY_BETA): claude_code.interaction
+                      # ``user_prompt`` (the prompt with OTEL_LOG_USER_PROMPTS), claude_code.tool
+                      # ``full_command`` / ``file_path`` (OTEL_LOG_TOOL_DETAILS), and the detailed-beta
+                      # ``new_context``, ``system_prompt_preview``, ``user_system_prompt``, ``tool_input``,
+                      # ``response.model_output`` (code.claude.com/docs/en/monitoring-usage, "Traces (beta)");
+                      # captured: tests/agents/data/claude-code-2.1.332.jsonl
+                      "com.anthropic.claude_code.tracing": frozenset({
+                          "user_prompt", "full_command", "file_path", "new_context", "system_prompt_preview",
+                          "user_system_prompt", "tool_input", "response.model_output"})}
+#: span events that are content in one scope only: Claude Code's claude_code.tool ``tool.output`` event holds the
+#: tool's input and output bodies with OTEL_LOG_TOOL_CONTENT=1 (monitoring-usage "Traces (beta)"; captured
+#: 2.1.332: ``bash_command`` and ``output`` for Bash)
+SCOPE_CONTENT_EVENTS = {"com.anthropic.claude_code.tracing": frozenset({"tool.output"})}
 
 
 def drop_content(entry: SpanEntry, extra: frozenset[str] = frozenset()) -> int:
@@ -111,11 +125,12 @@ def drop_content(entry: SpanEntry, extra: frozenset[str] = frozenset()) -> int:
     scoped = SCOPE_CONTENT_KEYS.get(entry.scope.name)
     if scoped:
         extra = extra | scoped
+    scoped_events = SCOPE_CONTENT_EVENTS.get(entry.scope.name, frozenset())
     attrs = entry.span.attributes
     events = entry.span.events
     if not any(is_content_key(kv.key, extra) or (kv.key == OI_PARAMS and '"instructions"' in kv.value.string_value)
                for kv in attrs) \
-            and not any(is_content_event(ev.name) for ev in events) \
+            and not any(is_content_event(ev.name) or ev.name in scoped_events for ev in events) \
             and not any(is_content_key(kv.key, extra) for ev in events for kv in ev.attributes):
         return 0
     removed = [0]
@@ -130,7 +145,7 @@ def drop_content(entry: SpanEntry, extra: frozenset[str] = frozenset()) -> int:
         span.attributes.extend(keep)
         kept_events = []
         for ev in span.events:
-            if is_content_event(ev.name):
+            if is_content_event(ev.name) or ev.name in scoped_events:
                 removed[0] += 1
                 continue
             copy = Span.Event()
@@ -227,6 +242,24 @@ AGENT_CONTENT_KEYS = frozenset({"prompt", "prompt_text", "request_text", "respon
 #: code.claude.com/docs/en/monitoring-usage, "Tool result event"); elsewhere ``error`` is a type, not content
 AGENT_TOOL_CONTENT_KEYS = frozenset({"error"})
 AGENT_TOOL_EVENTS = frozenset({"tool_result", "tool_decision", "tool_call", "codex.tool_result", "codex.tool_decision"})
+#: resource attributes that carry the prompt: a headless run's argv is ``gemini -p "<prompt>"`` (or
+#: ``claude -p``, ``codex exec``), and Gemini CLI's NodeSDK resource (OTel JS ``processDetector``, semconv
+#: ``process.command_args`` / ``process.command_line``: the full command line) repeats it on every export
+#: (captured: tests/agents/data/gemini-cli-0.61.0.jsonl); ``process.command`` (the script path) stays
+AGENT_RESOURCE_CONTENT_KEYS = frozenset({"process.command_args", "process.command_line"})
+
+
+def without_command_line(res: ResourceInfo) -> ResourceInfo:
+    """The resource without the process's command line: a coding agent started headless carries its prompt
+    there (Gemini CLI puts ``gemini -p "<prompt>"`` in ``process.command_args`` on every export's resource),
+    so content removal takes it off the spans' resource as off the logs' and metrics'."""
+    r = Resource.FromString(res.data)
+    keep = [kv for kv in r.attributes if kv.key not in AGENT_RESOURCE_CONTENT_KEYS]
+    if len(keep) == len(r.attributes):
+        return res
+    del r.attributes[:]
+    r.attributes.extend(keep)
+    return ResourceInfo(r.SerializeToString(), res.schema_url)
 
 
 class RecordPrivacy:
@@ -252,6 +285,18 @@ class RecordPrivacy:
         if len(keep) != len(lr.attributes):
             del lr.attributes[:]
             lr.attributes.extend(keep)
+        return True
+
+    def apply_to_resource(self, resource: Any) -> bool:
+        """With content removal on, a coding agent's resource loses its command line (it holds the prompt).
+        Whether anything was removed."""
+        if not self.drop_content:
+            return False
+        keep = [kv for kv in resource.attributes if kv.key not in AGENT_RESOURCE_CONTENT_KEYS]
+        if len(keep) == len(resource.attributes):
+            return False
+        del resource.attributes[:]
+        resource.attributes.extend(keep)
         return True
 
     def apply_to_record(self, lr: Any, event: str = "") -> None:
