@@ -13,19 +13,14 @@ answers are the truth (agents_sdk-truth.json): the Responses API's ``input_token
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from otel_tokenwatch import semconv
-from otel_tokenwatch.otlp.files import read
-from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig, Assembler
 from otel_tokenwatch.pipeline.normalize.counting import _descendants
-from otel_tokenwatch.pipeline.normalize.factory import NormalizeConfig, NormalizeProcessor
-from otel_tokenwatch.pipeline.tree import SpanEntry, Tree
+from tests.normalize.captured import DATA, _trees, counted, failed_calls, trees
 
-DATA = Path(__file__).parent / "data"
 TRUTH: dict[str, dict[str, Any]] = json.loads((DATA / "agents_sdk-truth.json").read_text())["scenarios"]
 SOURCES = ["agents-openinference", "agents-logfire", "agents-openllmetry"]
 SCENARIOS = ["healthy", "cached", "streaming", "tool_use", "errors", "duplicate"]
@@ -47,40 +42,6 @@ CUT = {"input": 430, "output": 64, "reasoning": 40, "cache_read": 0}
 #: _start_generation_span), and only ``gen_ai.response.model`` from the Response
 REQUEST_MODEL = {"agents-openinference": "served", "agents-logfire": "requested", "agents-openllmetry": None}
 RESPONSE_MODEL = {"agents-openinference": None, "agents-logfire": "served", "agents-openllmetry": "served"}
-
-
-def _trees(source: str) -> list[tuple[str, Tree]]:
-    stage = NormalizeProcessor(NormalizeConfig())
-    out: list[tuple[str, Tree]] = []
-    for rec in read(DATA / f"{source}.jsonl"):
-        if rec.signal != "traces":
-            continue
-        asm = Assembler(AssembleConfig())
-        asm.add(rec.request, 0.0, None)  # type: ignore[arg-type]
-        for t in asm.flush(0.0, "flush"):
-            stage.process(t)
-            out.append((str(rec.meta.get("scenario", "")), t))
-    return out
-
-
-_CACHE: dict[str, list[tuple[str, Tree]]] = {}
-
-
-def trees(source: str) -> list[tuple[str, Tree]]:
-    if source not in _CACHE:
-        _CACHE[source] = _trees(source)
-    return _CACHE[source]
-
-
-def counted(source: str, scenario: str) -> list[SpanEntry]:
-    return sorted((e for sc, t in trees(source) if sc == scenario for e in t.spans
-                   if e.call is not None and e.call.counted), key=lambda e: int(e.view.start_time_unix_nano))
-
-
-def failed_calls(source: str, scenario: str) -> list[SpanEntry]:
-    return sorted((e for sc, t in trees(source) if sc == scenario for e in t.spans
-                   if e.call is not None and e.call.kind == "inference" and e.call.error and e.call.report_of is None),
-                  key=lambda e: int(e.view.start_time_unix_nano))
 
 
 def seen_truth(scenario: str) -> dict[str, Any]:

@@ -24,9 +24,8 @@ from otel_tokenwatch.otlp.files import read
 from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig, Assembler
 from otel_tokenwatch.pipeline.normalize.counting import _descendants
 from otel_tokenwatch.pipeline.normalize.factory import NormalizeConfig, NormalizeProcessor
-from otel_tokenwatch.pipeline.tree import SpanEntry, Tree
+from tests.normalize.captured import DATA, counted, failed_calls, trees
 
-DATA = Path(__file__).parent / "data"
 GEN = Path(__file__).parent / "gen" / "anthropic"
 TRUTH: dict[str, dict[str, Any]] = json.loads((DATA / "anthropic-truth.json").read_text())["scenarios"]
 SOURCES = ["anthropic-sdk", "anthropic-openllmetry", "anthropic-openinference", "anthropic-openlit",
@@ -42,40 +41,6 @@ GAPS: dict[tuple[str, str, str], int] = {
     # it (anthropic-openllmetry-sdk) that span counts and the total is right.
     ("anthropic-openllmetry", "streaming", "output"): 264 + 2,
 }
-
-
-def _trees(source: str) -> list[tuple[str, Tree]]:
-    stage = NormalizeProcessor(NormalizeConfig())
-    out: list[tuple[str, Tree]] = []
-    for rec in read(DATA / f"{source}.jsonl"):
-        if rec.signal != "traces":
-            continue
-        asm = Assembler(AssembleConfig())
-        asm.add(rec.request, 0.0, None)  # type: ignore[arg-type]
-        for t in asm.flush(0.0, "flush"):
-            stage.process(t)
-            out.append((str(rec.meta.get("scenario", "")), t))
-    return out
-
-
-_CACHE: dict[str, list[tuple[str, Tree]]] = {}
-
-
-def trees(source: str) -> list[tuple[str, Tree]]:
-    if source not in _CACHE:
-        _CACHE[source] = _trees(source)
-    return _CACHE[source]
-
-
-def counted(source: str, scenario: str) -> list[SpanEntry]:
-    return sorted((e for sc, t in trees(source) if sc == scenario for e in t.spans
-                   if e.call is not None and e.call.counted), key=lambda e: int(e.view.start_time_unix_nano))
-
-
-def failed_calls(source: str, scenario: str) -> list[SpanEntry]:
-    """Failed model calls: error spans of inference kind that are not a second report of another span."""
-    return [e for sc, t in trees(source) if sc == scenario for e in t.spans
-            if e.call is not None and e.call.kind == "inference" and e.call.error and e.call.report_of is None]
 
 
 def test_data_files_are_there() -> None:

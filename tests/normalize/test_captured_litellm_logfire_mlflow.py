@@ -13,19 +13,14 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from otel_tokenwatch import semconv
-from otel_tokenwatch.otlp.files import read
-from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig, Assembler
 from otel_tokenwatch.pipeline.normalize.counting import _descendants
-from otel_tokenwatch.pipeline.normalize.factory import NormalizeConfig, NormalizeProcessor
-from otel_tokenwatch.pipeline.tree import SpanEntry, Tree
+from tests.normalize.captured import DATA, counted, failed_calls, trees
 
-DATA = Path(__file__).parent / "data"
 TRUTH: dict[str, dict[str, Any]] = json.loads((DATA / "litellm_logfire_mlflow-truth.json").read_text())["scenarios"]
 SOURCES = ["litellm-otel", "logfire-openai", "mlflow-openai"]
 SCENARIOS = ["healthy", "cached", "streaming", "tool_use", "errors", "duplicate", "responses"]
@@ -75,39 +70,6 @@ def truth_calls(source: str, scenario: str) -> list[int]:
     """Indexes of the truth's successful calls a source has a countable span for."""
     n = GAPS.get((source, scenario, "calls"), TRUTH[scenario]["calls"] - TRUTH[scenario]["failed"])
     return list(range(n))
-
-
-def _trees(source: str) -> list[tuple[str, Tree]]:
-    stage = NormalizeProcessor(NormalizeConfig())
-    out: list[tuple[str, Tree]] = []
-    for rec in read(DATA / f"{source}.jsonl"):
-        if rec.signal != "traces":
-            continue
-        asm = Assembler(AssembleConfig())
-        asm.add(rec.request, 0.0, None)  # type: ignore[arg-type]
-        for t in asm.flush(0.0, "flush"):
-            stage.process(t)
-            out.append((str(rec.meta.get("scenario", "")), t))
-    return out
-
-
-_CACHE: dict[str, list[tuple[str, Tree]]] = {}
-
-
-def trees(source: str) -> list[tuple[str, Tree]]:
-    if source not in _CACHE:
-        _CACHE[source] = _trees(source)
-    return _CACHE[source]
-
-
-def counted(source: str, scenario: str) -> list[SpanEntry]:
-    return sorted((e for sc, t in trees(source) if sc == scenario for e in t.spans
-                   if e.call is not None and e.call.counted), key=lambda e: int(e.view.start_time_unix_nano))
-
-
-def failed_calls(source: str, scenario: str) -> list[SpanEntry]:
-    return [e for sc, t in trees(source) if sc == scenario for e in t.spans
-            if e.call is not None and e.call.kind == "inference" and e.call.error and e.call.report_of is None]
 
 
 def test_data_files_are_there() -> None:
