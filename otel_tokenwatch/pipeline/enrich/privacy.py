@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import json
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
@@ -82,11 +83,26 @@ def is_content_event(name: str) -> bool:
         or name.startswith("mlflow.chunk.item.")
 
 
+def _remove(attrs: Any, drop: Callable[[str], bool]) -> int:
+    """Take the attributes whose key ``drop`` names out of a repeated KeyValue field, in place (rewritten only
+    when one goes); how many went."""
+    keep = [kv for kv in attrs if not drop(kv.key)]
+    gone = len(attrs) - len(keep)
+    if gone:
+        del attrs[:]
+        attrs.extend(keep)
+    return gone
+
+
 #: OpenInference's OpenAI Agents response spans put the Response's own fields (``instructions``, the system
 #: prompt, among them) in the invocation parameters (openinference-instrumentation-openai-agents 2.6.0
 #: _processor.py _get_attributes_from_response: ``obj.model_dump(exclude={"object", "tools", "usage", "output",
 #: "error", "status"})``): the parameters stay, the prompt goes
 OI_PARAMS = "llm.invocation_parameters"
+
+
+def _has_instructions(kv: Any) -> bool:
+    return kv.key == OI_PARAMS and '"instructions"' in kv.value.string_value
 
 
 def _drop_instructions(v: AnyValue) -> int:
@@ -128,21 +144,20 @@ def drop_content(entry: SpanEntry, extra: frozenset[str] = frozenset()) -> int:
     scoped_events = SCOPE_CONTENT_EVENTS.get(entry.scope.name, frozenset())
     attrs = entry.span.attributes
     events = entry.span.events
-    if not any(is_content_key(kv.key, extra) or (kv.key == OI_PARAMS and '"instructions"' in kv.value.string_value)
-               for kv in attrs) \
+    if not any(is_content_key(kv.key, extra) or _has_instructions(kv) for kv in attrs) \
             and not any(is_content_event(ev.name) or ev.name in scoped_events for ev in events) \
             and not any(is_content_key(kv.key, extra) for ev in events for kv in ev.attributes):
         return 0
     removed = [0]
 
+    def content(key: str) -> bool:
+        return is_content_key(key, extra)
+
     def edit(span: Span) -> None:
-        keep = [kv for kv in span.attributes if not is_content_key(kv.key, extra)]
-        removed[0] += len(span.attributes) - len(keep)
-        for kv in keep:
-            if kv.key == OI_PARAMS and '"instructions"' in kv.value.string_value:
+        removed[0] += _remove(span.attributes, content)
+        for kv in span.attributes:
+            if _has_instructions(kv):
                 removed[0] += _drop_instructions(kv.value)
-        del span.attributes[:]
-        span.attributes.extend(keep)
         kept_events = []
         for ev in span.events:
             if is_content_event(ev.name) or ev.name in scoped_events:
@@ -150,10 +165,7 @@ def drop_content(entry: SpanEntry, extra: frozenset[str] = frozenset()) -> int:
                 continue
             copy = Span.Event()
             copy.CopyFrom(ev)
-            kept = [kv for kv in copy.attributes if not is_content_key(kv.key, extra)]
-            removed[0] += len(copy.attributes) - len(kept)
-            del copy.attributes[:]
-            copy.attributes.extend(kept)
+            removed[0] += _remove(copy.attributes, content)
             kept_events.append(copy)
         del span.events[:]
         span.events.extend(kept_events)
@@ -254,11 +266,8 @@ def without_command_line(res: ResourceInfo) -> ResourceInfo:
     there (Gemini CLI puts ``gemini -p "<prompt>"`` in ``process.command_args`` on every export's resource),
     so content removal takes it off the spans' resource as off the logs' and metrics'."""
     r = Resource.FromString(res.data)
-    keep = [kv for kv in r.attributes if kv.key not in AGENT_RESOURCE_CONTENT_KEYS]
-    if len(keep) == len(r.attributes):
+    if not _remove(r.attributes, AGENT_RESOURCE_CONTENT_KEYS.__contains__):
         return res
-    del r.attributes[:]
-    r.attributes.extend(keep)
     return ResourceInfo(r.SerializeToString(), res.schema_url)
 
 
@@ -277,37 +286,22 @@ class RecordPrivacy:
         content_event = is_content_event(event)
         if not content_event and not any(kv.key.startswith("gen_ai.") for kv in lr.attributes):
             return False  # an application's own log record: its attributes are its business
-        keep = [kv for kv in lr.attributes if not is_content_key(kv.key, self.extra)]
-        if not content_event and len(keep) == len(lr.attributes):
-            return False
+        gone = _remove(lr.attributes, lambda k: is_content_key(k, self.extra))
         if content_event and lr.HasField("body"):
             lr.ClearField("body")
-        if len(keep) != len(lr.attributes):
-            del lr.attributes[:]
-            lr.attributes.extend(keep)
-        return True
+        return content_event or gone > 0
 
     def apply_to_resource(self, resource: Any) -> bool:
         """With content removal on, a coding agent's resource loses its command line (it holds the prompt).
         Whether anything was removed."""
-        if not self.drop_content:
-            return False
-        keep = [kv for kv in resource.attributes if kv.key not in AGENT_RESOURCE_CONTENT_KEYS]
-        if len(keep) == len(resource.attributes):
-            return False
-        del resource.attributes[:]
-        resource.attributes.extend(keep)
-        return True
+        return self.drop_content and _remove(resource.attributes, AGENT_RESOURCE_CONTENT_KEYS.__contains__) > 0
 
     def apply_to_record(self, lr: Any, event: str = "") -> None:
         """``event``: the record's event name without the tool's prefix (it decides the tool-only keys)."""
         if self.drop_content:
             tool_event = event in AGENT_TOOL_EVENTS
-            keep = [kv for kv in lr.attributes if not (kv.key in AGENT_CONTENT_KEYS or is_content_key(kv.key, self.extra)
-                                                       or (tool_event and kv.key in AGENT_TOOL_CONTENT_KEYS))]
-            if len(keep) != len(lr.attributes):
-                del lr.attributes[:]
-                lr.attributes.extend(keep)
+            _remove(lr.attributes, lambda k: k in AGENT_CONTENT_KEYS or is_content_key(k, self.extra)
+                    or (tool_event and k in AGENT_TOOL_CONTENT_KEYS))
         if self.pseudonymizer is not None:
             for kv in lr.attributes:
                 if kv.key in self.pseudonymizer.keys:
