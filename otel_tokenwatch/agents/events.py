@@ -74,9 +74,14 @@ def _finish(v: Any) -> list[str]:
     return [str(v)] if v else []
 
 
+def short_name(name: str) -> str:
+    """An event's name without Claude Code's or Gemini CLI's prefix (Codex's events keep theirs)."""
+    return name.removeprefix("claude_code.").removeprefix("gemini_cli.")
+
+
 def read_event(tool: str, name: str, a: dict[str, Any], time_ns: int) -> AgentSpan | None:
     """The span an event stands for, or None for events that carry no spend, tool call or prompt."""
-    name = name.removeprefix("claude_code.").removeprefix("gemini_cli.")
+    name = short_name(name)
     principal = a.get("user.id") or a.get("installation.id") or a.get("user.account_uuid")
     base: dict[str, Any] = {}
     if principal:
@@ -121,7 +126,7 @@ def read_event(tool: str, name: str, a: dict[str, Any], time_ns: int) -> AgentSp
         call["error.type"] = str(a.get("event.kind") or "stream_error")
         return AgentSpan("inference", f"chat {model}", time_ns, call, error=True)
     if tool == "codex" and name == "codex.sse_event" and a.get("event.kind", a.get("kind")) == "response.completed" \
-            and _codex_has_usage(a):
+            and codex_has_usage(a):
         call.update({"gen_ai.usage.input_tokens": _i(a, "input_token_count"),
                      "gen_ai.usage.output_tokens": _i(a, "output_token_count"),
                      "gen_ai.usage.cache_read.input_tokens": _i(a, "cached_token_count"),
@@ -190,7 +195,7 @@ CODEX_USAGE_KEYS = ("input_token_count", "output_token_count", "cached_token_cou
                      "reasoning_token_count", "tool_token_count")
 
 
-def _codex_has_usage(a: dict[str, Any]) -> bool:
+def codex_has_usage(a: Any) -> bool:
     """Whether a Codex ``response.completed`` record is the one with the response's usage.
 
     codex-rs/otel ``events/session_telemetry.rs`` logs a ``codex.sse_event`` for every SSE event

@@ -17,7 +17,7 @@ from typing import Any
 
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 
-from otel_tokenwatch.agents.events import CODEX_USAGE_KEYS, read_event, session_of, tool_of
+from otel_tokenwatch.agents.events import codex_has_usage, read_event, session_of, short_name, tool_of
 from otel_tokenwatch.agents.sessions import SessionAssembler
 from otel_tokenwatch.config.build import Duration, require
 from otel_tokenwatch.otlp.wire import key_values_to_dict
@@ -73,9 +73,9 @@ class AgentSessions:
         req = ExportLogsServiceRequest.FromString(raw)
         changed = False
         privacy = self.privacy() if callable(self.privacy) else None
-        drop = privacy is not None and getattr(privacy, "drop_content", False)
+        drop = privacy is not None and privacy.drop_content
         for rl in req.resource_logs:
-            service = next((kv.value.string_value for kv in rl.resource.attributes if kv.key == "service.name"), "")
+            service = _service(rl.resource)
             agent_seen = False
             for sl in rl.scope_logs:
                 for lr in sl.log_records:
@@ -87,15 +87,15 @@ class AgentSessions:
                             changed = True
                         continue
                     changed = agent_seen = True
-                    short = name.removeprefix("claude_code.").removeprefix("gemini_cli.")
+                    short = short_name(name)
                     if privacy is not None:
                         privacy.apply_to_record(lr, short)
                     lr.attributes.add(key="tokenwatch.agent.tool").value.string_value = tool
                     # Codex: only the usage-bearing response.completed (the per-SSE-event records hold no usage)
-                    if short in ("api_request", "api_response") or (name == "codex.sse_event" and any(
-                            kv.key in CODEX_USAGE_KEYS for kv in lr.attributes)):
+                    if short in ("api_request", "api_response") or (
+                            name == "codex.sse_event" and codex_has_usage({kv.key for kv in lr.attributes})):
                         lr.attributes.add(key="tokenwatch.usage.counted").value.bool_value = True
-            if agent_seen and drop and hasattr(privacy, "apply_to_resource"):
+            if agent_seen and drop:
                 privacy.apply_to_resource(rl.resource)  # the command line holds a headless run's prompt
         return req.SerializeToString() if changed else raw
 
@@ -103,14 +103,14 @@ class AgentSessions:
         """The metrics as they are forwarded: with content removal on, a coding agent's resource loses its
         command line (``process.command_args``: ``gemini -p "<prompt>"``, see RecordPrivacy.apply_to_resource)."""
         privacy = self.privacy() if callable(self.privacy) else None
-        if privacy is None or not getattr(privacy, "drop_content", False) or not hasattr(privacy, "apply_to_resource"):
+        if privacy is None or not privacy.drop_content:
             return raw
         from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
 
         req = ExportMetricsServiceRequest.FromString(raw)
         changed = False
         for rm in req.resource_metrics:
-            service = next((kv.value.string_value for kv in rm.resource.attributes if kv.key == "service.name"), "")
+            service = _service(rm.resource)
             if any(tool_of(service, sm.scope.name, m.name) for sm in rm.scope_metrics for m in sm.metrics):
                 changed = privacy.apply_to_resource(rm.resource) or changed
         return req.SerializeToString() if changed else raw
@@ -195,6 +195,10 @@ class AgentSessions:
                     self.emit(t)
                 except Exception:
                     log.exception("session could not be scored")
+
+
+def _service(resource: Any) -> str:
+    return next((kv.value.string_value for kv in resource.attributes if kv.key == "service.name"), "")
 
 
 AGENT_USAGE_METRICS = frozenset({"claude_code.token.usage", "claude_code.cost.usage", "gemini_cli.token.usage",
