@@ -21,6 +21,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
+#: finish reasons that say the answer was cut at the output limit, in every dialect's spelling
+TRUNCATION = frozenset({"length", "max_tokens", "max_output_tokens", "model_length"})
+
+
+def cut_by_finish_reason(reasons: tuple[str, ...] | list[str]) -> bool:
+    return any(r.lower() in TRUNCATION for r in reasons)
+
 SpanKind = Literal["inference", "embeddings", "tool", "agent", "workflow", "other"]
 CostSource = Literal["reported", "computed", "unpriced", "none"]
 

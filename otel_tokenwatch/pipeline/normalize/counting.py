@@ -35,6 +35,19 @@ def _has_usage_below(e: SpanEntry, children: dict[bytes, list[SpanEntry]], seen:
     return _usage_below(e, children, seen) is not None
 
 
+def _wraps(e: SpanEntry, c: Call, children: dict[bytes, list[SpanEntry]]) -> bool:
+    """``e`` is a wrapper over a model call with usage below it (a framework span over the client span, the
+    Vercel AI SDK's embed span over doEmbed): the call below counts, ``e`` is marked a report of it so that
+    scoring does not read the pair as a call asked twice, and the call below reads the messages ``e`` captured."""
+    below = _usage_below(e, children, {e.span_id})
+    if below is None:
+        return False
+    c.report_of = below.span_id
+    if below.call is not None:
+        _take_content(below.call, c)
+    return True
+
+
 def decide(tree: Tree) -> None:
     children = tree.children()
     responses: dict[str, SpanEntry] = {}
@@ -48,20 +61,12 @@ def decide(tree: Tree) -> None:
             if c.error:
                 failed.append(e)
             else:
-                below = _usage_below(e, children, {e.span_id})
-                if below is not None:  # a wrapper without usage (the Vercel AI SDK's embed span over doEmbed):
-                    c.report_of = below.span_id  # not a call of its own, for scoring either
-                    if below.call is not None:
-                        _take_content(below.call, c)
+                _wraps(e, c, children)
             continue
         if c.counted_elsewhere:
             e.set(semconv.USAGE_MISMATCH, "counted once, from the coding agent's log events (its session)")
             continue
-        below = _usage_below(e, children, {e.span_id})
-        if below is not None:  # a wrapper (framework span over the client span): its child counts, and
-            c.report_of = below.span_id  # scoring must not read the pair as a call asked twice
-            if below.call is not None:
-                _take_content(below.call, c)
+        if _wraps(e, c, children):
             continue
         if c.response_id:
             first = responses.get(c.response_id)
@@ -73,7 +78,6 @@ def decide(tree: Tree) -> None:
                 first.set(semconv.USAGE_MISMATCH, f"duplicate of span {e.span_id.hex()} (same response id)")
                 first.call.report_of = e.span_id
                 _fill(c, first.call)
-                responses[c.response_id] = e
             elif first is not None:
                 e.set(semconv.USAGE_MISMATCH, f"duplicate of span {first.span_id.hex()} (same response id)")
                 c.report_of = first.span_id
@@ -106,8 +110,7 @@ _TWIN_SLACK_NS = 1_000
 
 def _inner_twin(e: SpanEntry, first: SpanEntry, c: Call) -> bool:
     """``e`` (same response id as ``first``, other tokens) is the span inside ``first``'s time, from another
-    scope: the client
-    SDK's own span beside a wrapper's. anthropic >= 2 traces every call itself (anthropic/_tracing.py, scope
+    scope: the client SDK's own span beside a wrapper's. anthropic >= 2 traces every call itself (anthropic/_tracing.py, scope
     ``com.anthropic.sdk.python``, on once a TracerProvider is set), and Traceloop's Anthropic instrumentor starts
     its span around the SDK method without making it current (opentelemetry-instrumentation-anthropic 0.62.4
     ``tracer.start_span``), so the two are siblings; the SDK's span reads the final Message (Traceloop's streamed

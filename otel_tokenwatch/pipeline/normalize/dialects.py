@@ -12,7 +12,7 @@ from __future__ import annotations
 import operator
 from typing import Any
 
-from otel_tokenwatch.pipeline.call import Call, SpanKind
+from otel_tokenwatch.pipeline.call import Call, SpanKind, cut_by_finish_reason
 from otel_tokenwatch.pipeline.normalize import coerce
 from otel_tokenwatch.pipeline.normalize.content import KeyIndex
 from otel_tokenwatch.pipeline.normalize.providers import normalize_provider
@@ -559,7 +559,7 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
         # {request_data[model]!r} took {duration:.2f}s``); no stream flag on either
         call.streaming = True
     if call.streaming is None and plan.dialect == "google-adk" and "gen_ai.output.messages" in a \
-            and not TRUNCATION_REASONS.isdisjoint(call.finish_reasons):
+            and cut_by_finish_reason(call.finish_reasons):
         call.streaming = _adk_streamed(a["gen_ai.output.messages"])  # only a cut call needs to know
     # retries a client hides in one span (Claude Code's `attempt`; gen_ai.request.attempt events)
     if p[F_ATTEMPTS]:
@@ -589,7 +589,6 @@ def _openlit_failure(e: SpanEntry) -> Call:
 
 
 SK_FINISH_KEY = "gen_ai.response.finish_reason"
-TRUNCATION_REASONS = frozenset({"max_tokens", "length"})
 
 
 def _adk_streamed(v: Any) -> bool | None:

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from otel_tokenwatch import semconv
-from otel_tokenwatch.pipeline.call import Call
+from otel_tokenwatch.pipeline.call import Call, cut_by_finish_reason
 from otel_tokenwatch.pipeline.score.config import ScoreConfig
 from otel_tokenwatch.pipeline.score.fingerprint import (
     _KEY,
@@ -30,7 +30,6 @@ from otel_tokenwatch.pipeline.score.sketch import WindowSketch
 from otel_tokenwatch.pipeline.score.units import TYPES, CallUnits, price_weights
 from otel_tokenwatch.pipeline.tree import SpanEntry, Tree
 
-TRUNCATION = {"length", "max_tokens", "max_output_tokens", "model_length"}
 CALL_KINDS = ("inference", "embeddings")
 NS_BASELINE = "score.baseline_log"  # a log of samples: "score.baseline" held whole sketches
 NS_CONV = "score.conv"
@@ -107,7 +106,12 @@ class TreeScore:
 
 
 def is_truncated(c: Call) -> bool:
-    return any(r.lower() in TRUNCATION for r in c.finish_reasons) or cut_at_max_tokens(c)
+    return cut_by_finish_reason(c.finish_reasons) or cut_at_max_tokens(c)
+
+
+def _inferred_cut(c: Call) -> dict[str, str]:
+    """The waste attributes that say a cut was inferred from max_tokens (tokenwatch.waste.truncation)."""
+    return {"truncation": "max_tokens"} if cut_at_max_tokens(c) else {}
 
 
 def cut_at_max_tokens(c: Call) -> bool:
@@ -250,7 +254,7 @@ class Scorer:
                 pc = ts.call(prev)
                 if not pc.error and is_truncated(pc) and ts.remaining(prev) > 0:
                     ts.waste(prev, "retry", match="exact", basis=ts.fps[prev.span_id][1],
-                             matched=e.span_id.hex(), **({"truncation": "max_tokens"} if cut_at_max_tokens(pc) else {}))
+                             matched=e.span_id.hex(), **_inferred_cut(pc))
                 break
 
     def duplicates(self, ts: TreeScore, held: dict[str, list[bytes]]) -> None:
@@ -333,7 +337,7 @@ class Scorer:
             # a streamed answer cut at max_tokens was read as it arrived: the caller chose the cut
             if not c.error and is_truncated(c) and c.streaming is not True:
                 ts.waste(e, "truncated", types=("output",),
-                         **({"truncation": "max_tokens"} if cut_at_max_tokens(c) else {}))
+                         **_inferred_cut(c))
 
     def loops(self, ts: TreeScore, by_id: dict[bytes, SpanEntry]) -> None:
         k = self.cfg.loop_threshold
