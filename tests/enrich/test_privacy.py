@@ -8,7 +8,6 @@ import pytest
 
 from otel_tokenwatch.config.build import ConfigError, build
 from otel_tokenwatch.otlp.files import read
-from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig, Assembler
 from otel_tokenwatch.pipeline.enrich.config import EnrichConfig
 from otel_tokenwatch.pipeline.enrich.factory import FACTORY
 from otel_tokenwatch.pipeline.enrich.privacy import GroupSizes, is_content_event, is_content_key
@@ -16,7 +15,7 @@ from otel_tokenwatch.pipeline.processor import ProcessorContext
 from otel_tokenwatch.pipeline.tree import encode_spans
 from otel_tokenwatch.state import MemoryStore
 from tests.conftest import FIXTURES
-from tests.enrich.trees import fixture_trees
+from tests.enrich.trees import fixture_trees, trees_of
 from tests.normalize.spans import tree_of
 
 CONTENT_SOURCES = ["openai-v2-latest.jsonl", "openinference-openai.jsonl", "openllmetry-openai.jsonl",
@@ -110,20 +109,15 @@ CONTENT_IN_LOGS_ONLY = {"bedrock-otel.jsonl", "semantic-kernel-openai.jsonl"}
 def test_content_removal_on_instrumentations_beyond_the_fixtures(path: Path) -> None:
     s = stage({"privacy": {"drop_content": True, "content_attributes": ["app.tool.arguments"]}})
     seen = 0
-    for rec in read(path):
-        if rec.signal != "traces":
-            continue
-        asm = Assembler(AssembleConfig())
-        asm.add(rec.request, 0.0, None)  # type: ignore[arg-type]
-        for tree in asm.flush(0.0, "flush"):
-            raw = encode_spans(tree.spans)
-            seen += sum(raw.count(c) for c in CANARIES)
-            s.process(tree)
-            out = encode_spans(tree.spans)
-            for c in CANARIES:
-                if c in out:
-                    at = out.index(c)
-                    raise AssertionError(f"{path.name}: prompt text survived: {out[max(0, at - 120):at + 40]!r}")
+    for _, tree in trees_of(path):
+        raw = encode_spans(tree.spans)
+        seen += sum(raw.count(c) for c in CANARIES)
+        s.process(tree)
+        out = encode_spans(tree.spans)
+        for c in CANARIES:
+            if c in out:
+                at = out.index(c)
+                raise AssertionError(f"{path.name}: prompt text survived: {out[max(0, at - 120):at + 40]!r}")
     if path.name in CONTENT_IN_LOGS_ONLY:
         logs = [rec.request.SerializeToString() for rec in read(path) if rec.signal == "logs"]
         assert seen == 0 and all(any(c in raw for raw in logs) for c in CANARIES), path.name
@@ -165,15 +159,12 @@ def test_tool_arguments_under_generic_keys_go_only_where_they_are_content() -> N
     ``output``: removed under that scope (the order id the model passed is gone), kept elsewhere."""
     s = stage({"privacy": {"drop_content": True}})
     before = after = 0
-    for rec in read(Path(__file__).resolve().parents[1] / "normalize" / "data" / "agents-logfire.jsonl"):
-        if rec.signal != "traces" or rec.meta.get("scenario") != "tool_use":
+    for scenario, tree in trees_of(Path(__file__).resolve().parents[1] / "normalize" / "data" / "agents-logfire.jsonl"):
+        if scenario != "tool_use":
             continue
-        asm = Assembler(AssembleConfig())
-        asm.add(rec.request, 0.0, None)  # type: ignore[arg-type]
-        for tree in asm.flush(0.0, "flush"):
-            before += encode_spans(tree.spans).count(b"A-1001")
-            s.process(tree)
-            after += encode_spans(tree.spans).count(b"A-1001")
+        before += encode_spans(tree.spans).count(b"A-1001")
+        s.process(tree)
+        after += encode_spans(tree.spans).count(b"A-1001")
     assert before > 0 and after == 0
     other = tree_of((1, 0, "step", {"input": "kept", "output": "kept"}))
     s.process(other)
@@ -186,15 +177,10 @@ def test_command_line_with_the_prompt_leaves_the_spans_resource() -> None:
     s = stage({"privacy": {"drop_content": True}})
     path = Path(__file__).resolve().parents[1] / "agents" / "data" / "gemini-cli-0.61.0.jsonl"
     seen = 0
-    for rec in read(path):
-        if rec.signal != "traces":
-            continue
-        asm = Assembler(AssembleConfig())
-        asm.add(rec.request, 0.0, None)  # type: ignore[arg-type]
-        for tree in asm.flush(0.0, "flush"):
-            seen += encode_spans(tree.spans).count(b"AFX-SCENARIO")
-            s.process(tree)
-            out = encode_spans(tree.spans)
-            assert b"AFX-SCENARIO" not in out and b"process.command_args" not in out
-            assert b"service.name" in out
+    for _, tree in trees_of(path):
+        seen += encode_spans(tree.spans).count(b"AFX-SCENARIO")
+        s.process(tree)
+        out = encode_spans(tree.spans)
+        assert b"AFX-SCENARIO" not in out and b"process.command_args" not in out
+        assert b"service.name" in out
     assert seen > 0

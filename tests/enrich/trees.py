@@ -10,10 +10,11 @@ from otel_tokenwatch.pipeline.tree import Tree
 from tests.conftest import FIXTURES
 
 
-def fixture_trees(name: str) -> list[tuple[str, Tree]]:
-    """(scenario, tree) for every trace in one fixture file."""
+def trees_of(path: Path | str) -> list[tuple[str, Tree]]:
+    """(scenario, tree) for every trace in one file of captured requests (the shared fixtures' line format),
+    each request assembled on its own as the service would."""
     out: list[tuple[str, Tree]] = []
-    for rec in read(Path(FIXTURES) / name):
+    for rec in read(path):
         if rec.signal != "traces":
             continue
         asm = Assembler(AssembleConfig())
@@ -21,3 +22,8 @@ def fixture_trees(name: str) -> list[tuple[str, Tree]]:
         for t in asm.flush(0.0, "flush"):
             out.append((str(rec.meta.get("scenario", "")), t))
     return out
+
+
+def fixture_trees(name: str) -> list[tuple[str, Tree]]:
+    """(scenario, tree) for every trace in one shared fixture file."""
+    return trees_of(Path(FIXTURES) / name)

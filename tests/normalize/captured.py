@@ -5,26 +5,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from otel_tokenwatch.otlp.files import read
-from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig, Assembler
 from otel_tokenwatch.pipeline.normalize.factory import NormalizeConfig, NormalizeProcessor
 from otel_tokenwatch.pipeline.tree import SpanEntry, Tree
+from tests.enrich.trees import trees_of
 
 DATA = Path(__file__).parent / "data"
 _CACHE: dict[str, list[tuple[str, Tree]]] = {}
 
 
 def _trees(source: str) -> list[tuple[str, Tree]]:
+    """(scenario, normalized tree) for every trace of one capture, read afresh."""
     stage = NormalizeProcessor(NormalizeConfig())
-    out: list[tuple[str, Tree]] = []
-    for rec in read(DATA / f"{source}.jsonl"):
-        if rec.signal != "traces":
-            continue
-        asm = Assembler(AssembleConfig())
-        asm.add(rec.request, 0.0, None)  # type: ignore[arg-type]
-        for t in asm.flush(0.0, "flush"):
-            stage.process(t)
-            out.append((str(rec.meta.get("scenario", "")), t))
+    out = trees_of(DATA / f"{source}.jsonl")
+    for _, t in out:
+        stage.process(t)
     return out
 
 

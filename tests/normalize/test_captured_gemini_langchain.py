@@ -18,10 +18,9 @@ from typing import Any
 import pytest
 
 from otel_tokenwatch import semconv
-from otel_tokenwatch.otlp.files import read
-from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig, Assembler
 from otel_tokenwatch.pipeline.normalize.factory import NormalizeConfig, NormalizeProcessor
 from otel_tokenwatch.pipeline.tree import Tree
+from tests.enrich.trees import trees_of
 
 DATA = Path(__file__).parent / "data"
 TRUTH = json.loads((DATA / "gemini-langchain-truth.json").read_text())
@@ -38,15 +37,7 @@ PROVIDER = {"otel-google-genai": "gcp.gemini", "openinference-google-genai": "gc
 
 
 def trees(source: str) -> list[tuple[str, Tree]]:
-    out: list[tuple[str, Tree]] = []
-    for rec in read(DATA / f"{source}.jsonl"):
-        if rec.signal != "traces":
-            continue
-        asm = Assembler(AssembleConfig())
-        asm.add(rec.request, 0.0, None)  # type: ignore[arg-type]
-        for t in asm.flush(0.0, "flush"):
-            out.append((str(rec.meta.get("scenario", "")), t))
-    return out
+    return trees_of(DATA / f"{source}.jsonl")
 
 
 def family(source: str) -> str:

@@ -21,10 +21,7 @@ from typing import Any
 import pytest
 
 from otel_tokenwatch import semconv
-from otel_tokenwatch.otlp.files import read
-from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig, Assembler
-from otel_tokenwatch.pipeline.normalize.factory import NormalizeConfig, NormalizeProcessor
-from otel_tokenwatch.pipeline.tree import Tree
+from tests.normalize.captured import trees
 
 DATA = Path(__file__).parent / "data"
 TRUTH: dict[str, Any] = json.loads((DATA / "sk_adk_llamaindex-truth.json").read_text())
@@ -47,29 +44,6 @@ GAPS: dict[tuple[str, str, str], int] = {
     ("llamaindex-openinference", "streaming", "input"): 700,
     ("llamaindex-openinference", "streaming", "output"): 64,
 }
-
-
-def _trees(source: str) -> list[tuple[str, Tree]]:
-    stage = NormalizeProcessor(NormalizeConfig())
-    out: list[tuple[str, Tree]] = []
-    for rec in read(DATA / f"{source}.jsonl"):
-        if rec.signal != "traces":
-            continue
-        asm = Assembler(AssembleConfig())
-        asm.add(rec.request, 0.0, None)  # type: ignore[arg-type]
-        for t in asm.flush(0.0, "flush"):
-            stage.process(t)
-            out.append((str(rec.meta.get("scenario", "")), t))
-    return out
-
-
-_CACHE: dict[str, list[tuple[str, Tree]]] = {}
-
-
-def trees(source: str) -> list[tuple[str, Tree]]:
-    if source not in _CACHE:
-        _CACHE[source] = _trees(source)
-    return _CACHE[source]
 
 
 def read_source(source: str) -> dict[str, dict[str, Any]]:

@@ -17,10 +17,8 @@ from typing import Any
 
 import pytest
 
-from otel_tokenwatch.otlp.files import read
-from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig, Assembler
-from otel_tokenwatch.pipeline.normalize.factory import NormalizeConfig, NormalizeProcessor
-from otel_tokenwatch.pipeline.tree import SpanEntry, Tree
+from otel_tokenwatch.pipeline.tree import SpanEntry
+from tests.normalize.captured import trees
 
 DATA = Path(__file__).parent / "data"
 TRUTH: dict[str, dict[str, dict[str, Any]]] = json.loads((DATA / "vercel-ai-truth.json").read_text())
@@ -40,29 +38,6 @@ GAPS: dict[tuple[str, str, str], int] = {
     # @ai-sdk/otel 1.0.173 OpenTelemetry (default attributes) writes no reasoning key at all
     ("vercel-ai-v7", "reasoning", "reasoning"): 0,
 }
-
-
-def _trees(source: str) -> list[tuple[str, Tree]]:
-    stage = NormalizeProcessor(NormalizeConfig())
-    out: list[tuple[str, Tree]] = []
-    for rec in read(DATA / f"{source}.jsonl"):
-        if rec.signal != "traces":
-            continue
-        asm = Assembler(AssembleConfig())
-        asm.add(rec.request, 0.0, None)  # type: ignore[arg-type]
-        for t in asm.flush(0.0, "flush"):
-            stage.process(t)
-            out.append((str(rec.meta.get("scenario", "")), t))
-    return out
-
-
-_CACHE: dict[str, list[tuple[str, Tree]]] = {}
-
-
-def trees(source: str) -> list[tuple[str, Tree]]:
-    if source not in _CACHE:
-        _CACHE[source] = _trees(source)
-    return _CACHE[source]
 
 
 def _start(e: SpanEntry) -> int:

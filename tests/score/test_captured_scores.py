@@ -13,12 +13,11 @@ import pytest
 
 from otel_tokenwatch import semconv
 from otel_tokenwatch.config import load
-from otel_tokenwatch.otlp.files import read
-from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig, Assembler
 from otel_tokenwatch.pipeline.processor import ProcessorChain, ProcessorContext
 from otel_tokenwatch.service import build_processors
 from otel_tokenwatch.state import MemoryStore
 from tests.conftest import FIXTURES
+from tests.enrich.trees import fixture_trees, trees_of
 
 CAPTURED = sorted((Path(__file__).resolve().parents[1] / "normalize" / "data").glob("*.jsonl"))
 #: scenario -> the waste reasons its spans carry, for every capture
@@ -56,18 +55,13 @@ def reasons(path: Path) -> dict[str, Counter[str]]:
     _, stages = build_processors(load(None), "traces", ProcessorContext(state=MemoryStore()))
     chain = ProcessorChain(stages)
     out: dict[str, Counter[str]] = {}
-    for rec in read(path):
-        if rec.signal != "traces":
-            continue
-        asm = Assembler(AssembleConfig())
-        asm.add(rec.request, 0.0, None)  # type: ignore[arg-type]
-        for tree in asm.flush(0.0, "flush"):
-            chain.process_many([tree])
-            got = out.setdefault(str(rec.meta.get("scenario", "")), Counter())
-            for e in tree.spans:
-                r = e.get(semconv.WASTE_REASON)
-                if r:
-                    got[str(r)] += 1
+    for scenario, tree in trees_of(path):
+        chain.process_many([tree])
+        got = out.setdefault(scenario, Counter())
+        for e in tree.spans:
+            r = e.get(semconv.WASTE_REASON)
+            if r:
+                got[str(r)] += 1
     return out
 
 
@@ -90,13 +84,10 @@ def test_truncation_without_finish_reasons_reads_like_the_others() -> None:
     _, stages = build_processors(load(None), "traces", ProcessorContext(state=MemoryStore()))
     chain = ProcessorChain(stages)
     marks = []
-    for rec in read(Path(FIXTURES) / "langfuse-openai.jsonl"):
-        if rec.signal == "traces" and rec.meta.get("scenario") in ("truncation", "healthy"):
-            asm = Assembler(AssembleConfig())
-            asm.add(rec.request, 0.0, None)  # type: ignore[arg-type]
-            for tree in asm.flush(0.0, "flush"):
-                chain.process_many([tree])
-                marks += [(rec.meta["scenario"], e.get(semconv.WASTE_TRUNCATION)) for e in tree.spans
-                          if e.get(semconv.WASTE_TRUNCATION)]
+    for scenario, tree in fixture_trees("langfuse-openai.jsonl"):
+        if scenario in ("truncation", "healthy"):
+            chain.process_many([tree])
+            marks += [(scenario, e.get(semconv.WASTE_TRUNCATION)) for e in tree.spans
+                      if e.get(semconv.WASTE_TRUNCATION)]
     # the two cut calls; not the healthy call that answered 12 tokens for max_tokens 8 and stopped
     assert marks == [("truncation", "max_tokens")] * 2
