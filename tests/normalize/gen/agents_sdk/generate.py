@@ -45,18 +45,17 @@ includes ``output_tokens_details.reasoning_tokens``), ``reasoning``, ``statuses`
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import os
-import re
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from capture import JSONHandler, Recorder, Script, serve
+
 DATA = HERE.parent.parent / "data"
 TRUTH = DATA / "agents_sdk-truth.json"
 SOURCES = ("agents-openinference", "agents-logfire", "agents-openllmetry")
@@ -96,20 +95,7 @@ class Truth:
 
 TRUTH_NOW = Truth()
 #: the answers the server gives next, in order
-SCRIPT: list[dict[str, Any]] = []
-LOCK = threading.Lock()
-_SEQ = [0]
-
-
-def _next() -> dict[str, Any]:
-    with LOCK:
-        return SCRIPT.pop(0)
-
-
-def _id(prefix: str) -> str:
-    with LOCK:
-        _SEQ[0] += 1
-        return f"{prefix}_68{_SEQ[0]:04d}{int(time.time() * 1e6) % 10**12:012d}"
+SCRIPT = Script()
 
 
 def usage(inp: int, out: int, cached: int = 0, reasoning: int = 0) -> dict[str, Any]:
@@ -126,31 +112,17 @@ ERRORS = {429: {"message": "Rate limit reached for gpt-4.1-mini in organization 
                 "type": "server_error", "param": None, "code": None}}
 
 
-class ResponsesHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args: Any) -> None:  # quiet
-        pass
-
+class ResponsesHandler(JSONHandler):
     def _send(self, status: int, obj: Any, headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(obj).encode()
-        self.send_response(status)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(data)))
-        self.send_header("x-request-id", _id("req"))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(data)
+        self.send_json(status, obj, {"x-request-id": SCRIPT.id("req_68"), **(headers or {})})
 
     def do_POST(self) -> None:
-        n = int(self.headers.get("content-length") or 0)
-        body = json.loads(self.rfile.read(n) or b"{}")
+        body = self.read_json()
         if self.path.split("?")[0] != "/v1/responses":
             self._send(404, {"error": {"message": f"Invalid URL (POST {self.path})", "type": "invalid_request_error",
                                        "param": None, "code": None}})
             return
-        step = _next()
+        step = SCRIPT.next()
         if "status" in step:
             code = step["status"]
             TRUTH_NOW.failed()
@@ -164,15 +136,15 @@ class ResponsesHandler(BaseHTTPRequestHandler):
         TRUTH_NOW.ok(model, served, u, status)
         output: list[dict[str, Any]] = []
         if step.get("reasoning"):
-            output.append({"type": "reasoning", "id": _id("rs"), "summary": []})
+            output.append({"type": "reasoning", "id": SCRIPT.id("rs_68"), "summary": []})
         if step.get("text"):
-            output.append({"type": "message", "id": _id("msg"), "status": status, "role": "assistant",
+            output.append({"type": "message", "id": SCRIPT.id("msg_68"), "status": status, "role": "assistant",
                            "content": [{"type": "output_text", "text": step["text"], "annotations": [],
                                         "logprobs": []}]})
         if step.get("tool_call"):
-            output.append({"type": "function_call", "id": _id("fc"), "call_id": _id("call"), "status": "completed",
+            output.append({"type": "function_call", "id": SCRIPT.id("fc_68"), "call_id": SCRIPT.id("call_68"), "status": "completed",
                            "name": step["tool_call"]["name"], "arguments": json.dumps(step["tool_call"]["arguments"])})
-        resp = {"id": _id("resp"), "object": "response", "created_at": int(time.time()), "status": status,
+        resp = {"id": SCRIPT.id("resp_68"), "object": "response", "created_at": int(time.time()), "status": status,
                 "background": False, "error": None,
                 "incomplete_details": {"reason": "max_output_tokens"} if cut else None,
                 "instructions": body.get("instructions"), "max_output_tokens": body.get("max_output_tokens"),
@@ -196,7 +168,7 @@ class ResponsesHandler(BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("content-type", "text/event-stream; charset=utf-8")
         self.send_header("cache-control", "no-cache")
-        self.send_header("x-request-id", _id("req"))
+        self.send_header("x-request-id", SCRIPT.id("req_68"))
         self.send_header("transfer-encoding", "chunked")
         self.end_headers()
         seq = [0]
@@ -235,102 +207,21 @@ class ResponsesHandler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
 
-def serve() -> ThreadingHTTPServer:
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), ResponsesHandler)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    return srv
-
-
-# --------------------------------------------------------------------------------------------------------
-# OpenTelemetry set-up and OTLP/JSON encoding
-# --------------------------------------------------------------------------------------------------------
-
-def setup_otel(source: str) -> tuple[Any, Any]:
+def recorder(source: str) -> Recorder:
+    truth = {"begin": TRUTH_NOW.begin, "truth": lambda: TRUTH_NOW.by_scenario}
+    if source != "agents-logfire":
+        return Recorder(source, TRUTH.name, here=HERE, **truth)
+    import logfire
+    from opentelemetry import trace
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+    # logfire builds its own TracerProvider (resource from service_name / environment) and sets it
+    # globally; the extra processor hands every span it ends to the in-memory exporter
     spans = InMemorySpanExporter()
-    if source == "agents-logfire":
-        import logfire
-        from opentelemetry import trace
-
-        # logfire builds its own TracerProvider (resource from service_name / environment) and sets it
-        # globally; the extra processor hands every span it ends to the in-memory exporter
-        logfire.configure(send_to_logfire=False, service_name="support-bot", environment="fixture", console=False,
-                          additional_span_processors=[SimpleSpanProcessor(spans)], inspect_arguments=False)
-        return trace.get_tracer_provider(), spans
-    from opentelemetry import trace
-    from opentelemetry.sdk.resources import Resource
-    from opentelemetry.sdk.trace import TracerProvider
-
-    resource = Resource.create({"service.name": "support-bot", "deployment.environment": "fixture"})
-    tp = TracerProvider(resource=resource)
-    tp.add_span_processor(SimpleSpanProcessor(spans))
-    trace.set_tracer_provider(tp)
-    return tp, spans
-
-
-def _hexify(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        out = {}
-        for k, v in obj.items():
-            if k in ("traceId", "spanId", "parentSpanId") and isinstance(v, str) and v:
-                out[k] = base64.b64decode(v).hex()
-            else:
-                out[k] = _hexify(v)
-        return out
-    if isinstance(obj, list):
-        return [_hexify(v) for v in obj]
-    return obj
-
-
-_PATHS = [re.escape(p) for p in sorted({sys.prefix, sys.base_prefix, str(HERE)}, key=len, reverse=True)]
-
-
-def _scrub(text: str) -> str:
-    """Machine paths inside exception stack traces become /app/... (nothing else is edited)."""
-    for p in _PATHS:
-        text = re.sub(p + r"[^\"\s,]*?/site-packages", "/app/site-packages", text)
-        text = re.sub(p, "/app", text)
-    return text
-
-
-class Recorder:
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.tp, self.spans = setup_otel(source)
-        self.lines: list[str] = []
-        from opentelemetry import trace
-
-        self.app = trace.get_tracer("fixgen.app", "1.0.0")
-
-    def root(self, scenario: str, workflow: str) -> Any:
-        TRUTH_NOW.begin(scenario)
-        return self.app.start_as_current_span("workflow", attributes={"app.workflow": workflow,
-                                                                      "app.scenario": scenario})
-
-    def flush(self, scenario: str) -> None:
-        from google.protobuf.json_format import MessageToDict
-        from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
-
-        self.tp.force_flush()
-        spans = list(self.spans.get_finished_spans())
-        self.spans.clear()
-        otlp = _hexify(MessageToDict(encode_spans(spans), use_integers_for_enums=True))
-        line = {"scenario": scenario, "source": self.source, "otlp": otlp}
-        self.lines.append(_scrub(json.dumps(line, separators=(",", ":"))))
-
-    def write(self) -> None:
-        DATA.mkdir(parents=True, exist_ok=True)
-        (DATA / f"{self.source}.jsonl").write_text("\n".join(self.lines) + "\n")
-        truth = json.loads(TRUTH.read_text()) if TRUTH.exists() else {}
-        mine = TRUTH_NOW.by_scenario
-        if truth.get("scenarios", mine) != mine:
-            raise SystemExit(f"{self.source}: the fake server's truth differs from an earlier source's:\n"
-                             f"{json.dumps(truth['scenarios'], indent=1)}\nvs\n{json.dumps(mine, indent=1)}")
-        truth["scenarios"] = mine
-        truth["sources"] = sorted(set(truth.get("sources", [])) | {self.source})
-        TRUTH.write_text(json.dumps(truth, indent=1, sort_keys=True) + "\n")
+    logfire.configure(send_to_logfire=False, service_name="support-bot", environment="fixture", console=False,
+                      additional_span_processors=[SimpleSpanProcessor(spans)], inspect_arguments=False)
+    return Recorder(source, TRUTH.name, here=HERE, tracer_provider=trace.get_tracer_provider(), spans=spans, **truth)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -368,10 +259,10 @@ Q1, Q2 = "Where is order A-1001?", "And order A-1002?"
 
 
 async def run(source: str) -> None:
-    rec = Recorder(source)
+    rec = recorder(source)
     os.environ["OPENAI_AGENTS_DISABLE_TRACING"] = "0"
     instrument(source, rec.tp)
-    srv = serve()
+    srv = serve(ResponsesHandler)
     from agents import (
         Agent,
         ModelSettings,

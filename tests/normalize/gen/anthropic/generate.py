@@ -48,18 +48,16 @@ Truth per scenario: ``calls`` (HTTP requests answered, failed ones included), ``
 
 from __future__ import annotations
 
-import base64
 import json
 import os
-import re
 import sys
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from capture import JSONHandler, Recorder, Script, serve
+
 DATA = HERE.parent.parent / "data"
 TRUTH = DATA / "anthropic-truth.json"
 SOURCES = ("anthropic-sdk", "anthropic-openllmetry", "anthropic-openinference", "anthropic-openlit",
@@ -99,20 +97,7 @@ class Truth:
 
 TRUTH_NOW = Truth()
 #: the answers the server gives next, in order
-SCRIPT: list[dict[str, Any]] = []
-LOCK = threading.Lock()
-_SEQ = [0]
-
-
-def _next() -> dict[str, Any]:
-    with LOCK:
-        return SCRIPT.pop(0)
-
-
-def _id(prefix: str) -> str:
-    with LOCK:
-        _SEQ[0] += 1
-        return f"{prefix}_01{_SEQ[0]:04d}{int(time.time() * 1e6) % 10**12:012d}"
+SCRIPT = Script()
 
 
 def usage(inp: int, out: int, read: int = 0, write: int = 0) -> dict[str, Any]:
@@ -127,30 +112,16 @@ ERRORS = {429: ("rate_limit_error", "Number of request tokens has exceeded your 
           500: ("api_error", "Internal server error"), 529: ("overloaded_error", "Overloaded")}
 
 
-class AnthropicHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args: Any) -> None:  # quiet
-        pass
-
+class AnthropicHandler(JSONHandler):
     def _send(self, status: int, obj: Any, headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(obj).encode()
-        self.send_response(status)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(data)))
-        self.send_header("request-id", _id("req"))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(data)
+        self.send_json(status, obj, {"request-id": SCRIPT.id("req_01"), **(headers or {})})
 
     def do_POST(self) -> None:
-        n = int(self.headers.get("content-length") or 0)
-        body = json.loads(self.rfile.read(n) or b"{}")
+        body = self.read_json()
         if self.path.split("?")[0] != "/v1/messages":
             self._send(404, {"type": "error", "error": {"type": "not_found_error", "message": "Not found"}})
             return
-        step = _next()
+        step = SCRIPT.next()
         if "status" in step:
             code = step["status"]
             TRUTH_NOW.failed()
@@ -166,8 +137,8 @@ class AnthropicHandler(BaseHTTPRequestHandler):
         if step.get("text"):
             content.append({"type": "text", "text": step["text"]})
         if step.get("tool_use"):
-            content.append({"type": "tool_use", "id": _id("toolu"), **step["tool_use"]})
-        mid = _id("msg")
+            content.append({"type": "tool_use", "id": SCRIPT.id("toolu_01"), **step["tool_use"]})
+        mid = SCRIPT.id("msg_01")
         if not body.get("stream"):
             self._send(200, {"id": mid, "type": "message", "role": "assistant", "model": served,
                              "content": content, "stop_reason": stop, "stop_sequence": None, "usage": u})
@@ -183,7 +154,7 @@ class AnthropicHandler(BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("content-type", "text/event-stream")
         self.send_header("cache-control", "no-cache")
-        self.send_header("request-id", _id("req"))
+        self.send_header("request-id", SCRIPT.id("req_01"))
         self.send_header("transfer-encoding", "chunked")
         self.end_headers()
 
@@ -224,92 +195,8 @@ class AnthropicHandler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
 
-def serve() -> ThreadingHTTPServer:
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), AnthropicHandler)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    return srv
-
-
-# --------------------------------------------------------------------------------------------------------
-# OpenTelemetry set-up and OTLP/JSON encoding
-# --------------------------------------------------------------------------------------------------------
-
-def setup_otel() -> tuple[Any, Any]:
-    from opentelemetry import trace
-    from opentelemetry.sdk.resources import Resource
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-
-    resource = Resource.create({"service.name": "support-bot", "deployment.environment": "fixture"})
-    tp = TracerProvider(resource=resource)
-    spans = InMemorySpanExporter()
-    tp.add_span_processor(SimpleSpanProcessor(spans))
-    trace.set_tracer_provider(tp)
-    return tp, spans
-
-
-def _hexify(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        out = {}
-        for k, v in obj.items():
-            if k in ("traceId", "spanId", "parentSpanId") and isinstance(v, str) and v:
-                out[k] = base64.b64decode(v).hex()
-            else:
-                out[k] = _hexify(v)
-        return out
-    if isinstance(obj, list):
-        return [_hexify(v) for v in obj]
-    return obj
-
-
-_PATHS = [re.escape(p) for p in sorted({sys.prefix, sys.base_prefix, str(HERE)}, key=len, reverse=True)]
-
-
-def _scrub(text: str) -> str:
-    """Machine paths inside exception stack traces become /app/... (nothing else is edited)."""
-    for p in _PATHS:
-        text = re.sub(p + r"[^\"\s,]*?/site-packages", "/app/site-packages", text)
-        text = re.sub(p, "/app", text)
-    return text
-
-
-class Recorder:
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.tp, self.spans = setup_otel()
-        self.lines: list[str] = []
-        from opentelemetry import trace
-
-        self.app = trace.get_tracer("fixgen.app", "1.0.0")
-
-    def root(self, scenario: str, workflow: str) -> Any:
-        TRUTH_NOW.begin(scenario)
-        return self.app.start_as_current_span("workflow", attributes={"app.workflow": workflow,
-                                                                      "app.scenario": scenario})
-
-    def flush(self, scenario: str) -> None:
-        from google.protobuf.json_format import MessageToDict
-        from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
-
-        self.tp.force_flush()
-        spans = list(self.spans.get_finished_spans())
-        self.spans.clear()
-        otlp = _hexify(MessageToDict(encode_spans(spans), use_integers_for_enums=True))
-        line = {"scenario": scenario, "source": self.source, "otlp": otlp}
-        self.lines.append(_scrub(json.dumps(line, separators=(",", ":"))))
-
-    def write(self) -> None:
-        DATA.mkdir(parents=True, exist_ok=True)
-        (DATA / f"{self.source}.jsonl").write_text("\n".join(self.lines) + "\n")
-        truth = json.loads(TRUTH.read_text()) if TRUTH.exists() else {}
-        mine = TRUTH_NOW.by_scenario
-        if truth.get("scenarios", mine) != mine:
-            raise SystemExit(f"{self.source}: the fake server's truth differs from an earlier source's:\n"
-                             f"{json.dumps(truth['scenarios'], indent=1)}\nvs\n{json.dumps(mine, indent=1)}")
-        truth["scenarios"] = mine
-        truth["sources"] = sorted(set(truth.get("sources", [])) | {self.source})
-        TRUTH.write_text(json.dumps(truth, indent=1, sort_keys=True) + "\n")
+def recorder(source: str) -> Recorder:
+    return Recorder(source, TRUTH.name, TRUTH_NOW.begin, lambda: TRUTH_NOW.by_scenario, HERE)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -357,9 +244,9 @@ TOOLS = [{"name": "get_order_status", "description": "Look up the shipping statu
 
 
 def run(source: str) -> None:
-    rec = Recorder(source)
+    rec = recorder(source)
     instrument(source, rec.tp)
-    srv = serve()
+    srv = serve(AnthropicHandler)
     import anthropic
     from opentelemetry import trace
 

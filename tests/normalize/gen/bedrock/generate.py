@@ -49,20 +49,20 @@ model ids of the successful calls).
 
 from __future__ import annotations
 
-import base64
 import binascii
 import json
 import os
 import re
 import struct
 import sys
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from capture import JSONHandler, Recorder, Script, serve
+
 DATA = HERE.parent.parent / "data"
 TRUTH = DATA / "bedrock-truth.json"
 SOURCES = ("bedrock-otel", "bedrock-openllmetry", "bedrock-openinference", "strands-bedrock")
@@ -106,20 +106,7 @@ class Truth:
 
 
 TRUTH_NOW = Truth()
-SCRIPT: list[dict[str, Any]] = []
-LOCK = threading.Lock()
-_SEQ = [0]
-
-
-def _next() -> dict[str, Any]:
-    with LOCK:
-        return SCRIPT.pop(0)
-
-
-def _id(prefix: str) -> str:
-    with LOCK:
-        _SEQ[0] += 1
-        return f"{prefix}{_SEQ[0]:04d}{int(time.time() * 1e6) % 10**12:012d}"
+SCRIPT = Script()
 
 
 def converse_usage(u: dict[str, int]) -> dict[str, int]:
@@ -153,24 +140,18 @@ def _event(name: str, body: dict[str, Any]) -> bytes:
                   json.dumps(body).encode())
 
 
-class BedrockHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args: Any) -> None:  # quiet
-        pass
-
+class BedrockHandler(JSONHandler):
     def _send(self, status: int, data: bytes, headers: dict[str, str]) -> None:
         self.send_response(status)
         self.send_header("content-length", str(len(data)))
-        self.send_header("x-amzn-requestid", _id("5c1d7a0e-0000-4000-8000-"))
+        self.send_header("x-amzn-requestid", SCRIPT.id("5c1d7a0e-0000-4000-8000-"))
         for k, v in headers.items():
             self.send_header(k, v)
         self.end_headers()
         self.wfile.write(data)
 
     def do_POST(self) -> None:
-        n = int(self.headers.get("content-length") or 0)
-        body = json.loads(self.rfile.read(n) or b"{}")
+        body = self.read_json()
         m = re.fullmatch(r"/model/([^/]+)/(converse|converse-stream|invoke)", self.path.split("?")[0])
         if not m:
             self._send(404, b'{"message":"Not found"}', {"content-type": "application/json",
@@ -179,7 +160,7 @@ class BedrockHandler(BaseHTTPRequestHandler):
         from urllib.parse import unquote
 
         model, op = unquote(m.group(1)), m.group(2)
-        step = _next()
+        step = SCRIPT.next()
         if "status" in step:
             code = step["status"]
             TRUTH_NOW.failed()
@@ -197,7 +178,7 @@ class BedrockHandler(BaseHTTPRequestHandler):
         if step.get("text"):
             content.append({"text": step["text"]})
         if step.get("tool_use"):
-            content.append({"toolUse": {"toolUseId": _id("tooluse_"), **step["tool_use"]}})
+            content.append({"toolUse": {"toolUseId": SCRIPT.id("tooluse_"), **step["tool_use"]}})
         if op == "converse":
             self._send(200, json.dumps({
                 "output": {"message": {"role": "assistant", "content": content}}, "stopReason": stop,
@@ -222,7 +203,7 @@ class BedrockHandler(BaseHTTPRequestHandler):
         frames.append(_event("metadata", {"usage": converse_usage(u), "metrics": {"latencyMs": 530}}))
         self.send_response(200)
         self.send_header("content-type", "application/vnd.amazon.eventstream")
-        self.send_header("x-amzn-requestid", _id("5c1d7a0e-0000-4000-8000-"))
+        self.send_header("x-amzn-requestid", SCRIPT.id("5c1d7a0e-0000-4000-8000-"))
         self.send_header("transfer-encoding", "chunked")
         self.end_headers()
         for f in frames:
@@ -236,7 +217,7 @@ class BedrockHandler(BaseHTTPRequestHandler):
         if "anthropic" in model:
             # the Anthropic Messages response as Bedrock returns it (Claude on Bedrock, "Messages API")
             out: dict[str, Any] = {
-                "id": _id("msg_bdrk_01"), "type": "message", "role": "assistant", "model": SERVED[model],
+                "id": SCRIPT.id("msg_bdrk_01"), "type": "message", "role": "assistant", "model": SERVED[model],
                 "content": [{"type": "text", "text": step["text"]}], "stop_reason": stop, "stop_sequence": None,
                 "usage": {"input_tokens": u["in"], "cache_creation_input_tokens": u.get("write", 0),
                           "cache_read_input_tokens": u.get("read", 0), "output_tokens": u["out"]}}
@@ -256,112 +237,8 @@ class BedrockHandler(BaseHTTPRequestHandler):
         self._send(200, json.dumps(out).encode(), headers)
 
 
-def serve() -> ThreadingHTTPServer:
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), BedrockHandler)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    return srv
-
-
-# --------------------------------------------------------------------------------------------------------
-# OpenTelemetry set-up and OTLP/JSON encoding
-# --------------------------------------------------------------------------------------------------------
-
-def setup_otel() -> tuple[Any, Any, Any, Any]:
-    from opentelemetry import trace
-    from opentelemetry.sdk.resources import Resource
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-
-    resource = Resource.create({"service.name": "support-bot", "deployment.environment": "fixture"})
-    tp = TracerProvider(resource=resource)
-    spans = InMemorySpanExporter()
-    tp.add_span_processor(SimpleSpanProcessor(spans))
-    trace.set_tracer_provider(tp)
-    lp = logs = None
-    try:
-        from opentelemetry._logs import set_logger_provider
-        from opentelemetry.sdk._logs import LoggerProvider
-        from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
-    except ImportError:  # pragma: no cover
-        pass
-    else:
-        lp = LoggerProvider(resource=resource)
-        logs = InMemoryLogRecordExporter()
-        lp.add_log_record_processor(SimpleLogRecordProcessor(logs))
-        set_logger_provider(lp)
-    return tp, spans, lp, logs
-
-
-def _hexify(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        out = {}
-        for k, v in obj.items():
-            if k in ("traceId", "spanId", "parentSpanId") and isinstance(v, str) and v:
-                out[k] = base64.b64decode(v).hex()
-            else:
-                out[k] = _hexify(v)
-        return out
-    if isinstance(obj, list):
-        return [_hexify(v) for v in obj]
-    return obj
-
-
-_PATHS = [re.escape(p) for p in sorted({sys.prefix, sys.base_prefix, str(HERE)}, key=len, reverse=True)]
-
-
-def _scrub(text: str) -> str:
-    """Machine paths inside exception stack traces become /app/... (nothing else is edited)."""
-    for p in _PATHS:
-        text = re.sub(p + r"[^\"\s,]*?/site-packages", "/app/site-packages", text)
-        text = re.sub(p, "/app", text)
-    return text
-
-
-class Recorder:
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.tp, self.spans, self.lp, self.logs = setup_otel()
-        self.lines: list[str] = []
-        from opentelemetry import trace
-
-        self.app = trace.get_tracer("fixgen.app", "1.0.0")
-
-    def root(self, scenario: str, workflow: str) -> Any:
-        TRUTH_NOW.begin(scenario)
-        return self.app.start_as_current_span("workflow", attributes={"app.workflow": workflow,
-                                                                      "app.scenario": scenario})
-
-    def flush(self, scenario: str) -> None:
-        from google.protobuf.json_format import MessageToDict
-        from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
-
-        self.tp.force_flush()
-        spans = list(self.spans.get_finished_spans())
-        self.spans.clear()
-        otlp = _hexify(MessageToDict(encode_spans(spans), use_integers_for_enums=True))
-        line: dict[str, Any] = {"scenario": scenario, "source": self.source, "otlp": otlp}
-        if self.lp is not None:
-            self.lp.force_flush()
-            records = list(self.logs.get_finished_logs())
-            self.logs.clear()
-            if records:
-                from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs
-
-                line["otlp_logs"] = _hexify(MessageToDict(encode_logs(records), use_integers_for_enums=True))
-        self.lines.append(_scrub(json.dumps(line, separators=(",", ":"))))
-
-    def write(self) -> None:
-        DATA.mkdir(parents=True, exist_ok=True)
-        (DATA / f"{self.source}.jsonl").write_text("\n".join(self.lines) + "\n")
-        truth = json.loads(TRUTH.read_text()) if TRUTH.exists() else {}
-        mine = TRUTH_NOW.by_scenario
-        if truth.get("scenarios", mine) != mine:
-            raise SystemExit(f"{self.source}: the fake server's truth differs from an earlier source's:\n"
-                             f"{json.dumps(truth['scenarios'], indent=1)}\nvs\n{json.dumps(mine, indent=1)}")
-        truth["scenarios"] = mine
-        truth["sources"] = sorted(set(truth.get("sources", [])) | {self.source})
-        TRUTH.write_text(json.dumps(truth, indent=1, sort_keys=True) + "\n")
+def recorder(source: str) -> Recorder:
+    return Recorder(source, TRUTH.name, TRUTH_NOW.begin, lambda: TRUTH_NOW.by_scenario, HERE, logs=True)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -410,9 +287,9 @@ def run(source: str) -> None:
                        "AWS_DEFAULT_REGION": "us-east-1"})
     os.environ.pop("AWS_SESSION_TOKEN", None)
     os.environ.pop("AWS_PROFILE", None)
-    rec = Recorder(source)
+    rec = recorder(source)
     instrument(source, rec.tp)
-    srv = serve()
+    srv = serve(BedrockHandler)
     if source == "strands-bedrock":
         run_strands(rec, srv)
         return

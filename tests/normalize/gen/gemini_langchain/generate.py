@@ -40,18 +40,18 @@ earlier source of the same family saw a different truth).
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from capture import JSONHandler, Recorder, Script, serve
+
 DATA = HERE.parent.parent / "data"
 TRUTH = DATA / "gemini-langchain-truth.json"
 GEMINI_SOURCES = ("otel-google-genai", "openinference-google-genai")
@@ -95,36 +95,12 @@ class Truth:
 
 TRUTH_NOW = Truth()
 #: the answers the server gives next, in order (each a dict, see the handlers)
-SCRIPT: list[dict[str, Any]] = []
-LOCK = threading.Lock()
+SCRIPT = Script()
 
 
-def _next() -> dict[str, Any]:
-    with LOCK:
-        TRUTH_NOW.request()
-        return SCRIPT.pop(0)
-
-
-class _Base(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args: Any) -> None:  # quiet
-        pass
-
-    def _body(self) -> dict[str, Any]:
-        n = int(self.headers.get("content-length") or 0)
-        raw = self.rfile.read(n) if n else b"{}"
-        return json.loads(raw or b"{}")
-
-    def _send(self, status: int, obj: Any, headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(obj).encode()
-        self.send_response(status)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(data)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(data)
+class _Base(JSONHandler):
+    _body = JSONHandler.read_json
+    _send = JSONHandler.send_json
 
 
 GEMINI_ERRORS = {429: "RESOURCE_EXHAUSTED", 500: "INTERNAL"}
@@ -155,7 +131,7 @@ class GeminiHandler(_Base):
             self._send(404, {"error": {"code": 404, "message": "not found", "status": "NOT_FOUND"}})
             return
         model, method = m.group(1), m.group(2)
-        step = _next()
+        step = SCRIPT.next()
         if "status" in step:
             code = step["status"]
             TRUTH_NOW.failed()
@@ -207,7 +183,7 @@ class OpenAIHandler(_Base):
         if not self.path.endswith("/chat/completions"):
             self._send(404, {"error": {"message": "not found"}})
             return
-        step = _next()
+        step = SCRIPT.next()
         if "status" in step:
             TRUTH_NOW.failed()
             self._send(step["status"], {"error": {"message": step.get("message", "error"), "type": "server_error"}})
@@ -231,121 +207,8 @@ class OpenAIHandler(_Base):
                                                     "rejected_prediction_tokens": 0}}})
 
 
-def serve(handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    return srv
-
-
-# --------------------------------------------------------------------------------------------------------
-# OpenTelemetry set-up and OTLP/JSON encoding
-# --------------------------------------------------------------------------------------------------------
-
-def setup_otel() -> tuple[Any, Any, Any, Any]:
-    from opentelemetry import trace
-    from opentelemetry.sdk.resources import Resource
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-
-    resource = Resource.create({"service.name": "support-bot", "deployment.environment": "fixture"})
-    tp = TracerProvider(resource=resource)
-    spans = InMemorySpanExporter()
-    tp.add_span_processor(SimpleSpanProcessor(spans))
-    trace.set_tracer_provider(tp)
-    lp = logs = None
-    try:
-        from opentelemetry import _logs
-        from opentelemetry.sdk._logs import LoggerProvider
-        from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
-
-        lp = LoggerProvider(resource=resource)
-        logs = InMemoryLogRecordExporter()
-        lp.add_log_record_processor(SimpleLogRecordProcessor(logs))
-        _logs.set_logger_provider(lp)
-    except ImportError:
-        pass
-    return tp, spans, lp, logs
-
-
-def _hexify(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        out = {}
-        for k, v in obj.items():
-            if k in ("traceId", "spanId", "parentSpanId") and isinstance(v, str) and v:
-                out[k] = base64.b64decode(v).hex()
-            else:
-                out[k] = _hexify(v)
-        return out
-    if isinstance(obj, list):
-        return [_hexify(v) for v in obj]
-    return obj
-
-
-_PATHS = [re.escape(p) for p in sorted({sys.prefix, sys.base_prefix, str(HERE)}, key=len, reverse=True)]
-
-
-def _scrub(text: str) -> str:
-    for p in _PATHS:
-        text = re.sub(p + r"[^\"\s,]*?/site-packages", "/app/site-packages", text)
-        text = re.sub(p, "/app", text)
-    return text
-
-
-def encode(spans: list[Any], logs: list[Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    from google.protobuf.json_format import MessageToDict
-    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
-
-    otlp = _hexify(MessageToDict(encode_spans(spans), use_integers_for_enums=True))
-    otlp_logs = None
-    if logs:
-        from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs
-
-        otlp_logs = _hexify(MessageToDict(encode_logs(logs), use_integers_for_enums=True))
-    return otlp, otlp_logs
-
-
-class Recorder:
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.tp, self.spans, self.lp, self.logs = setup_otel()
-        self.lines: list[str] = []
-        from opentelemetry import trace
-
-        self.app = trace.get_tracer("fixgen.app", "1.0.0")
-
-    def root(self, scenario: str, workflow: str) -> Any:
-        TRUTH_NOW.begin(scenario)
-        return self.app.start_as_current_span("workflow", attributes={"app.workflow": workflow,
-                                                                      "app.scenario": scenario})
-
-    def flush(self, scenario: str) -> None:
-        self.tp.force_flush()
-        spans = list(self.spans.get_finished_spans())
-        self.spans.clear()
-        logs: list[Any] = []
-        if self.logs is not None:
-            self.lp.force_flush()
-            logs = list(self.logs.get_finished_logs())
-            self.logs.clear()
-        otlp, otlp_logs = encode(spans, logs)
-        line: dict[str, Any] = {"scenario": scenario, "source": self.source, "otlp": otlp}
-        if otlp_logs:
-            line["otlp_logs"] = otlp_logs
-        self.lines.append(_scrub(json.dumps(line, separators=(",", ":"))))
-
-    def write(self, family: str) -> None:
-        DATA.mkdir(parents=True, exist_ok=True)
-        (DATA / f"{self.source}.jsonl").write_text("\n".join(self.lines) + "\n")
-        truth = json.loads(TRUTH.read_text()) if TRUTH.exists() else {}
-        mine = TRUTH_NOW.by_scenario
-        if family in truth and truth[family]["scenarios"] != mine:
-            raise SystemExit(f"{self.source}: the fake server's truth differs from an earlier source's:\n"
-                             f"{json.dumps(truth[family]['scenarios'], indent=1)}\nvs\n{json.dumps(mine, indent=1)}")
-        entry = truth.setdefault(family, {"scenarios": mine, "sources": []})
-        if self.source not in entry["sources"]:
-            entry["sources"].append(self.source)
-        TRUTH.write_text(json.dumps(truth, indent=1, sort_keys=True) + "\n")
+def recorder(source: str) -> Recorder:
+    return Recorder(source, TRUTH.name, TRUTH_NOW.begin, lambda: TRUTH_NOW.by_scenario, HERE, logs=True)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -366,7 +229,7 @@ def instrument_gemini(source: str) -> None:
 
 
 def run_gemini(source: str) -> None:
-    rec = Recorder(source)
+    rec = recorder(source)
     instrument_gemini(source)
     srv = serve(GeminiHandler)
     from google import genai
@@ -505,7 +368,7 @@ def instrument_langchain(source: str) -> None:
 
 
 def run_langchain(source: str) -> None:
-    rec = Recorder(source)
+    rec = recorder(source)
     instrument_langchain(source)
     srv = serve(OpenAIHandler)
     import openai

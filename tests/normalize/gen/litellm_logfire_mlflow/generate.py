@@ -52,18 +52,17 @@ Truth per scenario: ``calls`` (HTTP requests answered, failed ones included), ``
 
 from __future__ import annotations
 
-import base64
 import json
 import os
-import re
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from capture import JSONHandler, Recorder, Script, hexify, serve
+
 DATA = HERE.parent.parent / "data"
 TRUTH = DATA / "litellm_logfire_mlflow-truth.json"
 SOURCES = ("litellm-otel", "logfire-openai", "mlflow-openai")
@@ -103,20 +102,7 @@ class Truth:
 
 TRUTH_NOW = Truth()
 #: the answers the server gives next, in order
-SCRIPT: list[dict[str, Any]] = []
-LOCK = threading.Lock()
-_SEQ = [0]
-
-
-def _next() -> dict[str, Any]:
-    with LOCK:
-        return SCRIPT.pop(0)
-
-
-def _id(prefix: str) -> str:
-    with LOCK:
-        _SEQ[0] += 1
-        return f"{prefix}-{_SEQ[0]:04d}{int(time.time() * 1e6) % 10**12:012d}"
+SCRIPT = Script()
 
 
 def usage(prompt: int, completion: int, cached: int = 0, reasoning: int = 0) -> dict[str, Any]:
@@ -133,26 +119,20 @@ ERRORS = {429: ("rate_limit_exceeded", "requests", ("Rate limit reached for gpt-
           500: (None, "server_error", "The server had an error while processing your request. Sorry about that!")}
 
 
-class OpenAIHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args: Any) -> None:  # quiet
-        pass
-
+class OpenAIHandler(JSONHandler):
     def _send(self, status: int, obj: Any, headers: dict[str, str] | None = None) -> None:
         data = json.dumps(obj).encode()
         self.send_response(status)
         self.send_header("content-type", "application/json")
         self.send_header("content-length", str(len(data)))
-        self.send_header("x-request-id", _id("req"))
+        self.send_header("x-request-id", SCRIPT.id("req-"))
         for k, v in (headers or {}).items():
             self.send_header(k, v)
         self.end_headers()
         self.wfile.write(data)
 
     def do_POST(self) -> None:
-        n = int(self.headers.get("content-length") or 0)
-        body = json.loads(self.rfile.read(n) or b"{}")
+        body = self.read_json()
         path = self.path.split("?")[0]
         if path.endswith("/responses"):
             self._responses(body)
@@ -160,7 +140,7 @@ class OpenAIHandler(BaseHTTPRequestHandler):
         if not path.endswith("/chat/completions"):
             self._send(404, {"error": {"message": "Not found", "type": "invalid_request_error", "code": None}})
             return
-        step = _next()
+        step = SCRIPT.next()
         if "status" in step:
             code = step["status"]
             TRUTH_NOW.failed()
@@ -175,10 +155,10 @@ class OpenAIHandler(BaseHTTPRequestHandler):
         TRUTH_NOW.ok(model, served, u, finish, stream)
         msg: dict[str, Any] = {"role": "assistant", "content": step.get("text"), "refusal": None}
         if step.get("tool_calls"):
-            msg["tool_calls"] = [{"id": _id("call"), "type": "function",
+            msg["tool_calls"] = [{"id": SCRIPT.id("call-"), "type": "function",
                                   "function": {"name": tc["name"], "arguments": json.dumps(tc["arguments"])}}
                                  for tc in step["tool_calls"]]
-        cid, created = _id("chatcmpl"), int(time.time())
+        cid, created = SCRIPT.id("chatcmpl-"), int(time.time())
         if not stream:
             self._send(200, {"id": cid, "object": "chat.completion", "created": created, "model": served,
                              "system_fingerprint": "fp_fake", "service_tier": "default",
@@ -193,7 +173,7 @@ class OpenAIHandler(BaseHTTPRequestHandler):
         ``output_tokens`` (incl. ``output_tokens_details.reasoning_tokens``); a max-output-tokens cut is
         ``status: incomplete`` with ``incomplete_details.reason = max_output_tokens`` (API reference, "The response
         object"). Streamed as typed server-sent events ending with ``response.completed`` / ``.incomplete``."""
-        step = _next()
+        step = SCRIPT.next()
         model = body["model"]
         served = SERVED.get(model, model)
         u, finish = step["usage"], step["finish"]
@@ -205,7 +185,7 @@ class OpenAIHandler(BaseHTTPRequestHandler):
               "output_tokens_details": {"reasoning_tokens": u["completion_tokens_details"]["reasoning_tokens"]},
               "total_tokens": u["total_tokens"]}
         cut = finish == "length"
-        rid, mid, created = _id("resp"), _id("msg"), int(time.time())
+        rid, mid, created = SCRIPT.id("resp-"), SCRIPT.id("msg-"), int(time.time())
         text = step["text"]
         item = {"type": "message", "id": mid, "status": "incomplete" if cut else "completed", "role": "assistant",
                 "content": [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}]}
@@ -222,7 +202,7 @@ class OpenAIHandler(BaseHTTPRequestHandler):
             return
         self.send_response(200)
         self.send_header("content-type", "text/event-stream")
-        self.send_header("x-request-id", _id("req"))
+        self.send_header("x-request-id", SCRIPT.id("req-"))
         self.send_header("transfer-encoding", "chunked")
         self.end_headers()
         seq = [0]
@@ -261,7 +241,7 @@ class OpenAIHandler(BaseHTTPRequestHandler):
         ``stream_options.include_usage`` a last chunk with empty ``choices`` and the usage; then ``[DONE]``."""
         self.send_response(200)
         self.send_header("content-type", "text/event-stream")
-        self.send_header("x-request-id", _id("req"))
+        self.send_header("x-request-id", SCRIPT.id("req-"))
         self.send_header("transfer-encoding", "chunked")
         self.end_headers()
 
@@ -288,14 +268,10 @@ class OpenAIHandler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
 
-class OTLPSink(BaseHTTPRequestHandler):
+class OTLPSink(JSONHandler):
     """OTLP/HTTP protobuf receiver for MLflow's exporter: keeps every decoded ExportTraceServiceRequest."""
 
-    protocol_version = "HTTP/1.1"
     received: ClassVar[list[dict[str, Any]]] = []
-
-    def log_message(self, *args: Any) -> None:  # quiet
-        pass
 
     def do_POST(self) -> None:
         from google.protobuf.json_format import MessageToDict
@@ -309,7 +285,7 @@ class OTLPSink(BaseHTTPRequestHandler):
             raw = gzip.decompress(raw)
         req = ExportTraceServiceRequest()
         req.ParseFromString(raw)
-        with LOCK:
+        with SCRIPT.lock:
             OTLPSink.received.append(MessageToDict(req, use_integers_for_enums=True))
         self.send_response(200)
         self.send_header("content-type", "application/x-protobuf")
@@ -317,113 +293,36 @@ class OTLPSink(BaseHTTPRequestHandler):
         self.end_headers()
 
 
-def serve(handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    return srv
-
-
-# --------------------------------------------------------------------------------------------------------
-# OpenTelemetry set-up and OTLP/JSON encoding
-# --------------------------------------------------------------------------------------------------------
-
-def _hexify(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        out = {}
-        for k, v in obj.items():
-            if k in ("traceId", "spanId", "parentSpanId") and isinstance(v, str) and v:
-                out[k] = base64.b64decode(v).hex()
-            else:
-                out[k] = _hexify(v)
-        return out
-    if isinstance(obj, list):
-        return [_hexify(v) for v in obj]
-    return obj
-
-
-_PATHS = [re.escape(p) for p in sorted({sys.prefix, sys.base_prefix, str(HERE)}, key=len, reverse=True)]
-
-
-def _scrub(text: str) -> str:
-    """Machine paths inside exception stack traces become /app/... (nothing else is edited)."""
-    for p in _PATHS:
-        text = re.sub(p + r"[^\"\s,]*?/site-packages", "/app/site-packages", text)
-        text = re.sub(p, "/app", text)
-    return text
-
-
-class Recorder:
-    def __init__(self, source: str) -> None:
+def recorder(source: str) -> Recorder:
+    # LiteLLM's logger runs its success callbacks on a thread after the call returns: 0.2 s before each flush
+    common: dict[str, Any] = {"begin": TRUTH_NOW.begin, "truth": lambda: TRUTH_NOW.by_scenario, "here": HERE,
+                              "settle": 0.2}
+    if source == "logfire-openai":
+        import logfire
         from opentelemetry import trace
-        from opentelemetry.sdk.resources import Resource
-        from opentelemetry.sdk.trace import TracerProvider
         from opentelemetry.sdk.trace.export import SimpleSpanProcessor
         from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-        self.source = source
-        self.lines: list[str] = []
-        self.spans = InMemorySpanExporter()
-        self.sink: ThreadingHTTPServer | None = None
-        if source == "logfire-openai":
-            import logfire
+        # logfire builds and sets the global TracerProvider; our exporter is one more processor on it
+        spans = InMemorySpanExporter()
+        logfire.configure(send_to_logfire=False, console=False, service_name="support-bot",
+                          environment="fixture", additional_span_processors=[SimpleSpanProcessor(spans)],
+                          metrics=False, inspect_arguments=False)
+        return Recorder(source, TRUTH.name, tracer_provider=trace.get_tracer_provider(), spans=spans, **common)
+    if source != "mlflow-openai":
+        return Recorder(source, TRUTH.name, **common)
+    # MLflow adds its OTLP exporter to the (global) provider: every span, the app's root included, goes to the sink
+    sink = serve(OTLPSink)
+    os.environ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] = f"http://127.0.0.1:{sink.server_address[1]}/v1/traces"
+    os.environ["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"] = "http/protobuf"
+    os.environ["MLFLOW_USE_DEFAULT_TRACER_PROVIDER"] = "false"
 
-            # logfire builds and sets the global TracerProvider; our exporter is one more processor on it
-            logfire.configure(send_to_logfire=False, console=False, service_name="support-bot",
-                              environment="fixture", additional_span_processors=[SimpleSpanProcessor(self.spans)],
-                              metrics=False, inspect_arguments=False)
-            self.tp = trace.get_tracer_provider()
-        else:
-            resource = Resource.create({"service.name": "support-bot", "deployment.environment": "fixture"})
-            self.tp = TracerProvider(resource=resource)
-            if source == "mlflow-openai":
-                # MLflow adds its OTLP exporter to this (global) provider: every span, the app's root included,
-                # goes to the sink
-                self.sink = serve(OTLPSink)
-                os.environ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] = \
-                    f"http://127.0.0.1:{self.sink.server_address[1]}/v1/traces"
-                os.environ["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"] = "http/protobuf"
-                os.environ["MLFLOW_USE_DEFAULT_TRACER_PROVIDER"] = "false"
-            else:
-                self.tp.add_span_processor(SimpleSpanProcessor(self.spans))
-            trace.set_tracer_provider(self.tp)
-        self.app = trace.get_tracer("fixgen.app", "1.0.0")
+    def collect() -> dict[str, Any]:
+        with SCRIPT.lock:
+            got, OTLPSink.received[:] = list(OTLPSink.received), []
+        return hexify({"resourceSpans": [rs for req in got for rs in req.get("resourceSpans", [])]})  # type: ignore[no-any-return]
 
-    def root(self, scenario: str, workflow: str) -> Any:
-        TRUTH_NOW.begin(scenario)
-        return self.app.start_as_current_span("workflow", attributes={"app.workflow": workflow,
-                                                                      "app.scenario": scenario})
-
-    def flush(self, scenario: str) -> None:
-        from google.protobuf.json_format import MessageToDict
-        from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
-
-        time.sleep(0.2)  # LiteLLM's logger runs its success callbacks on a thread after the call returns
-        self.tp.force_flush()
-        if self.sink is not None:
-            from opentelemetry import trace
-
-            trace.get_tracer_provider().force_flush()
-            with LOCK:
-                got, OTLPSink.received[:] = list(OTLPSink.received), []
-            otlp = _hexify({"resourceSpans": [rs for req in got for rs in req.get("resourceSpans", [])]})
-        else:
-            spans = list(self.spans.get_finished_spans())
-            self.spans.clear()
-            otlp = _hexify(MessageToDict(encode_spans(spans), use_integers_for_enums=True))
-        line = {"scenario": scenario, "source": self.source, "otlp": otlp}
-        self.lines.append(_scrub(json.dumps(line, separators=(",", ":"))))
-
-    def write(self) -> None:
-        DATA.mkdir(parents=True, exist_ok=True)
-        (DATA / f"{self.source}.jsonl").write_text("\n".join(self.lines) + "\n")
-        truth = json.loads(TRUTH.read_text()) if TRUTH.exists() else {}
-        mine = TRUTH_NOW.by_scenario
-        if truth.get("scenarios", mine) != mine:
-            raise SystemExit(f"{self.source}: the fake server's truth differs from an earlier source's:\n"
-                             f"{json.dumps(truth['scenarios'], indent=1)}\nvs\n{json.dumps(mine, indent=1)}")
-        truth["scenarios"] = mine
-        truth["sources"] = sorted(set(truth.get("sources", [])) | {self.source})
-        TRUTH.write_text(json.dumps(truth, indent=1, sort_keys=True) + "\n")
+    return Recorder(source, TRUTH.name, collect=collect, **common)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -549,7 +448,7 @@ def sys_user(q: str) -> list[dict[str, Any]]:
 
 
 def run(source: str) -> None:
-    rec = Recorder(source)
+    rec = recorder(source)
     srv = serve(OpenAIHandler)
     chat = make_chat(source, rec, f"http://127.0.0.1:{srv.server_address[1]}/v1")
     from opentelemetry import trace

@@ -52,18 +52,18 @@ did not send because the client did not ask for it: a stream without ``stream_op
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import os
 import re
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from capture import JSONHandler, Recorder, Script, serve
+
 DATA = HERE.parent.parent / "data"
 TRUTH = DATA / "sk_adk_llamaindex-truth.json"
 SOURCES = ("semantic-kernel-openai", "google-adk", "google-adk-legacy", "llamaindex-openinference")
@@ -108,47 +108,12 @@ class Truth:
 
 TRUTH_NOW = Truth()
 #: the answers the server gives next, in order
-SCRIPT: list[dict[str, Any]] = []
-#: the request bodies the servers received (for the generator's own checks)
-REQUESTS: list[dict[str, Any]] = []
-LOCK = threading.Lock()
-_SEQ = [0]
+SCRIPT = Script()
 
 
-def _next(body: dict[str, Any]) -> dict[str, Any]:
-    with LOCK:
-        REQUESTS.append(body)
-        if not SCRIPT:
-            raise RuntimeError(f"no scripted answer left for {json.dumps(body)[:400]}")
-        return SCRIPT.pop(0)
-
-
-def _id(prefix: str) -> str:
-    with LOCK:
-        _SEQ[0] += 1
-        return f"{prefix}-{_SEQ[0]:04d}{int(time.time() * 1e6) % 10**10:010d}"
-
-
-class _Base(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args: Any) -> None:  # quiet
-        pass
-
-    def _body(self) -> dict[str, Any]:
-        n = int(self.headers.get("content-length") or 0)
-        raw = self.rfile.read(n) if n else b"{}"
-        return json.loads(raw or b"{}")
-
-    def _send(self, status: int, obj: Any, headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(obj).encode()
-        self.send_response(status)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(data)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(data)
+class _Base(JSONHandler):
+    _body = JSONHandler.read_json
+    _send = JSONHandler.send_json
 
     def _sse_start(self) -> None:
         self.send_response(200)
@@ -201,7 +166,7 @@ class OpenAIHandler(_Base):
             self._send(404, {"error": {"message": "not found", "type": "invalid_request_error", "param": None,
                                        "code": None}})
             return
-        step = _next(body)
+        step = SCRIPT.next(body)
         if "status" in step:
             code = step["status"]
             TRUTH_NOW.failed()
@@ -213,8 +178,8 @@ class OpenAIHandler(_Base):
         include_usage = not stream or bool((body.get("stream_options") or {}).get("include_usage"))
         TRUTH_NOW.ok(model, served, step["prompt"], step["completion"], step["cached"], step["reasoning"],
                      step["finish"], include_usage)
-        cid, created = _id("chatcmpl"), int(time.time())
-        tool_calls = [{"id": _id("call"), "type": "function", **tc} for tc in step["tool_calls"] or []]
+        cid, created = SCRIPT.id("chatcmpl-"), int(time.time())
+        tool_calls = [{"id": SCRIPT.id("call-"), "type": "function", **tc} for tc in step["tool_calls"] or []]
         if not stream:
             msg: dict[str, Any] = {"role": "assistant", "content": step["text"], "refusal": None,
                                    "annotations": []}
@@ -283,7 +248,7 @@ class GeminiHandler(_Base):
             self._send(404, {"error": {"code": 404, "message": "not found", "status": "NOT_FOUND"}})
             return
         model, method = m.group(1), m.group(2)
-        step = _next(body)
+        step = SCRIPT.next(body)
         if "status" in step:
             code = step["status"]
             TRUTH_NOW.failed()
@@ -293,7 +258,7 @@ class GeminiHandler(_Base):
         u = step["usage"]
         TRUTH_NOW.ok(model, model, u["promptTokenCount"], u["candidatesTokenCount"] + u.get("thoughtsTokenCount", 0),
                      u.get("cachedContentTokenCount", 0), u.get("thoughtsTokenCount", 0), step["finish"])
-        rid = _id("resp")
+        rid = SCRIPT.id("resp-")
         parts: list[dict[str, Any]] = []
         if step["text"]:
             parts.append({"text": step["text"]})
@@ -321,114 +286,16 @@ class GeminiHandler(_Base):
         self._sse_end()
 
 
-def serve(handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    return srv
+def recorder(source: str) -> Recorder:
+    return Recorder(source, TRUTH.name, TRUTH_NOW.begin, lambda: TRUTH_NOW.by_scenario, HERE, logs=True)
 
 
-# --------------------------------------------------------------------------------------------------------
-# OpenTelemetry set-up and OTLP/JSON encoding
-# --------------------------------------------------------------------------------------------------------
-
-def setup_otel() -> tuple[Any, Any, Any, Any]:
-    from opentelemetry import trace
-    from opentelemetry.sdk.resources import Resource
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-
-    resource = Resource.create({"service.name": "support-bot", "deployment.environment": "fixture"})
-    tp = TracerProvider(resource=resource)
-    spans = InMemorySpanExporter()
-    tp.add_span_processor(SimpleSpanProcessor(spans))
-    trace.set_tracer_provider(tp)
-    lp = logs = None
-    try:
-        from opentelemetry import _logs
-        from opentelemetry.sdk._logs import LoggerProvider
-        from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
-
-        lp = LoggerProvider(resource=resource)
-        logs = InMemoryLogRecordExporter()
-        lp.add_log_record_processor(SimpleLogRecordProcessor(logs))
-        _logs.set_logger_provider(lp)
-    except ImportError:
-        pass
-    return tp, spans, lp, logs
-
-
-def _hexify(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        out = {}
-        for k, v in obj.items():
-            if k in ("traceId", "spanId", "parentSpanId") and isinstance(v, str) and v:
-                out[k] = base64.b64decode(v).hex()
-            else:
-                out[k] = _hexify(v)
-        return out
-    if isinstance(obj, list):
-        return [_hexify(v) for v in obj]
-    return obj
-
-
-_PATHS = [re.escape(p) for p in sorted({sys.prefix, sys.base_prefix, str(HERE)}, key=len, reverse=True)]
-
-
-def _scrub(text: str) -> str:
-    """Machine paths inside exception stack traces become /app/... (nothing else is edited)."""
-    for p in _PATHS:
-        text = re.sub(p + r"[^\"\s,]*?/site-packages", "/app/site-packages", text)
-        text = re.sub(p, "/app", text)
-    return text
-
-
-class Recorder:
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.tp, self.spans, self.lp, self.logs = setup_otel()
-        self.lines: list[str] = []
-        from opentelemetry import trace
-
-        self.app = trace.get_tracer("fixgen.app", "1.0.0")
-
-    def root(self, scenario: str, workflow: str) -> Any:
-        TRUTH_NOW.begin(scenario)
-        return self.app.start_as_current_span("workflow", attributes={"app.workflow": workflow,
-                                                                      "app.scenario": scenario})
-
-    def flush(self, scenario: str) -> None:
-        from google.protobuf.json_format import MessageToDict
-        from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
-
-        self.tp.force_flush()
-        spans = list(self.spans.get_finished_spans())
-        self.spans.clear()
-        line: dict[str, Any] = {"scenario": scenario, "source": self.source,
-                                "otlp": _hexify(MessageToDict(encode_spans(spans), use_integers_for_enums=True))}
-        if self.logs is not None:
-            self.lp.force_flush()
-            logs = list(self.logs.get_finished_logs())
-            self.logs.clear()
-            if logs:
-                from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs
-
-                line["otlp_logs"] = _hexify(MessageToDict(encode_logs(logs), use_integers_for_enums=True))
-        self.lines.append(_scrub(json.dumps(line, separators=(",", ":"))))
-
-    def write(self, versions: dict[str, str]) -> None:
-        assert not SCRIPT, f"unused answers: {SCRIPT}"
-        DATA.mkdir(parents=True, exist_ok=True)
-        (DATA / f"{self.source}.jsonl").write_text("\n".join(self.lines) + "\n")
-        truth = json.loads(TRUTH.read_text()) if TRUTH.exists() else {}
-        truth[self.source] = {"scenarios": TRUTH_NOW.by_scenario, "versions": versions}
-        TRUTH.write_text(json.dumps(truth, indent=1, sort_keys=True) + "\n")
-
-
-def versions(*names: str) -> dict[str, str]:
+def write(rec: Recorder, *packages: str) -> None:
+    """The capture, and its truth under its own name with the versions of the packages that made it."""
     from importlib.metadata import version
 
-    return {n: version(n) for n in names}
+    assert not SCRIPT, f"unused answers: {SCRIPT}"
+    rec.write(rec.source, {"versions": {n: version(n) for n in packages}})
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -439,7 +306,7 @@ def run_semantic_kernel(source: str) -> None:
     # model diagnostics (semantic_kernel/utils/telemetry/model_diagnostics/model_diagnostics_settings.py)
     os.environ["SEMANTICKERNEL_EXPERIMENTAL_GENAI_ENABLE_OTEL_DIAGNOSTICS"] = "true"
     os.environ["SEMANTICKERNEL_EXPERIMENTAL_GENAI_ENABLE_OTEL_DIAGNOSTICS_SENSITIVE"] = "true"
-    rec = Recorder(source)
+    rec = recorder(source)
     # with _SENSITIVE, SK writes the messages as Python log records (decorators.py _set_completion_input /
     # _set_completion_response: ``logger.info(json.dumps(message.to_dict()), extra={"event.name": ...})``),
     # never on the span; an app ships them with OTel's LoggingHandler, as SK's telemetry samples do
@@ -541,7 +408,7 @@ def run_semantic_kernel(source: str) -> None:
 
     asyncio.run(main())
     srv.shutdown()
-    rec.write(versions("semantic-kernel", "openai", "opentelemetry-sdk"))
+    write(rec, "semantic-kernel", "openai", "opentelemetry-sdk")
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -558,7 +425,7 @@ def run_adk(source: str) -> None:
         # ADK's legacy telemetry format (telemetry/_schema_version.py: ``1`` = otel_semconv_1_36): ``invocation``,
         # ``call_llm`` spans with gcp.vertex.agent.llm_request / llm_response, stable GenAI semconv
         os.environ["ADK_TELEMETRY_SCHEMA_VERSION_OPT_IN"] = "1"
-    rec = Recorder(source)
+    rec = recorder(source)
     from google.adk.agents import LlmAgent
     from google.adk.agents.run_config import RunConfig, StreamingMode
     from google.adk.runners import Runner
@@ -644,7 +511,7 @@ def run_adk(source: str) -> None:
 
     asyncio.run(main())
     srv.shutdown()
-    rec.write(versions("google-adk", "google-genai", "opentelemetry-sdk"))
+    write(rec, "google-adk", "google-genai", "opentelemetry-sdk")
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -652,7 +519,7 @@ def run_adk(source: str) -> None:
 # --------------------------------------------------------------------------------------------------------
 
 def run_llamaindex(source: str) -> None:
-    rec = Recorder(source)
+    rec = recorder(source)
     from openinference.instrumentation.llama_index import LlamaIndexInstrumentor
 
     LlamaIndexInstrumentor().instrument(tracer_provider=rec.tp)  # content is captured by default (TraceConfig)
@@ -748,8 +615,8 @@ def run_llamaindex(source: str) -> None:
             m.chat(msgs(("user", Q1)))
     rec.flush("duplicate")
     srv.shutdown()
-    rec.write(versions("llama-index-core", "llama-index-llms-openai", "openinference-instrumentation-llama-index",
-                       "openai", "opentelemetry-sdk"))
+    write(rec, "llama-index-core", "llama-index-llms-openai", "openinference-instrumentation-llama-index",
+               "openai", "opentelemetry-sdk")
 
 
 if __name__ == "__main__":
