@@ -19,6 +19,7 @@ whose stream failed (``response.failed``, or ``response.completed`` carrying
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,13 +80,35 @@ def short_name(name: str) -> str:
     return name.removeprefix("claude_code.").removeprefix("gemini_cli.")
 
 
+#: who a coding agent's event is from, first present wins: Claude Code's ``user.id`` (an installation hash)
+#: and Gemini CLI's ``installation.id``, opaque already; else the account of a signed-in user: Claude Code's
+#: ``user.account_uuid``, Codex's ``user.account_id`` and ``user.email`` (codex-rs/otel OtelManager
+#: ``account_id`` / ``account_email``, sent with a ChatGPT login only: an API-key session has neither)
+OPAQUE_PRINCIPAL_KEYS = ("user.id", "installation.id")
+ACCOUNT_KEYS = ("user.account_uuid", "user.account_id", "user.email")
+
+
+def principal_of(a: dict[str, Any]) -> str | None:
+    """The session's principal as the spans tokenwatch builds carry it (``user.id``): an account or an
+    email becomes a digest (``account:<sha256 prefix>``), so a session of a signed-in user still has a
+    principal for the per-principal rules (inflation windows, team sizes) and the account itself is never
+    written onto a span of ours; the records that carried it are forwarded as they came."""
+    for k in OPAQUE_PRINCIPAL_KEYS:
+        if a.get(k):
+            return str(a[k])
+    for k in ACCOUNT_KEYS:
+        if a.get(k):
+            return "account:" + hashlib.sha256(str(a[k]).encode()).hexdigest()[:24]
+    return None
+
+
 def read_event(tool: str, name: str, a: dict[str, Any], time_ns: int) -> AgentSpan | None:
     """The span an event stands for, or None for events that carry no spend, tool call or prompt."""
     name = short_name(name)
-    principal = a.get("user.id") or a.get("installation.id") or a.get("user.account_uuid")
+    principal = principal_of(a)
     base: dict[str, Any] = {}
     if principal:
-        base["user.id"] = str(principal)
+        base["user.id"] = principal
     sid = session_of(a)
     if sid:
         base["gen_ai.conversation.id"] = sid

@@ -30,7 +30,7 @@ from typing import Any
 
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 
-from otel_tokenwatch.agents.events import AgentSpan
+from otel_tokenwatch.agents.events import AgentSpan, principal_of
 from otel_tokenwatch.agents.sessions import Session, build_tree
 from otel_tokenwatch.pipeline.tree import Tree
 
@@ -118,9 +118,7 @@ class MetricSessions:
                 return  # an unchanged total repeated after its session was released
             if len(self.open) >= self.max_sessions:
                 self.evicted.append(self.pop(next(iter(self.open))))
-            principal = attrs.get("user.id") or attrs.get("installation.id")
-            u = self.open[key] = MetricUsage(tool, sid, resource.SerializeToString(),
-                                             str(principal) if principal else None, now, now,
+            u = self.open[key] = MetricUsage(tool, sid, resource.SerializeToString(), principal_of(attrs), now, now,
                                              part=self.parts.get(key, 0))
         if value:
             u.last_seen = now  # growth, not a repeated total, keeps the session open

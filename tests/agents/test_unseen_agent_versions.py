@@ -375,10 +375,13 @@ def test_codex_failed_streams_and_connection_errors_are_failed_calls() -> None:
     assert root is not None
     assert root.get("tokenwatch.trace.input_tokens") == 9000  # includes the 8000 cached
     assert root.get("tokenwatch.trace.output_tokens") == 700  # includes the 500 reasoning
-    # the account id and email are never turned into a principal or an attribute of the session
+    # the account id and email are never written onto a span of the session as they are
     for e in tree.spans:
         assert b"acct-secret-7" not in e.span.SerializeToString()
         assert b"dev@example.com" not in e.span.SerializeToString()
+    # ...yet the session has a principal (inflation windows, team sizes): a digest of the account
+    principal = root.get("user.id")
+    assert isinstance(principal, str) and principal.startswith("account:") and len(principal) == 32
 
 
 def test_agent_specific_content_is_removed_from_forwarded_events() -> None:
