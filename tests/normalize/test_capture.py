@@ -42,11 +42,11 @@ class Truth:
         self.by_scenario[scenario] = {"calls": self.calls}
 
 
-def recorder(source: str, truth: Truth, **kw: Any) -> Any:
+def recorder(source: str, truth: Truth, truth_file: Path = capture.DATA / "demo-truth.json", **kw: Any) -> Any:
     tp = TracerProvider(resource=Resource.create(capture.RESOURCE))
     spans = InMemorySpanExporter()
     tp.add_span_processor(SimpleSpanProcessor(spans))
-    return capture.Recorder(source, "demo-truth.json", truth.begin, lambda: truth.by_scenario, GEN,
+    return capture.Recorder(source, truth_file, truth.begin, lambda: truth.by_scenario, GEN,
                             tracer_provider=tp, spans=spans, **kw)
 
 
@@ -99,6 +99,12 @@ def test_a_source_that_saw_another_truth_is_refused(tmp_path: Path, monkeypatch:
     record(other, "healthy")
     with pytest.raises(SystemExit, match="truth differs"):
         other.write("demo")
+    # a truth file of the caller's own (outside tests/normalize/data) is written where it says
+    own = recorder("f", Truth(), truth_file=tmp_path / "own" / "truth.json")
+    (tmp_path / "own").mkdir()
+    record(own, "healthy")
+    own.write()
+    assert json.loads((tmp_path / "own" / "truth.json").read_text())["sources"] == ["f"]
 
 
 def test_fake_server_parts_answer_over_loopback() -> None:

@@ -43,6 +43,14 @@ CONTENT_KEYS = frozenset({
     # MLflow's OpenAI autolog sets every keyword argument but messages / input as an attribute (mlflow 3.17
     # openai/autolog.py _start_span): the Responses API's system prompt is ``instructions``
     "instructions",
+    # Haystack 2.x's own tracer with content tracing (haystack 2.31 core/pipeline/pipeline.py: set_content_tag
+    # of every component run's inputs and outputs, the pipeline's input and output data)
+    "haystack.component.input", "haystack.component.output", "haystack.pipeline.input_data",
+    "haystack.pipeline.output_data",
+    # openinference-instrumentation-smolagents 0.1.43 _wrappers.py _smolagent_run_attributes: the agent's task
+    # (the user prompt smolagents puts in its first user message) and the run's additional_args (given to the
+    # model with the task); a managed agent's prompts under smolagents.managed_agents.{i}. (_smolagents below)
+    "smolagents.task", "smolagents.additional_args",
 })
 CONTENT_PREFIXES = ("gen_ai.prompt.", "gen_ai.completion.", "llm.input_messages.", "llm.output_messages.",
                     "llm.prompts.", "llm.prompt_template.", "gen_ai.input.", "gen_ai.output.messages.",
@@ -72,8 +80,30 @@ def _litellm_raw(key: str) -> bool:
     return field in LITELLM_RAW_FIELDS and family not in LLM_FAMILIES
 
 
+#: Mastra's exporter writes every other span's input and output as ``mastra.{span type}.input`` / ``.output``
+#: (@mastra/otel-exporter 1.4.0 dist/index.js getAttributes: agent runs, model steps with the messages sent,
+#: generations, chunks, workflow steps), and span metadata as ``mastra.metadata.{key}``: the provider's response
+#: ``body`` (answers; a Responses API body repeats the instructions) and a client tool call's ``args``
+MASTRA_CONTENT_SUFFIXES = (".input", ".output")
+MASTRA_CONTENT_METADATA = frozenset({"mastra.metadata.body", "mastra.metadata.args"})
+
+
+def _mastra(key: str) -> bool:
+    return key.startswith("mastra.") and (key.endswith(MASTRA_CONTENT_SUFFIXES) or key in MASTRA_CONTENT_METADATA)
+
+
+#: the prompt texts of a smolagents managed agent (the manager's system prompt lists each one's description;
+#: its additional_prompting / managed_agent_prompt wrap the task it is given), same _wrappers.py
+SMOLAGENTS_MANAGED_CONTENT = (".description", ".additional_prompting", ".managed_agent_prompt")
+
+
+def _smolagents(key: str) -> bool:
+    return key.startswith("smolagents.managed_agents.") and key.endswith(SMOLAGENTS_MANAGED_CONTENT)
+
+
 def is_content_key(key: str, extra: frozenset[str] = frozenset()) -> bool:
-    return key in CONTENT_KEYS or key in extra or key.startswith(CONTENT_PREFIXES) or _litellm_raw(key)
+    return key in CONTENT_KEYS or key in extra or key.startswith(CONTENT_PREFIXES) or _litellm_raw(key) \
+        or _mastra(key) or _smolagents(key)
 
 
 def is_content_event(name: str) -> bool:
@@ -97,12 +127,18 @@ def _remove(attrs: Any, drop: Callable[[str], bool]) -> int:
 #: OpenInference's OpenAI Agents response spans put the Response's own fields (``instructions``, the system
 #: prompt, among them) in the invocation parameters (openinference-instrumentation-openai-agents 2.6.0
 #: _processor.py _get_attributes_from_response: ``obj.model_dump(exclude={"object", "tools", "usage", "output",
-#: "error", "status"})``): the parameters stay, the prompt goes
+#: "error", "status"})``): the parameters stay, the prompt goes. OpenInference's Anthropic JS instrumentation
+#: does the same with the request's ``system`` prompt (@arizeai/openinference-instrumentation-anthropic 0.2.8
+#: dist/src/instrumentation.js: invocation parameters = the request body without ``messages``)
 OI_PARAMS = "llm.invocation_parameters"
+OI_PROMPT_PARAMS = ("instructions", "system")
 
 
 def _has_instructions(kv: Any) -> bool:
-    return kv.key == OI_PARAMS and '"instructions"' in kv.value.string_value
+    if kv.key != OI_PARAMS:
+        return False
+    v = kv.value.string_value
+    return '"instructions"' in v or '"system"' in v
 
 
 def _drop_instructions(v: AnyValue) -> int:
@@ -111,12 +147,16 @@ def _drop_instructions(v: AnyValue) -> int:
     except ValueError:
         v.string_value = ""
         return 1
-    if not isinstance(params, dict) or params.pop("instructions", None) is None:
+    if not isinstance(params, dict):
         return 0
-    v.string_value = json.dumps(params)
-    return 1
+    n = sum(params.pop(k, None) is not None for k in OI_PROMPT_PARAMS)
+    if n:
+        v.string_value = json.dumps(params)
+    return n
 
 
+#: the scope of OpenLLMetry's CrewAI spans (``get_tracer(__name__)`` in its instrumentation module)
+CREWAI_OLLM_SCOPE = "opentelemetry.instrumentation.crewai.instrumentation"
 #: keys too generic to be content everywhere that are content under one instrumentation scope: Logfire's
 #: OpenAI Agents SDK function spans keep the tool's arguments and result as ``input`` and ``output``
 #: (logfire 5.4 _internal/integrations/openai_agents.py, FunctionSpanData)
@@ -129,11 +169,56 @@ SCOPE_CONTENT_KEYS = {"logfire.openai_agents": frozenset({"input", "output"}),
                       # captured: tests/agents/data/claude-code-2.1.332.jsonl
                       "com.anthropic.claude_code.tracing": frozenset({
                           "user_prompt", "full_command", "file_path", "new_context", "system_prompt_preview",
-                          "user_system_prompt", "tool_input", "response.model_output"})}
+                          "user_system_prompt", "tool_input", "response.model_output"}),
+                      # CrewAI's agents and tasks are prompt text: its system prompt is ``You are {role}.
+                      # {backstory}\nYour personal goal is: {goal}`` and its user prompt the task's description
+                      # and expected output (crewai 1.15 translations/en.json role_playing / task);
+                      # openinference-instrumentation-crewai 1.1.21 copies them onto its spans (_event_listener.py
+                      # _build_agent_start_spec: agent.goal, agent.backstory, task_description,
+                      # task_expected_output; graph.node.id and tool.agent_role are the role; crew_agents /
+                      # crew_tasks the same as JSON, _wrappers.py and _event_listener.py)
+                      **dict.fromkeys(("openinference.instrumentation.crewai",
+                                       "openinference.instrumentation.crewai._event_listener"), frozenset({
+                          "agent.goal", "agent.backstory", "agent.role", "task_description", "task_expected_output",
+                          "crew_agents", "crew_tasks", "crew_inputs", "graph.node.id", "graph.node.parent_id",
+                          "tool.agent_role", "tool.task_name"})),
+                      # OpenLLMetry's CrewAI instrumentation (opentelemetry-instrumentation-crewai 0.62.4
+                      # crewai_span_attributes.py: every crew / agent / task field as crewai.{crew,agent,task}.*,
+                      # the crew's agents and tasks as JSON, its result and tasks_output; instrumentation.py:
+                      # gen_ai.agent.name is the agent's role)
+                      CREWAI_OLLM_SCOPE: frozenset({
+                          "crewai.agent.role", "crewai.agent.goal", "crewai.agent.backstory", "crewai.crew.agents",
+                          "crewai.crew.tasks", "crewai.crew.result", "crewai.crew.tasks_output", "crewai.task.agent",
+                          "crewai.task.description", "crewai.task.expected_output", "crewai.task.output",
+                          "gen_ai.agent.name"})}
 #: span events that are content in one scope only: Claude Code's claude_code.tool ``tool.output`` event holds the
 #: tool's input and output bodies with OTEL_LOG_TOOL_CONTENT=1 (monitoring-usage "Traces (beta)"; captured
 #: 2.1.332: ``bash_command`` and ``output`` for Bash)
 SCOPE_CONTENT_EVENTS = {"com.anthropic.claude_code.tracing": frozenset({"tool.output"})}
+#: span names made of prompt text, per scope: (name suffix, the name the library gives a span without it).
+#: openinference-instrumentation-crewai 1.1.21 names agent and task spans after the role and the task
+#: (_event_listener.py _build_agent_start_spec ``f"{role}.{task_name[:50]}.execute"``, else ``Agent.execute``;
+#: _wrappers.py _get_execute_core_span_name ``f"{agent_role}.{task_name}._execute_core"``, else
+#: ``Task._execute_core``; an agent's own kickoff ``f"{role}.kickoff"``, else ``Agent.kickoff``)
+_CREWAI_NAMES = ((".execute", "Agent.execute"), ("._execute_core", "Task._execute_core"),
+                 (".kickoff", "Agent.kickoff"))
+SCOPE_CONTENT_NAMES = {"openinference.instrumentation.crewai": _CREWAI_NAMES,
+                       "openinference.instrumentation.crewai._event_listener": _CREWAI_NAMES,
+                       # opentelemetry-instrumentation-crewai 0.62.4 instrumentation.py: wrap_agent_execute_task
+                       # ``f"{role}.agent"`` (else ``agent.agent``), wrap_task_execute ``f"{description}.task"``
+                       # (else ``task.task``)
+                       CREWAI_OLLM_SCOPE: ((".agent", "agent.agent"), (".task", "task.task"))}
+
+
+def _plain_name(entry: SpanEntry, names: tuple[tuple[str, str], ...]) -> str | None:
+    """The name to give a span whose name holds prompt text (None: its name is kept)."""
+    name = entry.view.name
+    for suffix, plain in names:
+        if name.endswith(suffix) and name != plain:
+            if suffix == ".kickoff" and entry.attrs.get("openinference.span.kind") != "AGENT":
+                return None  # a crew's or flow's kickoff: named after the crew, not an agent
+            return plain
+    return None
 
 
 def drop_content(entry: SpanEntry, extra: frozenset[str] = frozenset()) -> int:
@@ -142,9 +227,11 @@ def drop_content(entry: SpanEntry, extra: frozenset[str] = frozenset()) -> int:
     if scoped:
         extra = extra | scoped
     scoped_events = SCOPE_CONTENT_EVENTS.get(entry.scope.name, frozenset())
+    names = SCOPE_CONTENT_NAMES.get(entry.scope.name)
+    plain_name = _plain_name(entry, names) if names else None
     attrs = entry.span.attributes
     events = entry.span.events
-    if not any(is_content_key(kv.key, extra) or _has_instructions(kv) for kv in attrs) \
+    if plain_name is None and not any(is_content_key(kv.key, extra) or _has_instructions(kv) for kv in attrs) \
             and not any(is_content_event(ev.name) or ev.name in scoped_events for ev in events) \
             and not any(is_content_key(kv.key, extra) for ev in events for kv in ev.attributes):
         return 0
@@ -154,6 +241,9 @@ def drop_content(entry: SpanEntry, extra: frozenset[str] = frozenset()) -> int:
         return is_content_key(key, extra)
 
     def edit(span: Span) -> None:
+        if plain_name is not None:
+            span.name = plain_name
+            removed[0] += 1
         removed[0] += _remove(span.attributes, content)
         for kv in span.attributes:
             if _has_instructions(kv):

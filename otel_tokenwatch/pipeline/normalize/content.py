@@ -99,6 +99,11 @@ def _messages(v: Any) -> list[tuple[str, str]] | None:
     return None
 
 
+def messages(v: Any) -> list[tuple[str, str]] | None:
+    """(role, text) of a message list kept as JSON (or one text: the user's), else None."""
+    return _messages(v)
+
+
 def _adk_request(v: Any) -> list[tuple[str, str]] | None:
     """ADK's legacy ``call_llm`` span keeps the request as JSON, "{}" without content capture (google-adk 2.13.0
     telemetry/tracing.py trace_call_llm, ``_build_llm_request_for_trace``): ``config.system_instruction`` and

@@ -185,6 +185,11 @@ def _fill(kept: Call, report: Call) -> None:
         kept.cache_write_tokens = report.cache_write_tokens
     if kept.reasoning_tokens is None:
         kept.reasoning_tokens = report.reasoning_tokens
+    if not kept.finish_reasons:
+        # the mistralai SDK's own span (mistralai 1.12.4 extra/observability/otel.py, scope mistralai_sdk_tracer)
+        # has usage but no finish reason; OpenLLMetry's beside it does (opentelemetry-instrumentation-mistralai
+        # 0.62.4 __init__.py _set_response_attributes: gen_ai.completion.N.finish_reason): a cut reads as cut
+        kept.finish_reasons = report.finish_reasons
 
 
 def _descendants(e: SpanEntry, children: dict[bytes, list[SpanEntry]]) -> list[SpanEntry]:

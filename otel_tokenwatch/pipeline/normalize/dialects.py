@@ -14,7 +14,7 @@ from typing import Any
 
 from otel_tokenwatch.pipeline.call import Call, SpanKind, cut_by_finish_reason
 from otel_tokenwatch.pipeline.normalize import coerce
-from otel_tokenwatch.pipeline.normalize.content import KeyIndex
+from otel_tokenwatch.pipeline.normalize.content import KeyIndex, input_messages, keyed_hash
 from otel_tokenwatch.pipeline.normalize.providers import normalize_provider
 from otel_tokenwatch.pipeline.tree import SpanEntry
 
@@ -267,6 +267,12 @@ FLAG_KEYS = frozenset({"error.type", "langfuse.observation.level", "gen_ai.reque
 #: instrumentation scopes whose Bedrock input tokens are Bedrock's own, cache excluded (see _Plan)
 BEDROCK_RAW_INPUT_SCOPES = frozenset({"opentelemetry.instrumentation.botocore.bedrock-runtime",
                                       "opentelemetry.instrumentation.bedrock"})
+LITELLM_OI_SCOPE = "openinference.instrumentation.litellm"
+CREWAI_OLLM_SCOPE = "opentelemetry.instrumentation.crewai.instrumentation"
+MASTRA_SCOPE = "@mastra/otel-exporter"
+MASTRA_STEP_INPUT = "mastra.model_step.input"
+#: instrumentation scopes whose Anthropic input tokens are Anthropic's own, cache excluded (see _Plan)
+ANTHROPIC_RAW_INPUT_SCOPES = frozenset({"@traceloop/instrumentation-anthropic"})
 #: botocore's streamed Bedrock Runtime operations: opentelemetry-instrumentation-botocore (0.66b2 __init__.py)
 #: sets no stream flag, only ``rpc.method`` = the operation (bedrock.py _DONT_CLOSE_SPAN_ON_END_OPERATIONS)
 AWS_STREAM_OPS = {"ConverseStream": True, "InvokeModelWithResponseStream": True, "Converse": False,
@@ -284,10 +290,10 @@ class _Plan:
     read and converted per span.
     """
 
-    __slots__ = ("anthropic_raw_input", "bedrock_raw_input", "content", "cost", "dialect", "fields", "finish",
-                 "flags", "identity",
-                 "identity_get", "litellm_usage", "mlflow_kwargs", "params", "shareable", "simple", "usage",
-                 "usage_raw", "vercel_cache_meta")
+    __slots__ = ("anthropic_raw_input", "bedrock_raw_input", "content", "cost", "dialect", "enum_finish", "fields",
+                 "finish", "flags", "gemini_raw_output", "identity",
+                 "identity_get", "litellm_usage", "ls_provider", "mlflow_kwargs", "params", "parent_input",
+                 "routed_model", "shareable", "simple", "usage", "usage_raw", "vercel_cache_meta")
 
     def __init__(self, a: dict[str, Any], scope: str) -> None:
         self.fields = tuple(tuple(k for k in keys if k in a) for keys in _FIELD_KEYS)
@@ -300,13 +306,23 @@ class _Plan:
         self.dialect = dialect_of(a, scope)
         self.usage = any(self.fields[f] for f in (F_INPUT, F_OUTPUT, F_CACHE_READ, F_CACHE_WRITE, F_REASONING)) \
             or any(k in a for k in VENDOR_USAGE_KEYS)
+        if self.usage and scope == CREWAI_OLLM_SCOPE and "crewai.agent.id" in a:
+            # OpenLLMetry's CrewAI agent span (opentelemetry-instrumentation-crewai 0.62.4 instrumentation.py
+            # wrap_agent_execute_task) writes ``instance._token_process.get_summary()``: the Agent's running total
+            # over every task it ever ran (crewai 1.15 agents/agent_builder/base_agent.py: one TokenProcess per
+            # Agent, fed by TokenCalcHandler on each LiteLLM call), so its 2nd task's span repeats the 1st's
+            # tokens, and an agent reused across kickoffs carries earlier traces' too: no usage of this span
+            self.usage = False
         self.cost = bool(self.fields[F_COST]) or any(k in a for k, _ in VENDOR_COST_KEYS)
         #: sources whose input on Anthropic is Anthropic's raw input_tokens, cache excluded (genai-dialects.md
         #: section 6): OpenLIT, MLflow, and the Vercel AI SDK before v6, whose ``ai.usage.inputTokens`` is
         #: ``usage.input_tokens`` (LangSmith's AI SDK exporter: "AI SDK does not include Anthropic cache
         #: tokens in their stated input token numbers"); v6 reports a cache-inclusive total together with
         #: ``ai.usage.inputTokenDetails.*`` (vercel/ai: inputTokens.total = noCache + cacheRead + cacheWrite)
-        self.anthropic_raw_input = self.dialect in ("openlit", "mlflow") or (
+        #: OpenLLMetry JS's Anthropic instrumentation too: @traceloop/instrumentation-anthropic 0.27.0
+        #: (dist/index.js _endSpan) sets gen_ai.usage.input_tokens = ``result.usage.input_tokens`` beside
+        #: cache_creation / cache_read, where the Python one (opentelemetry-instrumentation-anthropic) adds them in
+        self.anthropic_raw_input = self.dialect in ("openlit", "mlflow") or scope in ANTHROPIC_RAW_INPUT_SCOPES or (
             self.dialect == "vercel-ai" and not any(k.startswith("ai.usage.inputTokenDetails.") for k in a))
         #: Bedrock's ``inputTokens`` (Converse TokenUsage; Claude's ``input_tokens`` on InvokeModel) leave cache
         #: reads and writes out, and these libraries pass it on unchanged beside the cache counts:
@@ -326,6 +342,22 @@ class _Plan:
         #: ``gen_ai.usage.raw``, the provider's usage as JSON (logfire 5.4 _internal/integrations/llm_providers/
         #: usage.py get_usage_attributes: INPUT_TOKENS, OUTPUT_TOKENS, cache read/write, USAGE_RAW)
         self.usage_raw = self.dialect == "pydantic-ai" and "gen_ai.usage.raw" in a and not self.fields[F_REASONING]
+        #: instrumentations whose output on the Gemini API is ``candidatesTokenCount``, which leaves the thoughts
+        #: out (Gemini API usageMetadata: totalTokenCount = prompt + candidates + toolUsePrompt + thoughts): OpenLIT
+        #: 1.45.0 instrumentation/google_ai_studio/utils.py (``_output_tokens = candidates_token_count``, the
+        #: thoughts apart as gen_ai.usage.reasoning_tokens) and OpenLLMetry's opentelemetry-instrumentation-google-
+        #: generativeai 0.62.4 span_utils.py set_model_response_attributes (output = candidates_token_count, total =
+        #: total_token_count, no thoughts key at all: the thoughts are the total's rest beyond input and output)
+        self.gemini_raw_output = scope in GEMINI_RAW_OUTPUT_SCOPES
+        #: OpenLIT's google-genai spans write ``str()`` of the SDK's enum as the finish reason (utils.py
+        #: ``str(candidates[0].get("finish_reason"))``: ``FinishReason.MAX_TOKENS``): the member's name is the reason
+        self.enum_finish = scope == OPENLIT_GOOGLE_SCOPE
+        #: OpenInference's LangChain.js tracer names no provider (@arizeai/openinference-instrumentation-langchain
+        #: 4.1.1 dist/src/utils.js: no llm.provider / llm.system at all); the run's LangSmith params are in
+        #: ``metadata`` (formatMetadata: run.extra.metadata as JSON), whose ``ls_provider`` the chat model sets
+        #: (@langchain/openai 1.6.0 chat_models/base.js getLsParams ``ls_provider: "openai"``, @langchain/anthropic
+        #: 1.5.11 ``"anthropic"``)
+        self.ls_provider = self.dialect == "openinference" and not self.fields[F_PROVIDER] and "metadata" in a
         #: LiteLLM's OTel logger (litellm 1.110 integrations/opentelemetry.py set_attributes, default semconv
         #: mode) writes input, output and total tokens only; cache reads and reasoning are in
         #: ``metadata.usage_object``, LiteLLM's Usage as a Python repr (OpenAI's shape: prompt_tokens_details.
@@ -336,6 +368,20 @@ class _Plan:
         #: (mlflow 3.17 openai/autolog.py _start_span): ``model`` is the request model and ``stream`` the stream
         #: flag; its ``mlflow.llm.model`` is the model its span translation found (the response's, dated)
         self.mlflow_kwargs = self.dialect == "mlflow" and ("model" in a or "stream" in a)
+        #: OpenInference's LiteLLM spans name the model as the app gave it to LiteLLM, ``{provider}/{model}``
+        #: (openinference-instrumentation-litellm 0.1.51 __init__.py: ``span.set_attribute(LLM_MODEL_NAME,
+        #: kwargs.get("model"))``, the provider beside it from the same string): DSPy sends ``openai/gpt-4o-mini``.
+        #: So do OpenLLMetry's CrewAI LLM spans (opentelemetry-instrumentation-crewai 0.62.4 wrap_llm_call: request
+        #: and response model both ``str(instance.model)``, CrewAI's LiteLLM model string, the provider from its
+        #: prefix, _infer_llm_provider_from_model)
+        self.routed_model = scope == LITELLM_OI_SCOPE or scope == CREWAI_OLLM_SCOPE
+        #: Mastra's ``chat`` span (MODEL_INFERENCE) often has no input: @mastra/observability 1.17.9 dist/index.js
+        #: ModelSpanTracker.startInference takes it from its payload, and the safety-net call from the first
+        #: chunk passes none; its parent MODEL_STEP span (``agent_step``) always has the step's messages
+        #: (startStep: ``input = extractStepInput(payload)``), exported as ``mastra.model_step.input``
+        #: (@mastra/otel-exporter 1.4.0 dist/index.js getAttributes: ``mastra.${spanType}.input``): the key the
+        #: parent's prompt is read from, else None
+        self.parent_input = MASTRA_STEP_INPUT if scope == MASTRA_SCOPE and "gen_ai.input.messages" not in a else None
         self.finish = tuple(k for k in FINISH_KEYS if k in a)
         self.params = next((k for k in PARAM_KEYS if k in a), None)
         self.flags = not FLAG_KEYS.isdisjoint(a)
@@ -343,7 +389,8 @@ class _Plan:
         self.content = KeyIndex(a)
         #: nothing beyond names and identities to read (tool, agent and workflow spans mostly)
         self.simple = not (self.usage or self.cost or self.finish or self.flags or self.params or self.mlflow_kwargs
-                           or self.fields[F_MAX_TOKENS] or self.fields[F_TEMPERATURE] or self.fields[F_ATTEMPTS])
+                           or self.fields[F_MAX_TOKENS] or self.fields[F_TEMPERATURE] or self.fields[F_ATTEMPTS]
+                           or (self.routed_model and self.fields[F_REQUEST_MODEL]))
         #: every key a simple span's Call is read from (besides the operation, kind and status)
         self.identity = tuple(k for f in _IDENTITY_FIELDS for k in self.fields[f])
         #: those keys' values in one call (one value, or a tuple of them), for the shared-Call key
@@ -427,6 +474,8 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
     if kind == "other":
         if span.status_code == 2 and op is None and e.scope.name.startswith(OPENLIT_SCOPE):
             return _openlit_failure(e), None
+        if HAYSTACK_TYPE in a:
+            return _haystack_call(e), None
         return Call(kind=kind, operation=op), None  # not GenAI: nothing more is read or written
     plan = _plan(a, e.scope.name)
     key: tuple[Any, ...] | None = None
@@ -452,6 +501,10 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
     s, i = coerce.to_str, coerce.to_int
     if p[F_PROVIDER]:
         call.provider = normalize_provider(_first(a, p[F_PROVIDER], s, inv))
+    elif plan.ls_provider:
+        lsp = coerce.parse_structured(a["metadata"])
+        if isinstance(lsp, dict) and type(lsp := lsp.get("ls_provider")) is str:
+            call.provider = normalize_provider(lsp)
     if p[F_REQUEST_MODEL]:
         call.request_model = _first(a, p[F_REQUEST_MODEL], s, inv)
     if p[F_RESPONSE_MODEL]:
@@ -499,6 +552,8 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
         # ``_add_event(span, "gen_ai.choice", {"finish_reason": str(stop_reason), ...})``)
         reasons = [kv.value.string_value for ev in e.span.events if ev.name == "gen_ai.choice"
                    for kv in ev.attributes if kv.key == "finish_reason" and kv.value.string_value]
+    if plan.enum_finish:
+        reasons = [r.rpartition(".")[2] for r in reasons]
     call.finish_reasons = tuple(reasons)
     if plan.flags:
         call.error_type = s(a.get("error.type"))
@@ -506,6 +561,21 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
         or (plan.flags and s(a.get("langfuse.observation.level")) == "ERROR")
     # --- request shape ------------------------------------------------------------------------------
     params: dict[str, Any] = _json_field(a, plan.params, inv) if plan.params else {}
+    if params and plan.dialect == "openinference" and type(rm := params.get("model")) is str \
+            and rm != call.request_model:
+        # OpenInference's OpenAI instrumentor writes llm.model_name from the response only (openinference-
+        # instrumentation-openai 0.1.66 _response_attributes_extractor.py: ``yield LLM_MODEL_NAME,
+        # completion.model``, the served, dated model); the requested one is the request's own ``model`` in
+        # llm.invocation_parameters (_request_attributes_extractor.py)
+        if call.response_model is None:
+            call.response_model = call.request_model
+        call.request_model = rm
+    if plan.routed_model and call.request_model and call.provider and "/" in call.request_model:
+        head, _, tail = call.request_model.partition("/")
+        if tail and normalize_provider(head) == call.provider:
+            if call.response_model == call.request_model:
+                call.response_model = tail  # the same routed string, not a served model
+            call.request_model = tail
     if p[F_MAX_TOKENS] or params:
         # OpenInference's invocation parameters are the SDK's own request names: ``max_completion_tokens``
         # (openai >= 1.x via LangChain and the OpenAI instrumentor), ``max_output_tokens`` (google-genai's
@@ -534,20 +604,24 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
             call.streaming = vop.endswith("doStream")  # ai.streamText.doStream / ai.generateText.doGenerate
         if call.streaming is None and plan.dialect == "openinference" \
                 and span.name.endswith(("ContentStream", "converse_stream", "invoke_model_with_response_stream",
-                                        "stream_chat", "stream_complete")):
+                                        "stream_chat", "stream_complete", ".generate_stream")):
             # google-genai's stream calls have no stream flag in OpenInference's parameters (the config), only
             # their span names (openinference-instrumentation-google-genai _wrappers.py: ``GenerateContentStream``,
             # ``AsyncGenerateContentStream``); so Bedrock's (openinference-instrumentation-bedrock 0.1.61
             # _wrappers.py: ``bedrock.converse_stream``, ``bedrock.invoke_model_with_response_stream``); so
             # LlamaIndex's, whose span is the LLM method (llama-index-instrumentation dispatcher.py span():
             # ``f"{actual_class}.{method_name}-{uuid}"``, openinference-instrumentation-llama-index 4.6.1
-            # _handler.py ``name=id_.partition("-")[0]``: ``OpenAI.stream_chat``, ``OpenAI.astream_complete``)
+            # _handler.py ``name=id_.partition("-")[0]``: ``OpenAI.stream_chat``, ``OpenAI.astream_complete``);
+            # so smolagents' (openinference-instrumentation-smolagents 0.1.43 _wrappers.py _ModelStreamWrapper:
+            # ``f"{instance.__class__.__name__}.generate_stream"``, the parameters are the model's kwargs)
             call.streaming = True
         if call.streaming is None and type(rm := a.get("rpc.method")) is str and kind == "inference":
             call.streaming = AWS_STREAM_OPS.get(rm)
-        if call.streaming is None and plan.dialect == "litellm":
+        if call.streaming is None and plan.dialect in ("litellm", "openllmetry"):
             # LiteLLM's legacy attribute, ``str(optional_params.get("stream", False))`` (litellm 1.110
-            # integrations/opentelemetry.py set_attributes, SpanAttributes.LLM_IS_STREAMING)
+            # integrations/opentelemetry.py set_attributes, SpanAttributes.LLM_IS_STREAMING); OpenLLMetry's
+            # Ollama instrumentation writes only it (opentelemetry-instrumentation-ollama 0.62.4 span_utils.py
+            # set_model_input_attributes: ``LLM_IS_STREAMING, kwargs.get("stream") or False``)
             call.streaming = coerce.to_bool(a.get("llm.is_streaming"))
         call.auxiliary = coerce.to_bool(a.get("tokenwatch.usage.auxiliary")) is True
     if call.streaming is None and plan.mlflow_kwargs:
@@ -561,6 +635,11 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
     if call.streaming is None and plan.dialect == "google-adk" and "gen_ai.output.messages" in a \
             and cut_by_finish_reason(call.finish_reasons):
         call.streaming = _adk_streamed(a["gen_ai.output.messages"])  # only a cut call needs to know
+    if call.streaming is None and plan.dialect == "openllmetry" and cut_by_finish_reason(call.finish_reasons):
+        # OpenLLMetry's Cohere instrumentation sets no stream flag; it adds one ``llm.content.completion.chunk``
+        # span event per streamed chunk (opentelemetry-instrumentation-cohere 0.62.4 streaming.py
+        # process_chat_v2_streaming_response: ``span.add_event(LLM_CONTENT_COMPLETION_CHUNK)``), streams only
+        call.streaming = any(ev.name == "llm.content.completion.chunk" for ev in e.span.events) or None
     # retries a client hides in one span (Claude Code's `attempt`; gen_ai.request.attempt events)
     if p[F_ATTEMPTS]:
         attempts = _first(a, p[F_ATTEMPTS], i, inv)
@@ -570,6 +649,8 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
 
 
 OPENLIT_SCOPE = "openlit.instrumentation."
+OPENLIT_GOOGLE_SCOPE = "openlit.instrumentation.google_ai_studio"
+GEMINI_RAW_OUTPUT_SCOPES = frozenset({OPENLIT_GOOGLE_SCOPE, "opentelemetry.instrumentation.google_generativeai"})
 
 
 def _openlit_failure(e: SpanEntry) -> Call:
@@ -586,6 +667,65 @@ def _openlit_failure(e: SpanEntry) -> Call:
     provider = normalize_provider(e.scope.name[len(OPENLIT_SCOPE):].split(".", 1)[0])
     return Call(kind="inference", dialect="openlit", operation=op, provider=provider, request_model=model or None,
                 error=True)
+
+
+#: Haystack 2.x's own tracer (haystack 2.31 tracing/opentelemetry.py OpenTelemetryTracer, core/pipeline/
+#: pipeline.py _run_component) writes no GenAI attribute: one ``haystack.component.run`` span per component run
+#: with its type, and with content tracing (HAYSTACK_CONTENT_TRACING_ENABLED) its inputs and outputs as JSON
+HAYSTACK_TYPE = "haystack.component.type"
+#: the chat generators whose output is OpenAI's Chat Completions answer, by component type, and the provider
+HAYSTACK_GENERATORS = {"OpenAIChatGenerator": "openai", "OpenAIGenerator": "openai",
+                       "AzureOpenAIChatGenerator": "azure.ai.openai", "AzureOpenAIGenerator": "azure.ai.openai"}
+
+
+def _haystack_call(e: SpanEntry) -> Call:
+    """A Haystack generator's run: the call's answer is its ``haystack.component.output``, the replies as
+    ChatMessage dicts whose ``meta`` OpenAIChatGenerator fills from the response (haystack 2.31
+    components/generators/chat/openai.py _convert_chat_completion_to_chat_message: ``model``, ``finish_reason``,
+    ``usage`` = the OpenAI usage object as a dict, prompt_tokens with cached_tokens inside, completion_tokens
+    with reasoning_tokens inside; a stream's also ``completion_start_time``, _convert_streaming_chunks_to_chat_
+    message, which a call answered at once never has). The request model is nowhere on the span: the
+    generator's init parameters are not its run's inputs. Without content tracing there is no output: a call
+    without usage. A failed call: ERROR status, no output."""
+    a = e.attrs
+    provider = HAYSTACK_GENERATORS.get(a[HAYSTACK_TYPE])  # type: ignore[call-overload]
+    if provider is None:
+        return Call(kind="other")
+    call = Call(kind="inference", dialect="haystack", operation="chat", provider=provider,
+                error=e.view.status_code == 2)
+    out = coerce.parse_structured(a.get("haystack.component.output"))
+    replies = out.get("replies") if isinstance(out, dict) else None
+    if not isinstance(replies, list):
+        return call
+    metas = [r["meta"] for r in replies if isinstance(r, dict) and isinstance(r.get("meta"), dict)]
+    call.finish_reasons = tuple(str(m["finish_reason"]) for m in metas if m.get("finish_reason"))
+    tools = [(str(tc.get("tool_name")), keyed_hash(tc.get("arguments"))) for r in replies
+             if isinstance(r, dict) and isinstance(r.get("content"), list) for part in r["content"]
+             if isinstance(part, dict) and isinstance(tc := part.get("tool_call"), dict)]
+    call.requested_tools = tuple(tools)
+    if not metas:
+        return call
+    meta = metas[0]
+    if type(m := meta.get("model")) is str:
+        call.response_model = m
+    call.streaming = True if "completion_start_time" in meta else None
+    usage = meta.get("usage")
+    if isinstance(usage, dict):
+        call.input_tokens = _safe_int(usage.get("prompt_tokens"))
+        call.output_tokens = _safe_int(usage.get("completion_tokens"))
+        pd, cd = usage.get("prompt_tokens_details"), usage.get("completion_tokens_details")
+        if isinstance(pd, dict):
+            call.cache_read_tokens = _safe_int(pd.get("cached_tokens"))
+        if isinstance(cd, dict):
+            call.reasoning_tokens = _safe_int(cd.get("reasoning_tokens"))
+    return call
+
+
+def haystack_messages(a: dict[str, Any]) -> list[tuple[str, str]] | None:
+    """A Haystack generator's input messages (``haystack.component.input``: ``{"messages": [ChatMessage dicts:
+    role, content = [{"text": ...} | {"tool_call": ...} | {"tool_call_result": ...}]]}``)."""
+    v = a.get("haystack.component.input")
+    return input_messages({"gen_ai.input.messages": v}) if v is not None else None
 
 
 SK_FINISH_KEY = "gen_ai.response.finish_reason"
@@ -671,6 +811,11 @@ def _read_usage(a: dict[str, Any], plan: _Plan, call: Call, inv: list[str]) -> N
     if call.input_tokens is not None and (not cache_in_input or cached > call.input_tokens):
         # a subset larger than its total: the source reported input without cache (Anthropic style)
         call.input_tokens += cached
+    if plan.gemini_raw_output and call.output_tokens is not None:
+        reasoning_in_output = False
+        if call.reasoning_tokens is None and call.input_tokens is not None and p[F_TOTAL]:
+            rest = (_first(a, p[F_TOTAL], i, inv) or 0) - call.input_tokens - call.output_tokens
+            call.reasoning_tokens = rest if rest > 0 else None
     if call.output_tokens is not None and call.reasoning_tokens and (
             not reasoning_in_output or call.dialect == "gemini-cli" or call.reasoning_tokens > call.output_tokens):
         call.output_tokens += call.reasoning_tokens  # Gemini style: output without thoughts
@@ -740,10 +885,15 @@ def _vendor_usage(a: dict[str, Any], call: Call, inv: list[str]) -> bool:
         # ``output_<key>`` (reasoning, audio), Vertex modality counts to ``input_modality_*`` /
         # ``output_modality_*`` / ``cached_modality_*``, and subtracts each from input/output; ``total`` stays
         # the provider's (langfuse-python langfuse/langchain/CallbackHandler.py, _parse_usage_model)
+        # Langfuse JS's OpenAI wrapper does the same with OpenAI's own detail names: prompt_tokens_details /
+        # input_tokens_details become ``input_cached_tokens``, ``input_audio_tokens``, completion_tokens_details /
+        # output_tokens_details ``output_reasoning_tokens``, ... (@langfuse/openai 4.6.1 dist/index.mjs
+        # parseUsageDetails: ``input_${key}`` / ``output_${key}``, each subtracted from input / output)
         inp, out = _safe_int(lf.get("input")), _safe_int(lf.get("output"))
-        call.cache_read_tokens = _safe_int(lf.get("input_cache_read")) or call.cache_read_tokens
+        call.cache_read_tokens = _safe_int(lf.get("input_cache_read")) or _safe_int(lf.get("input_cached_tokens")) \
+            or call.cache_read_tokens
         call.cache_write_tokens = _safe_int(lf.get("input_cache_creation")) or call.cache_write_tokens
-        reasoning = _safe_int(lf.get("output_reasoning"))
+        reasoning = _safe_int(lf.get("output_reasoning")) or _safe_int(lf.get("output_reasoning_tokens"))
         if reasoning:
             call.reasoning_tokens = reasoning
         in_extra = out_extra = 0

@@ -17,7 +17,7 @@ from typing import Literal
 from otel_tokenwatch import semconv
 from otel_tokenwatch.pipeline.call import Call
 from otel_tokenwatch.pipeline.normalize import content, counting
-from otel_tokenwatch.pipeline.normalize.dialects import read_call_and_plan
+from otel_tokenwatch.pipeline.normalize.dialects import haystack_messages, read_call_and_plan
 from otel_tokenwatch.pipeline.normalize.pricing import PriceOverride, Pricer
 from otel_tokenwatch.pipeline.processor import BaseProcessor, ProcessorContext, ProcessorFactory
 from otel_tokenwatch.pipeline.tree import SpanEntry, Tree
@@ -54,8 +54,11 @@ class NormalizeProcessor(BaseProcessor):
         self._agent_events = cfg.agent_tokens_from == "events"
 
     def process(self, tree: Tree) -> None:
+        pending: list[tuple[SpanEntry, str]] = []
         for e in tree.spans:
-            e.call = self._read(e)
+            e.call = self._read(e, pending=pending)
+        if pending:
+            _parent_inputs(tree, pending)
         counting.decide(tree)
         totals = {"in": 0, "out": 0, "cr": 0, "cw": 0, "rs": 0, "calls": 0, "failed": 0, "unpriced": 0}
         cost = Decimal(0)
@@ -95,7 +98,7 @@ class NormalizeProcessor(BaseProcessor):
         root.set(semconv.TRACE_FAILED_CALLS, totals["failed"])
         root.set(semconv.TRACE_UNPRICED_CALLS, totals["unpriced"])
 
-    def _read(self, e: SpanEntry, share: bool = True) -> Call:
+    def _read(self, e: SpanEntry, share: bool = True, pending: list[tuple[SpanEntry, str]] | None = None) -> Call:
         agent = self._agent_events and _agent_span(e)
         try:
             # a coding agent's span gets a mark of its own below: it never shares its Call
@@ -104,6 +107,10 @@ class NormalizeProcessor(BaseProcessor):
             log.debug("span could not be read", exc_info=True)
             return Call(kind="other", invalid=["<unreadable span>"])
         if plan is None:
+            if c.dialect == "haystack" and self.cfg.read_content:
+                msgs = haystack_messages(e.attrs)
+                if msgs:
+                    c.system_content, c.input_content = content.split_system(msgs, e.attrs)
             return c
         if agent:
             c.counted_elsewhere = True
@@ -116,6 +123,8 @@ class NormalizeProcessor(BaseProcessor):
                     msgs = content.event_messages(e.span.events)  # Strands' default: messages as span events
                 if msgs:
                     c.system_content, c.input_content = content.split_system(msgs, a)
+                elif plan.parent_input is not None and pending is not None:
+                    pending.append((e, plan.parent_input))  # the prompt is on the parent span (Mastra)
             c.requested_tools = content.requested_tools(a, index)
             c.tool_definitions_digest = content.tool_definitions_digest(a, index)
         elif c.kind == "tool" and index.tool_args:
@@ -173,6 +182,19 @@ class NormalizeProcessor(BaseProcessor):
                     differ.append(f"{key} is {old} on the span, {v} normalized")
         if differ:
             e.set(semconv.USAGE_MISMATCH, "; ".join(differ))
+
+
+def _parent_inputs(tree: Tree, pending: list[tuple[SpanEntry, str]]) -> None:
+    """Model calls whose prompt their parent span keeps (``_Plan.parent_input``): read it from there."""
+    by_id = {e.span_id: e for e in tree.spans}
+    for e, key in pending:
+        parent = by_id.get(e.parent_id)
+        c = e.call
+        if parent is None or c is None or key not in parent.attrs:
+            continue
+        msgs = content.messages(parent.attrs[key])
+        if msgs:
+            c.system_content, c.input_content = content.split_system(msgs, e.attrs)
 
 
 AGENT_SCOPES = ("com.anthropic.claude_code", "gemini-cli", "codex")

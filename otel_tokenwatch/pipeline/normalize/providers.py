@@ -22,6 +22,9 @@ ALIASES = {
     "google.vertex": "gcp.vertex_ai", "vertex": "gcp.vertex_ai",
     # pydantic-ai's GoogleModel system names (Gemini API / Vertex AI)
     "google-gla": "gcp.gemini", "google-vertex": "gcp.vertex_ai",
+    # OpenLIT's google-genai instrumentation scope (openlit.instrumentation.google_ai_studio), the provider of
+    # its failed calls' spans (dialects._openlit_failure); its successful ones say gen_ai.provider.name "gemini"
+    "google_ai_studio": "gcp.gemini",
 }
 #: frameworks and servers that instrumentations put where a provider belongs: Strands writes gen_ai.system /
 #: gen_ai.provider.name = "strands-agents" (src/strands/telemetry/tracer.py), Google ADK gen_ai.system =

@@ -265,6 +265,14 @@ class Scorer:
             fp, basis = ts.fps[e.span_id]
             for prev in reversed(ok[:j]):
                 if ts.fps[prev.span_id][0] == fp:
+                    pi = ts.call(prev).input_tokens
+                    if basis == "content" and c.input_tokens and pi and c.input_tokens != pi:
+                        # the same recorded content, a different request: an identical request has the same
+                        # input tokens. Instrumentations that record part of the input drop what differs
+                        # (opentelemetry-instrumentation-openai-agents-v2 0.1.0 span_processor.py
+                        # _normalize_messages_to_role_parts keeps no part of a Responses API function_call /
+                        # function_call_output item: an agent's step after a tool call reads as its first)
+                        continue
                     ts.waste(e, "duplicate", match="exact", basis=basis, matched=prev.span_id.hex())
                     break
                 if self._near(c, ts.call(prev)) and not self._continues(ts, prev, e):

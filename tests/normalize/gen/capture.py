@@ -79,6 +79,7 @@ def encode_logs_json(records: list[Any]) -> dict[str, Any]:
 class Recorder:
     """Spans (and log records) of one source, one line per scenario, and the fake server's truth.
 
+    ``truth_file`` is the family's truth file (in tests/normalize/data, or a path of the caller's own);
     ``begin`` is called with the scenario as its root span starts (the generator's truth keeps its
     numbers per scenario); ``truth`` is read when the file is written. ``tracer_provider`` and ``spans``
     for libraries that build the global provider themselves (Logfire); ``collect`` for libraries that
@@ -86,7 +87,7 @@ class Recorder:
     seconds are waited before a flush, for libraries that end spans on a thread after the call returns.
     """
 
-    def __init__(self, source: str, truth_file: str, begin: Callable[[str], None],
+    def __init__(self, source: str, truth_file: str | Path, begin: Callable[[str], None],
                  truth: Callable[[], dict[str, Any]], here: str | Path, *, logs: bool = False,
                  tracer_provider: Any = None, spans: Any = None, collect: Callable[[], dict[str, Any]] | None = None,
                  settle: float = 0.0) -> None:
@@ -161,7 +162,9 @@ class Recorder:
         out = out_dir()
         out.mkdir(parents=True, exist_ok=True)
         (out / f"{self.source}.jsonl").write_text("\n".join(self.lines) + "\n")
-        path = out / self.truth_file
+        path = Path(self.truth_file)
+        if path.parent == DATA:  # the committed truth: CAPTURE_OUT takes it elsewhere with the capture
+            path = out / path.name
         truth = json.loads(path.read_text()) if path.exists() else {}
         entry = truth.setdefault(family, {}) if family else truth
         mine = self._truth()

@@ -210,7 +210,7 @@ class ResponsesHandler(JSONHandler):
 def recorder(source: str) -> Recorder:
     truth = {"begin": TRUTH_NOW.begin, "truth": lambda: TRUTH_NOW.by_scenario}
     if source != "agents-logfire":
-        return Recorder(source, TRUTH.name, here=HERE, **truth)
+        return Recorder(source, TRUTH, here=HERE, **truth)
     import logfire
     from opentelemetry import trace
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -221,7 +221,7 @@ def recorder(source: str) -> Recorder:
     spans = InMemorySpanExporter()
     logfire.configure(send_to_logfire=False, service_name="support-bot", environment="fixture", console=False,
                       additional_span_processors=[SimpleSpanProcessor(spans)], inspect_arguments=False)
-    return Recorder(source, TRUTH.name, here=HERE, tracer_provider=trace.get_tracer_provider(), spans=spans, **truth)
+    return Recorder(source, TRUTH, here=HERE, tracer_provider=trace.get_tracer_provider(), spans=spans, **truth)
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -196,7 +196,7 @@ class AnthropicHandler(JSONHandler):
 
 
 def recorder(source: str) -> Recorder:
-    return Recorder(source, TRUTH.name, TRUTH_NOW.begin, lambda: TRUTH_NOW.by_scenario, HERE)
+    return Recorder(source, TRUTH, TRUTH_NOW.begin, lambda: TRUTH_NOW.by_scenario, HERE)
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -208,7 +208,7 @@ class OpenAIHandler(_Base):
 
 
 def recorder(source: str) -> Recorder:
-    return Recorder(source, TRUTH.name, TRUTH_NOW.begin, lambda: TRUTH_NOW.by_scenario, HERE, logs=True)
+    return Recorder(source, TRUTH, TRUTH_NOW.begin, lambda: TRUTH_NOW.by_scenario, HERE, logs=True)
 
 
 # --------------------------------------------------------------------------------------------------------

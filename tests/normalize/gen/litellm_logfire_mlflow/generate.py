@@ -308,9 +308,9 @@ def recorder(source: str) -> Recorder:
         logfire.configure(send_to_logfire=False, console=False, service_name="support-bot",
                           environment="fixture", additional_span_processors=[SimpleSpanProcessor(spans)],
                           metrics=False, inspect_arguments=False)
-        return Recorder(source, TRUTH.name, tracer_provider=trace.get_tracer_provider(), spans=spans, **common)
+        return Recorder(source, TRUTH, tracer_provider=trace.get_tracer_provider(), spans=spans, **common)
     if source != "mlflow-openai":
-        return Recorder(source, TRUTH.name, **common)
+        return Recorder(source, TRUTH, **common)
     # MLflow adds its OTLP exporter to the (global) provider: every span, the app's root included, goes to the sink
     sink = serve(OTLPSink)
     os.environ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] = f"http://127.0.0.1:{sink.server_address[1]}/v1/traces"
@@ -322,7 +322,7 @@ def recorder(source: str) -> Recorder:
             got, OTLPSink.received[:] = list(OTLPSink.received), []
         return hexify({"resourceSpans": [rs for req in got for rs in req.get("resourceSpans", [])]})  # type: ignore[no-any-return]
 
-    return Recorder(source, TRUTH.name, collect=collect, **common)
+    return Recorder(source, TRUTH, collect=collect, **common)
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -287,7 +287,7 @@ class GeminiHandler(_Base):
 
 
 def recorder(source: str) -> Recorder:
-    return Recorder(source, TRUTH.name, TRUTH_NOW.begin, lambda: TRUTH_NOW.by_scenario, HERE, logs=True)
+    return Recorder(source, TRUTH, TRUTH_NOW.begin, lambda: TRUTH_NOW.by_scenario, HERE, logs=True)
 
 
 def write(rec: Recorder, *packages: str) -> None:
