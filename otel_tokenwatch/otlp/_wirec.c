@@ -106,12 +106,33 @@ typedef struct {
 } StrSlot;
 static StrSlot str_cache[STR_CACHE_SIZE];
 
+/* The slot of a short string: its length and three 8-byte words (first, middle, last; all of it under 8
+ * bytes) mixed, not every byte: keys that share a prefix differ in length, in their tail or in the index
+ * in their middle. A collision only costs a miss (the bytes are compared before a slot is used). */
+static inline uint64_t load8(const uint8_t *p) {
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+static inline uint32_t slot_hash(const uint8_t *p, Py_ssize_t n) {
+    uint64_t h = (uint64_t)n * 0x9E3779B97F4A7C15ull;
+    if (n >= 8) {
+        h = (h ^ load8(p)) * 0xff51afd7ed558ccdull;
+        h = (h ^ load8(p + n - 8)) * 0xc4ceb9fe1a85ec53ull;
+        if (n > 16) h = (h ^ load8(p + (n >> 1) - 4)) * 0xff51afd7ed558ccdull;
+    } else {
+        uint64_t v = 0;
+        memcpy(&v, p, (size_t)n);
+        h = (h ^ v) * 0xff51afd7ed558ccdull;
+    }
+    return (uint32_t)(h ^ (h >> 29) ^ (h >> 47));
+}
+
 static PyObject *make_str(const uint8_t *p, Py_ssize_t n) {
     if (n == 0) return PyUnicode_FromStringAndSize(NULL, 0);
     if (n > STR_CACHE_MAX_LEN) return PyUnicode_DecodeUTF8((const char *)p, n, NULL);
-    uint32_t h = 2166136261u;
-    for (Py_ssize_t i = 0; i < n; i++) h = (h ^ p[i]) * 16777619u;
-    StrSlot *s = &str_cache[h & (STR_CACHE_SIZE - 1)];
+    StrSlot *s = &str_cache[slot_hash(p, n) & (STR_CACHE_SIZE - 1)];
     if (s->str != NULL && s->len == n && memcmp(s->bytes, p, (size_t)n) == 0) {
         Py_INCREF(s->str);
         return s->str;

@@ -2,12 +2,12 @@
 
 What this returns stays in memory with the tree (``Call.input_content``)
 and is never logged or exported; tool arguments leave this module only as
-keyed hashes (HMAC with a per-process random key).
+keyed hashes (SHA-256 after a per-process random key).
 """
 
 from __future__ import annotations
 
-import hmac
+import hashlib
 import re
 import secrets
 from typing import Any
@@ -17,6 +17,7 @@ import orjson
 from otel_tokenwatch.pipeline.normalize.coerce import parse_structured
 
 _KEY = secrets.token_bytes(32)
+_KEYED = hashlib.sha256(b"tokenwatch-arguments\0" + _KEY)
 # OpenInference writes a message's text as message.content, or as parts message.contents.<m>.message_content.text
 # (openinference-instrumentation-bedrock 0.1.61 _converse_attributes.py, _attribute_extractor.py: Converse messages and
 # system blocks are lists of content blocks)
@@ -67,7 +68,9 @@ def keyed_hash(value: Any) -> str:
         blob = orjson.dumps(v, option=orjson.OPT_SORT_KEYS)
     except TypeError:
         blob = str(v).encode()
-    return hmac.digest(_KEY, blob, "sha256").hex()[:16]
+    h = _KEYED.copy()  # SHA-256 after a secret per-process prefix (see score/fingerprint.py _h)
+    h.update(blob)
+    return h.hexdigest()[:16]
 
 
 def _text_of(msg: Any) -> str:

@@ -11,9 +11,9 @@ variable for those deployments. The key itself is never written anywhere.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import os
 import secrets
+from typing import Any
 
 import orjson
 
@@ -30,7 +30,20 @@ def key_from_env(name: str | None) -> bytes:
 
 
 def _h(key: bytes, parts: list[object]) -> str:
-    return hmac.digest(key, orjson.dumps(parts, default=str), "sha256").hex()[:24]
+    """SHA-256 over the secret key and the parts, truncated to 96 bits. Not HMAC: the state after the key
+    is hashed once per key and copied, where HMAC pays two hash set-ups per call (4 us against 1 us for a
+    request's parts); a secret prefix is a sound keyed hash for equality (no one verifies a tag, and a
+    truncated digest gives no state to extend)."""
+    base = _BASES.get(key)
+    if base is None:
+        base = _BASES[key] = hashlib.sha256(b"tokenwatch-fingerprint-v2\0" + key)
+    h = base.copy()
+    h.update(orjson.dumps(parts, default=str))
+    return h.hexdigest()[:24]
+
+
+#: the hash state after each key (a process has one key or two: its own and the configured one)
+_BASES: dict[bytes, Any] = {}
 
 
 def fingerprint(e: SpanEntry, c: Call, key: bytes = _KEY) -> tuple[str, str]:
