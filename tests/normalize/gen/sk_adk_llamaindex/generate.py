@@ -56,13 +56,12 @@ import json
 import os
 import re
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
-from capture import JSONHandler, Recorder, Script, serve
+from capture import Recorder, serve
 
 DATA = HERE.parent.parent / "data"
 TRUTH = DATA / "sk_adk_llamaindex-truth.json"
@@ -74,149 +73,10 @@ BIG = SYSTEM + "\nPOLICY: " + "Refunds are processed within 5 business days of a
 
 
 # --------------------------------------------------------------------------------------------------------
-# ground truth kept by the fake servers
+# the fake OpenAI Chat Completions API, its truth and script: py_native's (../py_native/generate.py), shared
 # --------------------------------------------------------------------------------------------------------
 
-class Truth:
-    def __init__(self) -> None:
-        self.by_scenario: dict[str, dict[str, Any]] = {}
-        self.scenario = ""
-
-    def begin(self, scenario: str) -> None:
-        self.scenario = scenario
-        self.by_scenario.setdefault(scenario, {"calls": 0, "failed": 0, "input": 0, "output": 0, "cache_read": 0,
-                                               "cache_write": 0, "reasoning": 0, "finish_reasons": [],
-                                               "models": [], "usage_unsent": 0})
-
-    def failed(self) -> None:
-        t = self.by_scenario[self.scenario]
-        t["calls"] += 1
-        t["failed"] += 1
-
-    def ok(self, model: str, served: str, inp: int, out: int, cache: int, reasoning: int, finish: str,
-           usage_sent: bool = True) -> None:
-        t = self.by_scenario[self.scenario]
-        t["calls"] += 1
-        t["input"] += inp
-        t["output"] += out
-        t["cache_read"] += cache
-        t["reasoning"] += reasoning
-        t["finish_reasons"].append(finish)
-        t["models"].append([model, served])
-        t["usage_unsent"] += int(not usage_sent)
-
-
-TRUTH_NOW = Truth()
-#: the answers the server gives next, in order
-SCRIPT = Script()
-
-
-class _Base(JSONHandler):
-    _body = JSONHandler.read_json
-    _send = JSONHandler.send_json
-
-    def _sse_start(self) -> None:
-        self.send_response(200)
-        self.send_header("content-type", "text/event-stream")
-        self.send_header("cache-control", "no-cache")
-        self.send_header("transfer-encoding", "chunked")
-        self.end_headers()
-
-    def _chunk(self, payload: bytes) -> None:
-        self.wfile.write(f"{len(payload):x}\r\n".encode() + payload + b"\r\n")
-        self.wfile.flush()
-
-    def _sse_end(self) -> None:
-        self.wfile.write(b"0\r\n\r\n")
-        self.wfile.flush()
-
-
-# --- fake OpenAI Chat Completions ---------------------------------------------------------------------
-
-OPENAI_SERVED = {"gpt-4o-mini": "gpt-4o-mini-2024-07-18", "o4-mini": "o4-mini-2025-04-16"}
-#: the API's error bodies (platform.openai.com/docs/guides/error-codes)
-OPENAI_ERRORS = {
-    429: {"message": "Rate limit reached for gpt-4o-mini in organization org-fake on tokens per min (TPM): "
-                     "Limit 200000, Used 199980, Requested 520.", "type": "tokens", "param": None,
-          "code": "rate_limit_exceeded"},
-    500: {"message": "The server had an error while processing your request. Sorry about that!",
-          "type": "server_error", "param": None, "code": None}}
-
-
-def oa(prompt: int, completion: int, finish: str, text: str | None = None, cached: int = 0, reasoning: int = 0,
-       tool_calls: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """One scripted Chat Completions answer: ``prompt_tokens`` includes ``cached_tokens``,
-    ``completion_tokens`` includes ``reasoning_tokens`` (OpenAI API reference, the usage object)."""
-    return {"prompt": prompt, "completion": completion, "finish": finish, "text": text, "cached": cached,
-            "reasoning": reasoning, "tool_calls": tool_calls}
-
-
-def _oa_usage(s: dict[str, Any]) -> dict[str, Any]:
-    return {"prompt_tokens": s["prompt"], "completion_tokens": s["completion"],
-            "total_tokens": s["prompt"] + s["completion"],
-            "prompt_tokens_details": {"cached_tokens": s["cached"], "audio_tokens": 0},
-            "completion_tokens_details": {"reasoning_tokens": s["reasoning"], "audio_tokens": 0,
-                                          "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0}}
-
-
-class OpenAIHandler(_Base):
-    def do_POST(self) -> None:
-        body = self._body()
-        if not self.path.split("?")[0].endswith("/chat/completions"):
-            self._send(404, {"error": {"message": "not found", "type": "invalid_request_error", "param": None,
-                                       "code": None}})
-            return
-        step = SCRIPT.next(body)
-        if "status" in step:
-            code = step["status"]
-            TRUTH_NOW.failed()
-            self._send(code, {"error": OPENAI_ERRORS[code]}, {"retry-after": "1"} if code == 429 else {})
-            return
-        model = body.get("model", "")
-        served = OPENAI_SERVED.get(model, model)
-        stream = bool(body.get("stream"))
-        include_usage = not stream or bool((body.get("stream_options") or {}).get("include_usage"))
-        TRUTH_NOW.ok(model, served, step["prompt"], step["completion"], step["cached"], step["reasoning"],
-                     step["finish"], include_usage)
-        cid, created = SCRIPT.id("chatcmpl-"), int(time.time())
-        tool_calls = [{"id": SCRIPT.id("call-"), "type": "function", **tc} for tc in step["tool_calls"] or []]
-        if not stream:
-            msg: dict[str, Any] = {"role": "assistant", "content": step["text"], "refusal": None,
-                                   "annotations": []}
-            if tool_calls:
-                msg["tool_calls"] = tool_calls
-            self._send(200, {"id": cid, "object": "chat.completion", "created": created, "model": served,
-                             "choices": [{"index": 0, "message": msg, "logprobs": None,
-                                          "finish_reason": step["finish"]}],
-                             "usage": _oa_usage(step), "service_tier": "default", "system_fingerprint": "fp_fake"})
-            return
-        # SSE as the API streams: role first, content deltas, the finish reason, then (only with
-        # stream_options.include_usage) a last chunk with empty choices and the usage
-        self._sse_start()
-
-        def chunk(delta: dict[str, Any] | None, finish: str | None = None, usage: Any = None) -> None:
-            obj: dict[str, Any] = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": served,
-                                   "system_fingerprint": "fp_fake", "service_tier": "default",
-                                   "choices": [] if delta is None else
-                                   [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]}
-            if include_usage:
-                obj["usage"] = usage
-            self._chunk(f"data: {json.dumps(obj)}\n\n".encode())
-
-        chunk({"role": "assistant", "content": "", "refusal": None})
-        words = (step["text"] or "").split(" ")
-        for j in range(0, len(words), 3):
-            chunk({"content": " ".join(words[j:j + 3]) + (" " if j + 3 < len(words) else "")})
-        for n, tc in enumerate(tool_calls):
-            chunk({"tool_calls": [{"index": n, "id": tc["id"], "type": "function",
-                                   "function": {"name": tc["function"]["name"], "arguments": ""}}]})
-            chunk({"tool_calls": [{"index": n, "function": {"arguments": tc["function"]["arguments"]}}]})
-        chunk({}, step["finish"])
-        if include_usage:
-            chunk(None, usage=_oa_usage(step))
-        self._chunk(b"data: [DONE]\n\n")
-        self._sse_end()
-
+from py_native.generate import SCRIPT, TRUTH_NOW, OpenAIHandler, _Base, oa
 
 # --- fake Gemini API (generateContent / streamGenerateContent?alt=sse) ---------------------------------
 
