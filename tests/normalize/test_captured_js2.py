@@ -27,8 +27,7 @@ from typing import Any
 
 import pytest
 
-from otel_tokenwatch import semconv
-from tests.normalize.captured import counted, trees
+from tests.normalize.captured import counted, scenario_totals, trees
 
 DATA = Path(__file__).parent / "data"
 TRUTH: dict[str, dict[str, dict[str, Any]]] = json.loads((DATA / "js2-truth.json").read_text())
@@ -59,37 +58,6 @@ GAPS: dict[tuple[str, str, str], int] = {
 }
 
 
-def read_source(source: str) -> dict[str, dict[str, Any]]:
-    got: dict[str, dict[str, Any]] = defaultdict(lambda: {
-        "calls": 0, "failed": 0, "unread": 0, "input": 0, "output": 0, "cache_read": 0, "cache_write": 0,
-        "reasoning": 0, "providers": set(), "models": [], "root_calls": 0, "root_input": 0, "root_output": 0})
-    for scenario, tree in trees(source):
-        g = got[scenario]
-        for e in tree.spans:
-            c = e.call
-            if c is None or c.kind != "inference" or c.report_of is not None:
-                continue
-            g["calls"] += 1
-            g["providers"].add(c.provider)
-            if c.error:
-                g["failed"] += 1
-                assert not c.counted and not c.has_usage, (scenario, e.view.name)
-                continue
-            g["models"].append(c.request_model)
-            if not c.counted:
-                g["unread"] += 1
-                continue
-            g["input"] += c.input_tokens or 0
-            g["output"] += c.output_tokens or 0
-            g["cache_read"] += c.cache_read_tokens or 0
-            g["cache_write"] += c.cache_write_tokens or 0
-            g["reasoning"] += c.reasoning_tokens or 0
-        root = tree.root()
-        assert root is not None and root.view.name == "workflow"
-        g["root_calls"] += root.get(semconv.TRACE_CALLS) or 0
-        g["root_input"] += root.get(semconv.TRACE_INPUT_TOKENS) or 0
-        g["root_output"] += root.get(semconv.TRACE_OUTPUT_TOKENS) or 0
-    return got
 
 
 def expected(source: str, scenario: str) -> dict[str, Any]:
@@ -102,7 +70,7 @@ def expected(source: str, scenario: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def results() -> dict[str, dict[str, dict[str, Any]]]:
-    return {s: read_source(s) for s in SOURCES}
+    return {s: scenario_totals(s) for s in SOURCES}
 
 
 def test_every_source_was_captured_for_every_scenario(results: dict[str, Any]) -> None:
