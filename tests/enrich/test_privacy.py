@@ -101,8 +101,11 @@ CANARIES = (b"support assistant for ACME", b"Where is order", b"And order A-")
 #: as gen_ai.{system,user,assistant,tool}.message / gen_ai.choice events (bedrock_utils.py), never on the span
 #: semantic-kernel 1.45.0 likewise (utils/telemetry/model_diagnostics/decorators.py _set_completion_input /
 #: _set_completion_response: with ..._DIAGNOSTICS_SENSITIVE the messages are ``logger.info`` records with an
-#: ``event.name``, shipped by the app's OTel LoggingHandler; the span gets only names, usage, finish reason)
-CONTENT_IN_LOGS_ONLY = {"bedrock-otel.jsonl", "semantic-kernel-openai.jsonl"}
+#: ``event.name``, shipped by the app's OTel LoggingHandler; the span gets only names, usage, finish reason);
+#: opentelemetry-instrumentation-vertexai 2.2b0 under its default semconv too (patch.py
+#: _with_default_instrumentation: request_to_events / response_to_events, utils.py, are logger.emit'ed; the span
+#: gets request and response attributes only)
+CONTENT_IN_LOGS_ONLY = {"bedrock-otel.jsonl", "semantic-kernel-openai.jsonl", "vertexai-otel.jsonl"}
 
 
 @pytest.mark.parametrize("path", CAPTURED, ids=lambda p: p.name)

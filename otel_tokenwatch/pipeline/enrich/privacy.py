@@ -161,6 +161,13 @@ CREWAI_OLLM_SCOPE = "opentelemetry.instrumentation.crewai.instrumentation"
 #: OpenAI Agents SDK function spans keep the tool's arguments and result as ``input`` and ``output``
 #: (logfire 5.4 _internal/integrations/openai_agents.py, FunctionSpanData)
 SCOPE_CONTENT_KEYS = {"logfire.openai_agents": frozenset({"input", "output"}),
+                      # pydantic-ai's model request spans serialize the whole ModelRequestParameters as
+                      # ``model_request_parameters`` (pydantic_ai/_instrumentation.py
+                      # model_request_parameters_attributes; redacted only with include_content=False): its
+                      # ``instruction_parts`` hold the system prompt's text (models/__init__.py
+                      # ModelRequestParameters.instruction_parts), beside every tool definition and the
+                      # prompted output template; captured: tests/normalize/data/pydantic-ai-*.jsonl
+                      "pydantic-ai": frozenset({"model_request_parameters"}),
                       # Claude Code's own spans (CLAUDE_CODE_ENHANCED_TELEMETRY_BETA): claude_code.interaction
                       # ``user_prompt`` (the prompt with OTEL_LOG_USER_PROMPTS), claude_code.tool
                       # ``full_command`` / ``file_path`` (OTEL_LOG_TOOL_DETAILS), and the detailed-beta

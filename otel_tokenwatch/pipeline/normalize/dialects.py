@@ -253,6 +253,7 @@ _FIELD_KEYS = tuple(_with_aggregated(keys) if F_INPUT <= n <= F_REASONING else k
                     for n, keys in enumerate(_FIELD_KEYS))
 
 VENDOR_USAGE_KEYS = ("langfuse.observation.usage_details", "mlflow.chat.tokenUsage")
+LF_LS_PROVIDER, LF_LS_MODEL = "langfuse.observation.metadata.ls_provider", "langfuse.observation.metadata.ls_model_name"
 VENDOR_COST_KEYS = (("langfuse.observation.cost_details", ("total",)), ("mlflow.llm.cost", ("total_cost",)))
 PARAM_KEYS = ("langfuse.observation.model.parameters", "llm.invocation_parameters")
 #: keys read directly (not by precedence) after the usage and cost blocks
@@ -268,6 +269,14 @@ FLAG_KEYS = frozenset({"error.type", "langfuse.observation.level", "gen_ai.reque
 BEDROCK_RAW_INPUT_SCOPES = frozenset({"opentelemetry.instrumentation.botocore.bedrock-runtime",
                                       "opentelemetry.instrumentation.bedrock"})
 LITELLM_OI_SCOPE = "openinference.instrumentation.litellm"
+#: single-provider instrumentations whose spans may name no provider, by scope. OTel contrib's Vertex AI
+#: instrumentation (opentelemetry-instrumentation-vertexai 2.2b0 utils.py get_genai_request_attributes) sets
+#: gen_ai.system = vertex_ai only under the default semconv (``if not use_latest_semconvs``): with
+#: gen_ai_latest_experimental its spans have neither gen_ai.system nor gen_ai.provider.name. OpenInference's
+#: MistralAI instrumentation (openinference-instrumentation-mistralai 2.2.2) sets llm.provider / llm.system in
+#: _response_attributes_extractor.py only, so a failed call's span has the request's attributes alone
+SCOPE_PROVIDERS = {"opentelemetry.instrumentation.vertexai": "gcp.vertex_ai",
+                   "openinference.instrumentation.mistralai": "mistral_ai"}
 CREWAI_OLLM_SCOPE = "opentelemetry.instrumentation.crewai.instrumentation"
 MASTRA_SCOPE = "@mastra/otel-exporter"
 MASTRA_STEP_INPUT = "mastra.model_step.input"
@@ -292,8 +301,8 @@ class _Plan:
 
     __slots__ = ("anthropic_raw_input", "bedrock_raw_input", "content", "cost", "dialect", "enum_finish", "fields",
                  "finish", "flags", "gemini_raw_output", "identity",
-                 "identity_get", "litellm_usage", "ls_provider", "mlflow_kwargs", "params", "parent_input",
-                 "routed_model", "shareable", "simple", "usage", "usage_raw", "vercel_cache_meta")
+                 "identity_get", "langfuse_ls", "litellm_failure_zeros", "litellm_usage", "ls_provider", "mlflow_kwargs", "params", "parent_input",
+                 "routed_model", "scope_provider", "shareable", "simple", "usage", "usage_raw", "vercel_cache_meta")
 
     def __init__(self, a: dict[str, Any], scope: str) -> None:
         self.fields = tuple(tuple(k for k in keys if k in a) for keys in _FIELD_KEYS)
@@ -358,12 +367,28 @@ class _Plan:
         #: (@langchain/openai 1.6.0 chat_models/base.js getLsParams ``ls_provider: "openai"``, @langchain/anthropic
         #: 1.5.11 ``"anthropic"``)
         self.ls_provider = self.dialect == "openinference" and not self.fields[F_PROVIDER] and "metadata" in a
+        #: the provider of instrumentations that wrap one provider's SDK, by scope, where a span names none
+        #: (see SCOPE_PROVIDERS)
+        self.scope_provider = None if self.fields[F_PROVIDER] else SCOPE_PROVIDERS.get(scope)
+        #: Langfuse's LangChain handler keeps the run's LangSmith params as metadata, each value JSON-encoded
+        #: (langfuse _client/attributes.py _serialize_metadata_value: ``"anthropic"`` with its quotes):
+        #: ``ls_provider`` names the provider, which no other key does, and ``ls_model_name`` the request model;
+        #: ``langfuse.observation.model.name`` is that request model at start and the response's model_name
+        #: once the call returns one (langfuse/langchain/CallbackHandler.py _parse_model_and_log_errors
+        #: ``_parse_model_name_from_metadata``, on_llm_end ``model=_parse_model(response)``): the served model
+        self.langfuse_ls = self.dialect == "langfuse" and (LF_LS_PROVIDER in a or LF_LS_MODEL in a)
         #: LiteLLM's OTel logger (litellm 1.110 integrations/opentelemetry.py set_attributes, default semconv
         #: mode) writes input, output and total tokens only; cache reads and reasoning are in
         #: ``metadata.usage_object``, LiteLLM's Usage as a Python repr (OpenAI's shape: prompt_tokens_details.
         #: cached_tokens inside prompt_tokens, completion_tokens_details.reasoning_tokens inside completion_tokens)
         self.litellm_usage = self.dialect == "litellm" and "metadata.usage_object" in a \
             and not (self.fields[F_CACHE_READ] or self.fields[F_REASONING])
+        #: LiteLLM's OTel v2 logger writes a failed call's usage as zeros: its span data reads the failure's
+        #: StandardLoggingPayload (litellm 1.110.2 integrations/otel/model/payloads.py LLMUsage.
+        #: from_standard_logging_payload, mappers/genai.py), whose usage is ``Usage(prompt_tokens=0,
+        #: completion_tokens=0, total_tokens=0)`` when there is no response (litellm_core_utils/litellm_logging.py
+        #: get_usage_from_response_obj): an error span with zero tokens reports no usage
+        self.litellm_failure_zeros = self.dialect == "litellm" and bool(self.fields[F_INPUT] or self.fields[F_OUTPUT])
         #: MLflow's OpenAI autolog sets the call's keyword arguments (all but messages / input) as span attributes
         #: (mlflow 3.17 openai/autolog.py _start_span): ``model`` is the request model and ``stream`` the stream
         #: flag; its ``mlflow.llm.model`` is the model its span translation found (the response's, dated)
@@ -505,10 +530,14 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
         lsp = coerce.parse_structured(a["metadata"])
         if isinstance(lsp, dict) and type(lsp := lsp.get("ls_provider")) is str:
             call.provider = normalize_provider(lsp)
+    elif plan.scope_provider:
+        call.provider = plan.scope_provider
     if p[F_REQUEST_MODEL]:
         call.request_model = _first(a, p[F_REQUEST_MODEL], s, inv)
     if p[F_RESPONSE_MODEL]:
         call.response_model = _first(a, p[F_RESPONSE_MODEL], s, inv)
+    if plan.langfuse_ls:
+        _langfuse_ls(a, call)
     if plan.mlflow_kwargs and "model" in a:
         model = _first(a, ("model",), s, inv)
         if model is not None:
@@ -559,6 +588,9 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
         call.error_type = s(a.get("error.type"))
     call.error = span.status_code == 2 or call.error_type is not None or "error" in call.finish_reasons \
         or (plan.flags and s(a.get("langfuse.observation.level")) == "ERROR")
+    if call.error and plan.litellm_failure_zeros and not call.input_tokens and not call.output_tokens:
+        call.input_tokens = call.output_tokens = call.cache_read_tokens = call.cache_write_tokens = None
+        call.reasoning_tokens = None
     # --- request shape ------------------------------------------------------------------------------
     params: dict[str, Any] = _json_field(a, plan.params, inv) if plan.params else {}
     if params and plan.dialect == "openinference" and type(rm := params.get("model")) is str \
@@ -839,6 +871,21 @@ def _read_cost(a: dict[str, Any], p: tuple[tuple[str, ...], ...], call: Call, in
         call.cost_usd, call.cost_source = cost, "reported"
 
 
+def _ls_value(v: Any) -> str | None:
+    """One Langfuse metadata value: a JSON-encoded string (``"openai"``) read as the string."""
+    v = coerce.parse_structured(v) if isinstance(v, str) and v.startswith('"') else v
+    return v if type(v) is str and v else None
+
+
+def _langfuse_ls(a: dict[str, Any], call: Call) -> None:
+    if call.provider is None and (lsp := _ls_value(a.get(LF_LS_PROVIDER))) is not None:
+        call.provider = normalize_provider(lsp)
+    if (model := _ls_value(a.get(LF_LS_MODEL))) is not None:
+        if call.response_model is None and call.request_model not in (None, model):
+            call.response_model = call.request_model
+        call.request_model = model
+
+
 def _safe_int(v: Any) -> int | None:
     try:
         return coerce.to_int(v)
@@ -904,6 +951,17 @@ def _vendor_usage(a: dict[str, Any], call: Call, inv: list[str]) -> bool:
                 out_extra += v
             elif k.startswith(("input_", "cached_modality_")) and not k.startswith("input_ephemeral_"):
                 in_extra += v  # Anthropic's ephemeral_5m/1h counts split cache_creation: already in it
+        if "input_cache_read" not in lf and "input_cache_creation" not in lf:
+            # langchain-anthropic's raw Anthropic usage (llm_output / response_metadata ``usage``), which the
+            # handler reads before usage_metadata: only input_tokens/output_tokens are renamed, so ``input`` is
+            # Anthropic's input_tokens, cache excluded, and the cache counts keep Anthropic's names
+            # (CallbackHandler.py _parse_usage: llm_output["usage"] first; _parse_usage_model conversion_list;
+            # ``cache_creation_{tier}`` splits cache_creation_input_tokens, not added again)
+            raw_read, raw_write = _safe_int(lf.get("cache_read_input_tokens")), \
+                _safe_int(lf.get("cache_creation_input_tokens"))
+            if raw_read is not None or raw_write is not None:
+                call.cache_read_tokens, call.cache_write_tokens = raw_read, raw_write
+                in_extra += (raw_read or 0) + (raw_write or 0)
         if out is not None:
             out += out_extra
         if inp is not None:
