@@ -106,6 +106,8 @@ class Assembler:
         released = self._released
         idle = self._idle
         max_spans = self.config.max_spans_per_trace
+        last_tid: bytes | None = None  # the open tree the previous span joined (not a late one)
+        last_tree: Tree | None = None
         if raw is not None and (COMPILED or request is None):
             groups = split_traces(raw)
         else:
@@ -116,6 +118,20 @@ class Assembler:
                 scope = self._scope(scope_data, scope_schema)
                 for data, tid, span_id, parent in spans:
                     entry = SpanEntry(res, scope, data, span_id, parent)
+                    if tid == last_tid and last_tree is not None:  # a request holds a tree's spans together
+                        run = last_tree
+                        run.spans.append(entry)
+                        run.byte_size += len(data)
+                        self.open_bytes += len(data)
+                        if not parent:
+                            run.root_seen = True
+                        if run.root_seen:
+                            idle[tid] = None
+                            idle.move_to_end(tid)
+                        if len(run.spans) >= max_spans:
+                            out.append(self._release(tid, "max_spans_per_trace", now))
+                            last_tid = None
+                        continue
                     tree = trees.get(tid)
                     if tree is None:
                         if tid in released or len(tid) != 16 or not any(tid):
@@ -144,8 +160,10 @@ class Assembler:
                     if tree.root_seen:
                         idle[tid] = None
                         idle.move_to_end(tid)
+                    last_tid, last_tree = tid, tree
                     if len(tree.spans) >= max_spans:
                         out.append(self._release(tid, "max_spans_per_trace", now))
+                        last_tid = None
         self.last_touched = len(touched) + len(late)
         for lt in late.values():
             self.late_spans += sum(1 for e in lt.spans if e.late)
