@@ -51,6 +51,9 @@ CONTENT_KEYS = frozenset({
     # (the user prompt smolagents puts in its first user message) and the run's additional_args (given to the
     # model with the task); a managed agent's prompts under smolagents.managed_agents.{i}. (_smolagents below)
     "smolagents.task", "smolagents.additional_args",
+    # @arizeai/openinference-genai 0.3.10 attributes.js mapSystemInstructions (run by @arizeai/openinference-vercel
+    # 3.2.1 on AI SDK v7 spans) keeps the system prompt "for preservation" as OpenInference metadata
+    "metadata.gen_ai.system_instructions",
 })
 CONTENT_PREFIXES = ("gen_ai.prompt.", "gen_ai.completion.", "llm.input_messages.", "llm.output_messages.",
                     "llm.prompts.", "llm.prompt_template.", "gen_ai.input.", "gen_ai.output.messages.",
@@ -157,6 +160,8 @@ def _drop_instructions(v: AnyValue) -> int:
 
 #: the scope of OpenLLMetry's CrewAI spans (``get_tracer(__name__)`` in its instrumentation module)
 CREWAI_OLLM_SCOPE = "opentelemetry.instrumentation.crewai.instrumentation"
+#: the scope of OpenLIT's CrewAI spans
+OPENLIT_CREWAI_SCOPE = "openlit.instrumentation.crewai"
 #: keys too generic to be content everywhere that are content under one instrumentation scope: Logfire's
 #: OpenAI Agents SDK function spans keep the tool's arguments and result as ``input`` and ``output``
 #: (logfire 5.4 _internal/integrations/openai_agents.py, FunctionSpanData)
@@ -197,7 +202,12 @@ SCOPE_CONTENT_KEYS = {"logfire.openai_agents": frozenset({"input", "output"}),
                           "crewai.agent.role", "crewai.agent.goal", "crewai.agent.backstory", "crewai.crew.agents",
                           "crewai.crew.tasks", "crewai.crew.result", "crewai.crew.tasks_output", "crewai.task.agent",
                           "crewai.task.description", "crewai.task.expected_output", "crewai.task.output",
-                          "gen_ai.agent.name"})}
+                          "gen_ai.agent.name"}),
+                      # OpenLIT's CrewAI instrumentation (openlit 1.45.0 instrumentation/crewai/utils.py): the
+                      # agent's role as gen_ai.agent.name, ``f"{role}: {goal}"`` as gen_ai.agent.description, the
+                      # crew's agents (role, goal, backstory) as JSON in gen_ai.crewai.crew.agents
+                      OPENLIT_CREWAI_SCOPE: frozenset({"gen_ai.agent.name", "gen_ai.agent.description",
+                                                       "gen_ai.crewai.crew.agents"})}
 #: span events that are content in one scope only: Claude Code's claude_code.tool ``tool.output`` event holds the
 #: tool's input and output bodies with OTEL_LOG_TOOL_CONTENT=1 (monitoring-usage "Traces (beta)"; captured
 #: 2.1.332: ``bash_command`` and ``output`` for Bash)
@@ -228,6 +238,19 @@ def _plain_name(entry: SpanEntry, names: tuple[tuple[str, str], ...]) -> str | N
     return None
 
 
+def _openlit_crewai_plain_name(entry: SpanEntry) -> str | None:
+    """openlit 1.45.0 instrumentation/crewai/utils.py generate_span_name: ``f"{operation} {role}"`` for agent
+    and task spans (``create_agent`` / ``invoke_agent``), the role being the system prompt's ``You are {role}``;
+    ``invoke_agent {method}`` for a flow's methods (Python identifiers, kept). A failed task span carries only
+    error.type (no gen_ai.agent.name), so a name that is no identifier is taken for a role too."""
+    op, _, entity = entry.view.name.partition(" ")
+    if op not in ("invoke_agent", "create_agent") or not entity:
+        return None
+    if entity == entry.attrs.get("gen_ai.agent.name") or not entity.isidentifier():
+        return op
+    return None
+
+
 def drop_content(entry: SpanEntry, extra: frozenset[str] = frozenset()) -> int:
     """Remove content attributes (the known keys plus ``extra``) and events; returns how many."""
     scoped = SCOPE_CONTENT_KEYS.get(entry.scope.name)
@@ -236,6 +259,8 @@ def drop_content(entry: SpanEntry, extra: frozenset[str] = frozenset()) -> int:
     scoped_events = SCOPE_CONTENT_EVENTS.get(entry.scope.name, frozenset())
     names = SCOPE_CONTENT_NAMES.get(entry.scope.name)
     plain_name = _plain_name(entry, names) if names else None
+    if entry.scope.name == OPENLIT_CREWAI_SCOPE:
+        plain_name = _openlit_crewai_plain_name(entry)
     attrs = entry.span.attributes
     events = entry.span.events
     if plain_name is None and not any(is_content_key(kv.key, extra) or _has_instructions(kv) for kv in attrs) \

@@ -79,8 +79,9 @@ def _text_of(msg: Any) -> str:
     if not isinstance(msg, dict):
         return str(msg)
     if "parts" in msg and isinstance(msg["parts"], list):
-        return "\n".join(_text_of(p.get("content", p.get("arguments", ""))) if isinstance(p, dict) else str(p)
-                         for p in msg["parts"])
+        # ToolCallResponsePart keeps the tool's answer as ``response`` (semconv gen-ai input messages schema)
+        return "\n".join(_text_of(p.get("content", p.get("arguments", p.get("response", ""))))
+                         if isinstance(p, dict) else str(p) for p in msg["parts"])
     c = msg.get("content")
     if isinstance(c, list):
         return "\n".join(_text_of(x.get("text", x.get("content", ""))) if isinstance(x, dict) else str(x) for x in c)
@@ -177,7 +178,12 @@ def split_system(msgs: list[tuple[str, str]], a: dict[str, Any]) -> tuple[str | 
     system = [t for r, t in msgs if r in ("system", "developer")]
     extra = a.get("gen_ai.system_instructions")
     if extra is not None:
-        system.insert(0, _text_of(parse_structured(extra)) if not isinstance(extra, str) else extra)
+        v = parse_structured(extra)
+        if isinstance(v, list):
+            # the semconv's form: a JSON array of parts, ``[{"type": "text", "content": ...}]`` (written so by
+            # @ai-sdk/otel 1.0.173 and openlit 1.15.0 dist/instrumentation/openai/wrapper.js): their texts
+            v = {"parts": v}
+        system.insert(0, _text_of(v) if not isinstance(v, str) else v)
     rest = [(r, t) for r, t in msgs if r not in ("system", "developer")]
     return ("\n".join(system) if system else None,
             orjson.dumps(rest).decode() if rest else None)

@@ -263,6 +263,7 @@ PARAM_KEYS = ("langfuse.observation.model.parameters", "llm.invocation_parameter
 FIRST_CHUNK_KEYS = frozenset({"ai.response.msToFirstChunk", "gen_ai.client.operation.time_to_first_chunk",
                               "gen_ai.response.time_to_first_chunk"})
 FLAG_KEYS = frozenset({"error.type", "langfuse.observation.level", "gen_ai.request.stream", "gen_ai.is_streaming",
+                       "gen_ai.request.is_stream",
                        "langfuse.observation.completion_start_time", "tokenwatch.usage.auxiliary",
                        "ai.operationId", "rpc.method", "llm.is_streaming"}) | FIRST_CHUNK_KEYS
 #: instrumentation scopes whose Bedrock input tokens are Bedrock's own, cache excluded (see _Plan)
@@ -626,6 +627,11 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
     if plan.flags or params:
         call.streaming = coerce.to_bool(a.get("gen_ai.request.stream", a.get("gen_ai.is_streaming",
                                                                           params.get("stream"))))
+        if call.streaming is None and "gen_ai.request.is_stream" in a:
+            # OpenLIT JS's flag (openlit 1.15.0 dist/instrumentation/openai/wrapper.js _chatCompletionCommonSetter
+            # and the Responses setter: ``span.setAttribute(GEN_AI_REQUEST_IS_STREAM, stream)``,
+            # semantic-convention.js ``'gen_ai.request.is_stream'``), on every call, false when not streamed
+            call.streaming = coerce.to_bool(a["gen_ai.request.is_stream"])
         if call.streaming is None and plan.dialect == "langfuse" and kind == "inference":
             # Langfuse records the first token's time only for streamed generations: without it, not streamed
             call.streaming = "langfuse.observation.completion_start_time" in a
