@@ -21,6 +21,9 @@ import base64
 import json
 import os
 import re
+import shutil
+import socket
+import subprocess
 import sys
 import threading
 import time
@@ -238,3 +241,49 @@ def serve(handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
     srv = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     return srv
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def run_node(here: Path, sources: tuple[str, ...], truth_file: str, work: Path,
+             env: dict[str, str] | None = None) -> None:
+    """A Node.js generator's run (tests/normalize/gen/js2, js3): ``generate.mjs`` with the exact packages of
+    ``package.json`` / ``package-lock.json`` (``npm ci`` in ``work``, never the checkout), one fresh fake server
+    (../vercel_ai/fake_server.py) and one Node process per source, machine paths scrubbed, the per-source truth
+    merged by ../vercel_ai/truth.py. ``env``: what the libraries need beyond no host or process resource
+    detectors (their anonymous usage pings off)."""
+    server_py = here.parent / "vercel_ai" / "fake_server.py"
+    truth_py = here.parent / "vercel_ai" / "truth.py"
+    raw = work / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    for f in raw.glob("*.truth.json"):
+        f.unlink()
+    for name in ("package.json", "package-lock.json", "generate.mjs"):
+        shutil.copy(here / name, work / name)
+    subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=work, check=True, stdout=subprocess.DEVNULL)
+    data = out_dir()
+    run_env = {**os.environ, "OTEL_NODE_RESOURCE_DETECTORS": "none", **(env or {})}
+    scrub = Scrubber(work)
+    for source in sources:
+        port = free_port()
+        log_path = raw / f"{source}.server.log"
+        log = log_path.open("w")
+        server = subprocess.Popen([sys.executable, str(server_py), str(port)], stdout=log, stderr=subprocess.STDOUT)
+        try:
+            for _ in range(50):
+                if "READY" in log_path.read_text():
+                    break
+                time.sleep(0.1)
+            out = raw / f"{source}.jsonl"
+            subprocess.run(["node", "generate.mjs", source, str(port), str(out), str(raw / f"{source}.truth.json")],
+                           cwd=work, env=run_env, check=True, timeout=300)
+            (data / f"{source}.jsonl").write_text(scrub(out.read_text()))
+        finally:
+            server.terminate()
+            server.wait()
+            log.close()
+    subprocess.run([sys.executable, str(truth_py), str(raw), str(data / truth_file)], check=True)

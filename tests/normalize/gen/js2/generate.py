@@ -32,62 +32,21 @@ tests/normalize/test_captured_js2.py (GAPS) and tests/score/test_captured_scores
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
-from capture import Scrubber, out_dir
+from capture import run_node
 
-SERVER = HERE.parent / "vercel_ai" / "fake_server.py"
-TRUTH = HERE.parent / "vercel_ai" / "truth.py"
 SOURCES = ("mastra-otel", "langfuse-js-openai", "traceloop-langchain-js")
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def main() -> None:
     work = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/gen-js2")
-    raw = work / "raw"
-    raw.mkdir(parents=True, exist_ok=True)
-    for f in raw.glob("*.truth.json"):
-        f.unlink()
-    for name in ("package.json", "package-lock.json", "generate.mjs"):
-        shutil.copy(HERE / name, work / name)
-    subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=work, check=True, stdout=subprocess.DEVNULL)
-    data = out_dir()
-    # no host / process resource detectors (the Traceloop SDK's NodeSDK would add host.id, process.pid, argv), no
-    # library telemetry (Traceloop's and Mastra's anonymous usage pings)
-    env = {**os.environ, "OTEL_NODE_RESOURCE_DETECTORS": "none", "TRACELOOP_TELEMETRY": "false",
-           "MASTRA_TELEMETRY_DISABLED": "1"}
-    scrub = Scrubber(work)
-    for source in SOURCES:
-        port = _port()
-        log = (raw / f"{source}.server.log").open("w")
-        server = subprocess.Popen([sys.executable, str(SERVER), str(port)], stdout=log, stderr=subprocess.STDOUT)
-        try:
-            for _ in range(50):
-                if "READY" in (raw / f"{source}.server.log").read_text():
-                    break
-                time.sleep(0.1)
-            out = raw / f"{source}.jsonl"
-            subprocess.run(["node", "generate.mjs", source, str(port), str(out), str(raw / f"{source}.truth.json")],
-                           cwd=work, env=env, check=True, timeout=300)
-            (data / f"{source}.jsonl").write_text(scrub(out.read_text()))
-        finally:
-            server.terminate()
-            server.wait()
-            log.close()
-    subprocess.run([sys.executable, str(TRUTH), str(raw), str(data / "js2-truth.json")], check=True)
+    # no library telemetry (Traceloop's and Mastra's anonymous usage pings); the Traceloop SDK's NodeSDK would
+    # add host.id, process.pid and argv without run_node's OTEL_NODE_RESOURCE_DETECTORS=none
+    run_node(HERE, SOURCES, "js2-truth.json", work, {"TRACELOOP_TELEMETRY": "false", "MASTRA_TELEMETRY_DISABLED": "1"})
 
 
 if __name__ == "__main__":
