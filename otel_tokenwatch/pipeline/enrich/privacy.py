@@ -8,6 +8,7 @@ event that the popular instrumentations use for prompt and completion text.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import json
 import threading
@@ -251,16 +252,20 @@ def _openlit_crewai_plain_name(entry: SpanEntry) -> str | None:
     return None
 
 
+#: per scope, the name a span gets when its own name holds prompt text (None: kept as it is)
+SCOPE_NAMERS: dict[str, Callable[[SpanEntry], str | None]] = {
+    **{scope: functools.partial(_plain_name, names=names) for scope, names in SCOPE_CONTENT_NAMES.items()},
+    OPENLIT_CREWAI_SCOPE: _openlit_crewai_plain_name}
+
+
 def drop_content(entry: SpanEntry, extra: frozenset[str] = frozenset()) -> int:
     """Remove content attributes (the known keys plus ``extra``) and events; returns how many."""
     scoped = SCOPE_CONTENT_KEYS.get(entry.scope.name)
     if scoped:
         extra = extra | scoped
     scoped_events = SCOPE_CONTENT_EVENTS.get(entry.scope.name, frozenset())
-    names = SCOPE_CONTENT_NAMES.get(entry.scope.name)
-    plain_name = _plain_name(entry, names) if names else None
-    if entry.scope.name == OPENLIT_CREWAI_SCOPE:
-        plain_name = _openlit_crewai_plain_name(entry)
+    namer = SCOPE_NAMERS.get(entry.scope.name)
+    plain_name = namer(entry) if namer is not None else None
     attrs = entry.span.attributes
     events = entry.span.events
     if plain_name is None and not any(is_content_key(kv.key, extra) or _has_instructions(kv) for kv in attrs) \
