@@ -19,12 +19,10 @@ from typing import Any
 
 import pytest
 
-from otel_tokenwatch import semconv
 from otel_tokenwatch.otlp.files import read
 from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig, Assembler
-from otel_tokenwatch.pipeline.normalize.counting import _descendants
 from otel_tokenwatch.pipeline.normalize.factory import NormalizeConfig, NormalizeProcessor
-from tests.normalize.captured import DATA, counted, failed_calls, trees
+from tests.normalize.captured import DATA, capture_lines_are, counted, counted_once, failed_in_errors, token_sums, trees
 
 GEN = Path(__file__).parent / "gen" / "anthropic"
 TRUTH: dict[str, dict[str, Any]] = json.loads((DATA / "anthropic-truth.json").read_text())["scenarios"]
@@ -46,9 +44,7 @@ GAPS: dict[tuple[str, str, str], int] = {
 def test_data_files_are_there() -> None:
     assert sorted(SCENARIOS) == sorted(TRUTH)
     for source in SOURCES:
-        lines = (DATA / f"{source}.jsonl").read_text().splitlines()
-        assert [json.loads(x)["scenario"] for x in lines] == SCENARIOS
-        assert all(json.loads(x)["source"] == source for x in lines)
+        capture_lines_are(source, SCENARIOS)
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
@@ -57,10 +53,7 @@ def test_tokens_match_the_fake_servers_truth(source: str, scenario: str) -> None
     truth = TRUTH[scenario]
     calls = counted(source, scenario)
     assert len(calls) == truth["calls"] - truth["failed"]
-    got = {"input": sum(e.call.input_tokens or 0 for e in calls),  # type: ignore[union-attr]
-           "cache_read": sum(e.call.cache_read_tokens or 0 for e in calls),  # type: ignore[union-attr]
-           "cache_write": sum(e.call.cache_write_tokens or 0 for e in calls),  # type: ignore[union-attr]
-           "output": sum(e.call.output_tokens or 0 for e in calls)}  # type: ignore[union-attr]
+    got = token_sums(calls, ("input", "cache_read", "cache_write", "output"))
     want = {"input": truth["uncached_input"] + truth["cache_read"] + truth["cache_write"],
             "cache_read": truth["cache_read"], "cache_write": truth["cache_write"], "output": truth["output"]}
     for field, value in list(want.items()):
@@ -89,33 +82,20 @@ def test_every_source_agrees_call_for_call(source: str) -> None:
 def test_errors_are_failed_calls_counted_once(source: str) -> None:
     """429 then 500 surfaced (max_retries=0): two failed calls, each reported once although the *-sdk sources
     have two error spans per request, and OpenLIT's error spans have no attribute at all."""
-    failed = failed_calls(source, "errors")
+    failed = failed_in_errors(source, SCENARIOS)
     assert len(failed) == TRUTH["errors"]["failed"] == 2
     assert [(e.call.provider, e.call.request_model) for e in failed] == [  # type: ignore[union-attr]
         ("anthropic", "claude-haiku-4-5")] * 2
-    assert not any(e.call.counted or e.call.has_usage for e in failed)  # type: ignore[union-attr]
-    for scenario in SCENARIOS:
-        if scenario != "errors":
-            assert failed_calls(source, scenario) == []
 
 
 @pytest.mark.parametrize("source", SOURCES)
 def test_nothing_counted_twice_and_root_totals(source: str) -> None:
     for scenario, tree in trees(source):
-        children = tree.children()
-        calls = [e for e in tree.spans if e.call is not None and e.call.counted]
+        calls = counted_once(tree, ("input", "cache_read", "cache_write"))
         ids = [e.call.response_id for e in calls if e.call.response_id]  # type: ignore[union-attr]
         assert len(ids) == len(set(ids)), scenario
         # OpenInference keeps the message id only inside output.value (the response JSON)
         assert len(ids) == (0 if source == "anthropic-openinference" else len(calls)), scenario
-        for e in calls:
-            assert not any(d.call is not None and d.call.counted for d in _descendants(e, children))
-        root = tree.root()
-        assert root is not None and root.view.name == "workflow"
-        assert root.get(semconv.TRACE_CALLS) == len(calls)
-        assert root.get(semconv.TRACE_INPUT_TOKENS) == sum(e.call.input_tokens or 0 for e in calls)  # type: ignore[union-attr]
-        assert root.get(semconv.TRACE_CACHE_READ_TOKENS) == sum(e.call.cache_read_tokens or 0 for e in calls)  # type: ignore[union-attr]
-        assert root.get(semconv.TRACE_CACHE_WRITE_TOKENS) == sum(e.call.cache_write_tokens or 0 for e in calls)  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("source", SOURCES)

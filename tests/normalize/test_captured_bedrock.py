@@ -17,9 +17,8 @@ from typing import Any
 
 import pytest
 
-from otel_tokenwatch import semconv
 from otel_tokenwatch.pipeline.normalize.counting import _descendants
-from tests.normalize.captured import DATA, counted, failed_calls, trees
+from tests.normalize.captured import DATA, capture_lines_are, counted, counted_once, failed_in_errors, token_sums, trees
 
 TRUTH: dict[str, dict[str, Any]] = json.loads((DATA / "bedrock-truth.json").read_text())["scenarios"]
 SOURCES = ["bedrock-otel", "bedrock-openllmetry", "bedrock-openinference", "strands-bedrock"]
@@ -62,9 +61,7 @@ INVOKE_CLAUDE = {("healthy", 0), ("cached", 2)}
 def test_data_files_are_there() -> None:
     assert sorted(SCENARIOS) == sorted(TRUTH)
     for source in SOURCES:
-        lines = (DATA / f"{source}.jsonl").read_text().splitlines()
-        assert [json.loads(x)["scenario"] for x in lines] == SCENARIOS
-        assert all(json.loads(x)["source"] == source for x in lines)
+        capture_lines_are(source, SCENARIOS)
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
@@ -73,11 +70,7 @@ def test_tokens_match_the_fake_servers_truth(source: str, scenario: str) -> None
     truth = TRUTH[scenario]
     calls = counted(source, scenario)
     assert len(calls) == truth["calls"] - truth["failed"]
-    got = {"input": sum(e.call.input_tokens or 0 for e in calls),  # type: ignore[union-attr]
-           "cache_read": sum(e.call.cache_read_tokens or 0 for e in calls),  # type: ignore[union-attr]
-           "cache_write": sum(e.call.cache_write_tokens or 0 for e in calls),  # type: ignore[union-attr]
-           "output": sum(e.call.output_tokens or 0 for e in calls),  # type: ignore[union-attr]
-           "reasoning": sum(e.call.reasoning_tokens or 0 for e in calls)}  # type: ignore[union-attr]
+    got = token_sums(calls, ("input", "cache_read", "cache_write", "output", "reasoning"))
     want = {"input": truth["uncached_input"] + truth["cache_read"] + truth["cache_write"],
             "cache_read": truth["cache_read"], "cache_write": truth["cache_write"],
             "output": truth["output"] + truth["reasoning"], "reasoning": truth["reasoning"]}
@@ -108,30 +101,17 @@ def test_calls_agree_across_sources_call_for_call() -> None:
 @pytest.mark.parametrize("source", SOURCES)
 def test_errors_are_failed_calls_counted_once(source: str) -> None:
     """429 ThrottlingException then 500 InternalServerException surfaced (no botocore retries)."""
-    failed = failed_calls(source, "errors")
+    failed = failed_in_errors(source, SCENARIOS)
     assert len(failed) == TRUTH["errors"]["failed"] == 2
     assert [(e.call.provider, e.call.request_model) for e in failed] == [  # type: ignore[union-attr]
         (PROVIDER.get(source, "aws.bedrock"), request_model(source, HAIKU, "errors", -1))] * 2
-    assert not any(e.call.counted or e.call.has_usage for e in failed)  # type: ignore[union-attr]
-    for scenario in SCENARIOS:
-        if scenario != "errors":
-            assert failed_calls(source, scenario) == []
 
 
 @pytest.mark.parametrize("source", SOURCES)
 def test_nothing_counted_twice_and_root_totals(source: str) -> None:
     for scenario, tree in trees(source):
-        children = tree.children()
-        calls = [e for e in tree.spans if e.call is not None and e.call.counted]
+        calls = counted_once(tree, ("input", "cache_read", "cache_write"))
         assert len(calls) == TRUTH[scenario]["calls"] - TRUTH[scenario]["failed"]
-        for e in calls:
-            assert not any(d.call is not None and d.call.counted for d in _descendants(e, children))
-        root = tree.root()
-        assert root is not None and root.view.name == "workflow"
-        assert root.get(semconv.TRACE_CALLS) == len(calls)
-        assert root.get(semconv.TRACE_INPUT_TOKENS) == sum(e.call.input_tokens or 0 for e in calls)  # type: ignore[union-attr]
-        assert root.get(semconv.TRACE_CACHE_READ_TOKENS) == sum(e.call.cache_read_tokens or 0 for e in calls)  # type: ignore[union-attr]
-        assert root.get(semconv.TRACE_CACHE_WRITE_TOKENS) == sum(e.call.cache_write_tokens or 0 for e in calls)  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("source", SOURCES)

@@ -22,9 +22,7 @@ from typing import Any
 
 import pytest
 
-from otel_tokenwatch import semconv
-from otel_tokenwatch.pipeline.normalize.counting import _descendants
-from tests.normalize.captured import DATA, counted, failed_calls, trees
+from tests.normalize.captured import DATA, capture_lines_are, counted, counted_once, failed_in_errors, token_sums, trees
 
 TRUTH: dict[str, dict[str, Any]] = json.loads((DATA / "litellm3-truth.json").read_text())
 MODES = ["proxy", "proxy-v2", "otel-latest", "otel-v2"]
@@ -68,9 +66,7 @@ def test_data_files_are_there() -> None:
         assert sorted(TRUTH[p]["scenarios"]) == sorted(SCENARIOS)
         assert TRUTH[p]["sources"] == sorted(s for s in SOURCES if provider_of(s) == p)
     for source in SOURCES:
-        lines = (DATA / f"{source}.jsonl").read_text().splitlines()
-        assert [json.loads(x)["scenario"] for x in lines] == SCENARIOS
-        assert all(json.loads(x)["source"] == source for x in lines)
+        capture_lines_are(source, SCENARIOS)
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
@@ -79,11 +75,7 @@ def test_tokens_match_the_fake_servers_truth(source: str, scenario: str) -> None
     t = truth(source, scenario)
     calls = counted(source, scenario)
     assert len(calls) == t["calls"] - t["failed"]
-    got = {"input": sum(e.call.input_tokens or 0 for e in calls),  # type: ignore[union-attr]
-           "cache_read": sum(e.call.cache_read_tokens or 0 for e in calls),  # type: ignore[union-attr]
-           "cache_write": sum(e.call.cache_write_tokens or 0 for e in calls),  # type: ignore[union-attr]
-           "output": sum(e.call.output_tokens or 0 for e in calls),  # type: ignore[union-attr]
-           "reasoning": sum(e.call.reasoning_tokens or 0 for e in calls)}  # type: ignore[union-attr]
+    got = token_sums(calls, ("input", "cache_read", "cache_write", "output", "reasoning"))
     assert got == want(source, scenario)
     for e in calls:
         c = e.call
@@ -105,14 +97,10 @@ def test_errors_are_failed_calls_counted_once(source: str) -> None:
     """429 then 500 surfaced to the app (no retries in the SDK, LiteLLM or the proxy's router): two failed calls
     without usage, although LiteLLM's v2 span writes the failure's usage as zeros (see dialects.py
     litellm_failure_zeros)."""
-    failed = failed_calls(source, "errors")
+    failed = failed_in_errors(source, SCENARIOS)
     assert len(failed) == truth(source, "errors")["failed"] == 2
     model = "gpt-4o-mini" if provider_of(source) == "openai" else "claude-haiku-4-5"
     assert [(e.call.provider, e.call.request_model) for e in failed] == [(provider_of(source), model)] * 2  # type: ignore[union-attr]
-    assert not any(e.call.counted or e.call.has_usage for e in failed)  # type: ignore[union-attr]
-    for scenario in SCENARIOS:
-        if scenario != "errors":
-            assert failed_calls(source, scenario) == []
 
 
 @pytest.mark.parametrize("source", SOURCES)
@@ -120,21 +108,12 @@ def test_nothing_counted_twice_and_root_totals(source: str) -> None:
     """One counted span per call: the proxy's SERVER spans, FastAPI's and the raw_gen_ai_request child are not
     calls of their own; the root's totals are the counted calls'."""
     for scenario, tree in trees(source):
-        children = tree.children()
-        calls = [e for e in tree.spans if e.call is not None and e.call.counted]
+        calls = counted_once(tree, ("input", "output", "cache_read"))
         ids = [e.call.response_id for e in calls if e.call.response_id]  # type: ignore[union-attr]
         assert len(ids) == len(set(ids)) == len(calls), scenario
         assert {e.view.name for e in calls} <= ({"litellm_request"} if source.startswith("litellm-proxy-")
                                                 and "-v2-" not in source else
                                                 {f"chat {m}" for m, _ in truth(source, scenario)["models"]})
-        for e in calls:
-            assert not any(d.call is not None and d.call.counted for d in _descendants(e, children))
-        root = tree.root()
-        assert root is not None and root.view.name == "workflow"
-        assert root.get(semconv.TRACE_CALLS) == len(calls)
-        assert root.get(semconv.TRACE_INPUT_TOKENS) == sum(e.call.input_tokens or 0 for e in calls)  # type: ignore[union-attr]
-        assert root.get(semconv.TRACE_OUTPUT_TOKENS) == sum(e.call.output_tokens or 0 for e in calls)  # type: ignore[union-attr]
-        assert root.get(semconv.TRACE_CACHE_READ_TOKENS) == sum(e.call.cache_read_tokens or 0 for e in calls)  # type: ignore[union-attr]
         if "proxy" in source:  # the proxy's trace joined the app's through the traceparent header
             assert any(e.view.name == "POST /v1/chat/completions" and e.view.kind == 2 for e in tree.spans)
             assert not any(e.call is not None and e.call.counted for e in tree.spans if e.view.kind == 2)

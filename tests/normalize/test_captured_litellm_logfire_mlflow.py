@@ -17,9 +17,7 @@ from typing import Any
 
 import pytest
 
-from otel_tokenwatch import semconv
-from otel_tokenwatch.pipeline.normalize.counting import _descendants
-from tests.normalize.captured import DATA, counted, failed_calls, trees
+from tests.normalize.captured import DATA, capture_lines_are, counted, counted_once, failed_in_errors, token_sums, trees
 
 TRUTH: dict[str, dict[str, Any]] = json.loads((DATA / "litellm_logfire_mlflow-truth.json").read_text())["scenarios"]
 SOURCES = ["litellm-otel", "logfire-openai", "mlflow-openai"]
@@ -76,9 +74,7 @@ def test_data_files_are_there() -> None:
     assert sorted(SCENARIOS) == sorted(TRUTH)
     assert json.loads((DATA / "litellm_logfire_mlflow-truth.json").read_text())["sources"] == SOURCES
     for source in SOURCES:
-        lines = (DATA / f"{source}.jsonl").read_text().splitlines()
-        assert [json.loads(x)["scenario"] for x in lines] == SCENARIOS
-        assert all(json.loads(x)["source"] == source for x in lines)
+        capture_lines_are(source, SCENARIOS)
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
@@ -88,11 +84,7 @@ def test_tokens_match_the_fake_servers_truth(source: str, scenario: str) -> None
     calls = counted(source, scenario)
     idx = truth_calls(source, scenario)
     assert len(calls) == len(idx)
-    got = {"input": sum(e.call.input_tokens or 0 for e in calls),  # type: ignore[union-attr]
-           "cache_read": sum(e.call.cache_read_tokens or 0 for e in calls),  # type: ignore[union-attr]
-           "cache_write": sum(e.call.cache_write_tokens or 0 for e in calls),  # type: ignore[union-attr]
-           "output": sum(e.call.output_tokens or 0 for e in calls),  # type: ignore[union-attr]
-           "reasoning": sum(e.call.reasoning_tokens or 0 for e in calls)}  # type: ignore[union-attr]
+    got = token_sums(calls, ("input", "cache_read", "cache_write", "output", "reasoning"))
     want = {"input": truth["input"], "cache_read": truth["cache_read"], "cache_write": 0, "output": truth["output"],
             "reasoning": truth["reasoning"]}
     for field, value in list(want.items()):
@@ -129,32 +121,20 @@ def test_gaps_are_still_gaps() -> None:
 @pytest.mark.parametrize("source", SOURCES)
 def test_errors_are_failed_calls_counted_once(source: str) -> None:
     """429 then 500 surfaced (no SDK retries): two failed calls, naming the model that was asked for."""
-    failed = failed_calls(source, "errors")
+    failed = failed_in_errors(source, SCENARIOS)
     assert len(failed) == TRUTH["errors"]["failed"] == 2
     provider = provider_of(source, "errors")
     assert [(e.call.provider, e.call.request_model) for e in failed] == [(provider, "gpt-4o-mini")] * 2  # type: ignore[union-attr]
-    assert not any(e.call.counted or e.call.has_usage for e in failed)  # type: ignore[union-attr]
-    for scenario in SCENARIOS:
-        if scenario != "errors":
-            assert failed_calls(source, scenario) == []
 
 
 @pytest.mark.parametrize("source", SOURCES)
 def test_nothing_counted_twice_and_root_totals(source: str) -> None:
     for scenario, tree in trees(source):
-        children = tree.children()
-        calls = [e for e in tree.spans if e.call is not None and e.call.counted]
+        calls = counted_once(tree, ("input", "cache_read"))
         ids = [e.call.response_id for e in calls if e.call.response_id]  # type: ignore[union-attr]
         assert len(ids) == len(set(ids)), scenario
         # MLflow keeps the completion id only inside mlflow.spanOutputs
         assert len(ids) == (0 if source == "mlflow-openai" else len(calls)), scenario
-        for e in calls:
-            assert not any(d.call is not None and d.call.counted for d in _descendants(e, children))
-        root = tree.root()
-        assert root is not None and root.view.name == "workflow"
-        assert root.get(semconv.TRACE_CALLS) == len(calls)
-        assert root.get(semconv.TRACE_INPUT_TOKENS) == sum(e.call.input_tokens or 0 for e in calls)  # type: ignore[union-attr]
-        assert root.get(semconv.TRACE_CACHE_READ_TOKENS) == sum(e.call.cache_read_tokens or 0 for e in calls)  # type: ignore[union-attr]
     assert len(trees(source)) == len(SCENARIOS)  # one trace per scenario: every span joined the app's root
 
 

@@ -18,9 +18,7 @@ from typing import Any
 
 import pytest
 
-from otel_tokenwatch import semconv
-from otel_tokenwatch.pipeline.normalize.counting import _descendants
-from tests.normalize.captured import DATA, counted, failed_calls, trees
+from tests.normalize.captured import DATA, capture_lines_are, counted, counted_once, failed_in_errors, token_sums, trees
 
 TRUTH: dict[str, dict[str, Any]] = json.loads((DATA / "py4-truth.json").read_text())
 SOURCES = ["crewai-openlit", "agents-openlit", "llamaindex-agent-openinference"]
@@ -61,21 +59,14 @@ def test_data_files_are_there() -> None:
     for source in SOURCES:
         assert TRUTH[source]["sources"] == [source]
         assert sorted(TRUTH[source]["scenarios"]) == sorted(SCENARIOS[source])
-        lines = (DATA / f"{source}.jsonl").read_text().splitlines()
-        assert [json.loads(x)["scenario"] for x in lines] == SCENARIOS[source]
-        assert all(json.loads(x)["source"] == source for x in lines)
+        capture_lines_are(source, SCENARIOS[source])
 
 
 @pytest.mark.parametrize(("source", "scenario"), CASES)
 def test_tokens_match_the_fake_servers_truth(source: str, scenario: str) -> None:
     t = truth(source, scenario)
     calls = counted(source, scenario)
-    got = {"calls": len(calls),
-           "input": sum(e.call.input_tokens or 0 for e in calls),  # type: ignore[union-attr]
-           "cache_read": sum(e.call.cache_read_tokens or 0 for e in calls),  # type: ignore[union-attr]
-           "cache_write": sum(e.call.cache_write_tokens or 0 for e in calls),  # type: ignore[union-attr]
-           "output": sum(e.call.output_tokens or 0 for e in calls),  # type: ignore[union-attr]
-           "reasoning": sum(e.call.reasoning_tokens or 0 for e in calls),  # type: ignore[union-attr]
+    got = {"calls": len(calls), **token_sums(calls),
            "models": sorted(e.call.request_model for e in calls)}  # type: ignore[union-attr]
     want = {"calls": t["calls"] - t["failed"], "input": t["input"], "cache_read": t["cache_read"],
             "cache_write": t["cache_write"], "output": t["output"], "reasoning": t["reasoning"],
@@ -99,31 +90,20 @@ def test_tokens_match_the_fake_servers_truth(source: str, scenario: str) -> None
 def test_errors_are_failed_calls_counted_once(source: str) -> None:
     """429 then 500 surfaced to the app (CrewAI: its own 429 retry answered 500): two failed calls, each once,
     although OpenLIT reports each beside its framework span."""
-    failed = failed_calls(source, "errors")
+    failed = failed_in_errors(source, SCENARIOS[source])
     assert len(failed) == truth(source, "errors")["failed"] == 2
     assert {(e.call.provider, e.call.counted, e.call.has_usage) for e in failed} == {  # type: ignore[union-attr]
         ("openai", False, False)}
-    for scenario in SCENARIOS[source]:
-        if scenario != "errors":
-            assert failed_calls(source, scenario) == [], scenario
 
 
 @pytest.mark.parametrize("source", SOURCES)
 def test_nothing_counted_twice_and_root_totals(source: str) -> None:
     for scenario, tree in trees(source):
-        children = tree.children()
-        calls = [e for e in tree.spans if e.call is not None and e.call.counted]
+        calls = counted_once(tree, ("input", "output"))
         ids = [e.call.response_id for e in calls if e.call.response_id]  # type: ignore[union-attr]
         assert len(ids) == len(set(ids)), scenario
-        for e in calls:
-            assert not any(d.call is not None and d.call.counted for d in _descendants(e, children))
         # no framework span (CrewAI's provider "crewai", the Agents SDK's agent spans) is taken for a call
         assert all(e.call.provider == "openai" for e in calls), scenario  # type: ignore[union-attr]
-        root = tree.root()
-        assert root is not None and root.view.name == "workflow"
-        assert root.get(semconv.TRACE_CALLS) == len(calls)
-        assert root.get(semconv.TRACE_INPUT_TOKENS) == sum(e.call.input_tokens or 0 for e in calls)  # type: ignore[union-attr]
-        assert root.get(semconv.TRACE_OUTPUT_TOKENS) == sum(e.call.output_tokens or 0 for e in calls)  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("source", SOURCES)

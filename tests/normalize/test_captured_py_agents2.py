@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from otel_tokenwatch import semconv
-from tests.normalize.captured import trees
+from tests.normalize.captured import assert_totals, capture_lines_are, scenario_totals, trees, with_gaps
 
 DATA = Path(__file__).parent / "data"
 TRUTH: dict[str, Any] = json.loads((DATA / "py_agents2-truth.json").read_text())
@@ -89,66 +89,22 @@ FINISH_AS_SENT = {"tool_calls": "tool_call"}
 FINISH_MAPPED = {"crewai-openllmetry"}
 
 
-def read_source(source: str) -> dict[str, dict[str, Any]]:
-    got: dict[str, dict[str, Any]] = defaultdict(lambda: {
-        "calls": 0, "failed": 0, "input": 0, "output": 0, "cache_read": 0, "cache_write": 0, "reasoning": 0,
-        "unread": 0, "providers": set(), "failed_providers": set(), "models": [], "served": [], "failed_models": [],
-        "finish_reasons": [], "root_calls": 0, "root_input": 0, "root_output": 0})
-    for scenario, tree in trees(source):
-        g = got[scenario]
-        for e in tree.spans:
-            c = e.call
-            if c is None or c.kind != "inference" or c.report_of is not None:
-                continue
-            g["calls"] += 1
-            if c.error and not c.has_usage:
-                g["failed"] += 1
-                g["failed_models"].append(c.request_model)
-                g["failed_providers"].add(c.provider)
-                continue
-            g["providers"].add(c.provider)
-            g["models"].append(c.request_model)
-            g["served"].append(c.response_model)
-            g["finish_reasons"] += list(c.finish_reasons)
-            if not c.counted:
-                g["unread"] += 1  # a successful call whose span holds no usage
-                continue
-            g["failed"] += int(c.error)
-            g["input"] += c.input_tokens or 0
-            g["output"] += c.output_tokens or 0
-            g["cache_read"] += c.cache_read_tokens or 0
-            g["cache_write"] += c.cache_write_tokens or 0
-            g["reasoning"] += c.reasoning_tokens or 0
-        root = tree.root()
-        assert root is not None and root.view.name == "workflow"
-        g["root_calls"] += root.get(semconv.TRACE_CALLS)
-        g["root_input"] += root.get(semconv.TRACE_INPUT_TOKENS)
-        g["root_output"] += root.get(semconv.TRACE_OUTPUT_TOKENS)
-    return got
-
-
 def expected(source: str, scenario: str) -> dict[str, Any]:
-    t = dict(TRUTH[source]["scenarios"][scenario])
-    t["unread"] = t["usage_unsent"]
-    for (s, sc, k), v in GAPS.items():
-        if (s, sc) == (source, scenario):
-            t[k] = v
-    return t
+    t = TRUTH[source]["scenarios"][scenario]
+    return with_gaps(t, GAPS, source, scenario, unread=t["usage_unsent"])
 
 
 @pytest.fixture(scope="module")
 def results() -> dict[str, dict[str, dict[str, Any]]]:
-    return {s: read_source(s) for s in SOURCES}
+    return {s: scenario_totals(s, usage_on_error=True, failed_providers_apart=True, roots_carry_totals=True)
+            for s in SOURCES}
 
 
 def test_every_source_was_captured_for_every_scenario(results: dict[str, Any]) -> None:
     for s in SOURCES:
         assert sorted(TRUTH[s]["scenarios"]) == sorted(SCENARIOS), s
         assert sorted(results[s]) == sorted(SCENARIOS), s
-        lines = (DATA / f"{s}.jsonl").read_text().splitlines()
-        assert [json.loads(x)["scenario"] for x in lines] == ["healthy", "cached", "streaming", "tool_use",
-                                                              "errors", "duplicate"]
-        assert all(json.loads(x)["source"] == s for x in lines)
+        capture_lines_are(s, ["healthy", "cached", "streaming", "tool_use", "errors", "duplicate"])
 
 
 def test_the_gaps_are_real() -> None:
@@ -161,14 +117,8 @@ def test_the_gaps_are_real() -> None:
 @pytest.mark.parametrize(("source", "scenario"), [(s, sc) for s in SOURCES for sc in SCENARIOS])
 def test_counts_match_the_fake_servers_truth(results: dict[str, Any], source: str, scenario: str) -> None:
     got, want = results[source][scenario], expected(source, scenario)
-    assert got["calls"] == want["calls"], "model calls, each once"
-    assert got["failed"] == want["failed"], "failed calls"
-    assert got["unread"] == want["unread"], "successful calls whose span holds no usage"
-    assert got["input"] == want["input"], "input tokens (cache included)"
-    assert got["output"] == want["output"], "output tokens (reasoning included)"
-    assert got["cache_read"] == want["cache_read"], "cache read tokens"
-    assert got["cache_write"] == want["cache_write"] == 0, "cache write tokens (OpenAI reports none)"
-    assert got["reasoning"] == want["reasoning"], "reasoning tokens"
+    assert_totals(got, want)
+    assert want["cache_write"] == 0, "cache write tokens (OpenAI reports none)"
     assert sorted(got["models"]) == sorted(m for m, _ in want["models"]), "request model of each call"
     if source in SERVED_IS_REQUESTED:
         assert got["served"] == got["models"]
@@ -188,9 +138,6 @@ def test_counts_match_the_fake_servers_truth(results: dict[str, Any], source: st
     assert got["providers"] <= {"openai"}, got["providers"]
     norm = FINISH_AS_SENT if source in FINISH_MAPPED else {}
     assert sorted(got["finish_reasons"]) == sorted(norm.get(f, f) for f in want["finish_reasons"]), "finish reasons"
-    # the roots carry the same totals (the trace's counted calls: failed and unread ones are not among them)
-    assert (got["root_calls"], got["root_input"], got["root_output"]) == (
-        want["calls"] - want["failed"] - want["unread"], want["input"], want["output"])
 
 
 @pytest.mark.parametrize("source", SOURCES)

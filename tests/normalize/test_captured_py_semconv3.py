@@ -21,14 +21,13 @@ cache reads and writes.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from otel_tokenwatch import semconv
-from tests.normalize.captured import trees
+from tests.normalize.captured import assert_totals, capture_lines_are, scenario_totals, trees, with_gaps
 
 DATA = Path(__file__).parent / "data"
 TRUTH: dict[str, Any] = json.loads((DATA / "py_semconv3-truth.json").read_text())
@@ -72,63 +71,19 @@ SERVED_UNKNOWN = {("langfuse-langchain-openai", "streaming"), ("langfuse-langcha
 
 
 def expected(source: str, scenario: str) -> dict[str, Any]:
-    t = truth(source, scenario)
-    for (s, sc, k), v in GAPS.items():
-        if (s, sc) == (source, scenario):
-            t[k] = v
-    return t
-
-
-def read_source(source: str) -> dict[str, dict[str, Any]]:
-    got: dict[str, dict[str, Any]] = defaultdict(lambda: {
-        "calls": 0, "failed": 0, "input": 0, "output": 0, "cache_read": 0, "cache_write": 0, "reasoning": 0,
-        "unread": 0, "providers": set(), "models": [], "served": [], "failed_models": [], "finish_reasons": [],
-        "root_calls": 0, "root_input": 0, "root_output": 0})
-    for scenario, tree in trees(source):
-        g = got[scenario]
-        for e in tree.spans:
-            c = e.call
-            if c is None or c.kind != "inference" or c.report_of is not None:
-                continue
-            g["calls"] += 1
-            g["providers"].add(c.provider)
-            if c.error:
-                g["failed"] += 1
-                g["failed_models"].append(c.request_model)
-                assert not c.counted and not c.has_usage, (scenario, e.view.name)
-                continue
-            g["models"].append(c.request_model)
-            g["served"].append(c.response_model)
-            g["finish_reasons"] += list(c.finish_reasons)
-            if not c.counted:
-                g["unread"] += 1
-                continue
-            g["input"] += c.input_tokens or 0
-            g["output"] += c.output_tokens or 0
-            g["cache_read"] += c.cache_read_tokens or 0
-            g["cache_write"] += c.cache_write_tokens or 0
-            g["reasoning"] += c.reasoning_tokens or 0
-        root = tree.root()
-        assert root is not None and root.view.name == "workflow"
-        g["root_calls"] += root.get(semconv.TRACE_CALLS) or 0
-        g["root_input"] += root.get(semconv.TRACE_INPUT_TOKENS) or 0
-        g["root_output"] += root.get(semconv.TRACE_OUTPUT_TOKENS) or 0
-    return got
+    return with_gaps(truth(source, scenario), GAPS, source, scenario, unread=0)
 
 
 @pytest.fixture(scope="module")
 def results() -> dict[str, dict[str, dict[str, Any]]]:
-    return {s: read_source(s) for s in SOURCES}
+    return {s: scenario_totals(s) for s in SOURCES}
 
 
 def test_every_source_was_captured_for_every_scenario(results: dict[str, Any]) -> None:
     for s in SOURCES:
         assert sorted(TRUTH[s]["scenarios"]) == sorted(SCENARIOS), s
         assert sorted(results[s]) == sorted(SCENARIOS), s
-        lines = (DATA / f"{s}.jsonl").read_text().splitlines()
-        assert [json.loads(x)["scenario"] for x in lines] == ["healthy", "cached", "streaming", "tool_use",
-                                                              "errors", "duplicate"]
-        assert all(json.loads(x)["source"] == s for x in lines)
+        capture_lines_are(s, ["healthy", "cached", "streaming", "tool_use", "errors", "duplicate"])
 
 
 def test_the_gaps_are_real() -> None:
@@ -141,14 +96,7 @@ def test_the_gaps_are_real() -> None:
 def test_counts_match_the_fake_servers_truth(results: dict[str, Any], source: str, scenario: str) -> None:
     got, want = results[source][scenario], expected(source, scenario)
     api = TRUTH[source]["api"]
-    assert got["calls"] == want["calls"], "model calls, each once"
-    assert got["failed"] == want["failed"], "failed calls"
-    assert got["unread"] == 0, "successful calls whose span holds no usage"
-    assert got["input"] == want["input"], "input tokens (cache read and write included)"
-    assert got["output"] == want["output"], "output tokens (reasoning included)"
-    assert got["cache_read"] == want["cache_read"], "cache read tokens"
-    assert got["cache_write"] == want["cache_write"], "cache write tokens"
-    assert got["reasoning"] == want["reasoning"], "reasoning tokens"
+    assert_totals(got, want)  # unread: none (want's 0), the input with cache read and write
     assert got["providers"] <= {api}, got["providers"]
     if want["calls"]:
         assert got["providers"] == {api}, "every call names its provider"
@@ -163,9 +111,6 @@ def test_counts_match_the_fake_servers_truth(results: dict[str, Any], source: st
         assert got["finish_reasons"] == []
     else:
         assert sorted(got["finish_reasons"]) == sorted(want["finish_reasons"]), "finish reasons"
-    # the roots carry the same totals (the trace's counted calls: failed ones are not among them)
-    assert (got["root_calls"], got["root_input"], got["root_output"]) == (
-        want["calls"] - want["failed"], want["input"], want["output"])
 
 
 @pytest.mark.parametrize("source", SOURCES)

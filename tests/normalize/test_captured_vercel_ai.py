@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from otel_tokenwatch.pipeline.tree import SpanEntry
-from tests.normalize.captured import trees
+from tests.normalize.captured import counted, token_sums, trees
 
 DATA = Path(__file__).parent / "data"
 TRUTH: dict[str, dict[str, dict[str, Any]]] = json.loads((DATA / "vercel-ai-truth.json").read_text())
@@ -42,12 +42,6 @@ GAPS: dict[tuple[str, str, str], int] = {
 
 def _start(e: SpanEntry) -> int:
     return int(e.view.start_time_unix_nano)
-
-
-def counted(source: str, scenario: str) -> list[SpanEntry]:
-    """Counted calls of one scenario, in the order they started (the fake server's order)."""
-    return sorted((e for sc, t in trees(source) if sc == scenario for e in t.spans
-                   if e.call is not None and e.call.counted), key=_start)
 
 
 def failed_calls(source: str, scenario: str) -> list[SpanEntry]:
@@ -85,11 +79,7 @@ def test_scenario_totals_match_the_fake_servers_truth(source: str, scenario: str
     truth = TRUTH[source][scenario]
     calls = counted(source, scenario)
     assert len(calls) == truth["calls"] - truth["failed"]
-    got = {"input": sum(e.call.input_tokens or 0 for e in calls),
-           "cache_read": sum(e.call.cache_read_tokens or 0 for e in calls),
-           "cache_write": sum(e.call.cache_write_tokens or 0 for e in calls),
-           "output": sum(e.call.output_tokens or 0 for e in calls),
-           "reasoning": sum(e.call.reasoning_tokens or 0 for e in calls)}
+    got = token_sums(calls, ("input", "cache_read", "cache_write", "output", "reasoning"))
     want = {k: GAPS.get((source, scenario, k), truth[k]) for k in FIELDS}
     assert got == want
     assert len(failed_calls(source, scenario)) == truth["failed"]
