@@ -10,24 +10,20 @@ reasoning number exists to read: the healthy and cached runs streamed a thinking
 from __future__ import annotations
 
 import asyncio
-import copy
-import gzip
 import json
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 
 from otel_tokenwatch.otlp.files import read
 from otel_tokenwatch.otlp.wire import key_values_to_dict
-from tests.conftest import http_endpoint, running, service_config, wait_for
+from tests.agents import captured
+from tests.conftest import running, wait_for
 from tests.relay.spans import by_span_id, read_file, strip_tokenwatch
 
-DATA = Path(__file__).parent / "data"
-CAPTURE = DATA / "claude-code-2.1.332.jsonl"
-TRUTH = json.loads((DATA / "claude-code-truth.json").read_text())["scenarios"]
-PATHS = {"logs": "/v1/logs", "metrics": "/v1/metrics", "traces": "/v1/traces"}
+CAPTURE = captured.DATA / "claude-code-2.1.332.jsonl"
+TRUTH = captured.truth("claude-code")
 SCENARIOS = ["healthy", "tool_loop", "errors", "cached", "cumulative", "api_fail"]
 EMAIL = "dev.fixture@example.com"  # the CLI sends user.email / user.account_uuid when signed in via OAuth (docs)
 ACCOUNT = "acc-7f3e9b1c-fixture"
@@ -38,75 +34,24 @@ def _scenario_of(rec_line: dict[str, Any]) -> str:
 
 
 def _lines() -> list[dict[str, Any]]:
-    return [json.loads(x) for x in CAPTURE.read_text().splitlines() if x.strip()]
+    return captured.lines(CAPTURE)
 
 
 def _sessions() -> dict[str, str]:
     """scenario -> the session.id Claude Code gave it (each scenario is one headless run)."""
     out: dict[str, str] = {}
-    for r in read(CAPTURE):
-        if r.signal != "logs":
-            continue
-        for rl in r.request.resource_logs:  # type: ignore[attr-defined]
-            for sl in rl.scope_logs:
-                for lr in sl.log_records:
-                    a = key_values_to_dict(lr.attributes)
-                    if a.get("event.name") == "user_prompt":
-                        text = str(a["prompt"])
-                        sc = text.split("AFX-SCENARIO=", 1)[1].split()[0]
-                        out[sc] = str(a["session.id"])
+    for a in captured.log_attributes(read(CAPTURE)):
+        if a.get("event.name") == "user_prompt":
+            text = str(a["prompt"])
+            sc = text.split("AFX-SCENARIO=", 1)[1].split()[0]
+            out[sc] = str(a["session.id"])
     return out
 
 
 def _with_identity(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The capture as an OAuth sign-in would send it: user.email and user.account_uuid on every record."""
-    extra = [{"key": "user.email", "value": {"stringValue": EMAIL}},
-             {"key": "user.account_uuid", "value": {"stringValue": ACCOUNT}}]
-    out = copy.deepcopy(lines)
-    for ln in out:
-        o = ln["otlp"]
-        for rl in o.get("resourceLogs", []):
-            for sl in rl.get("scopeLogs", []):
-                for lr in sl.get("logRecords", []):
-                    lr.setdefault("attributes", []).extend(copy.deepcopy(extra))
-        for rm in o.get("resourceMetrics", []):
-            for sm in rm.get("scopeMetrics", []):
-                for m in sm.get("metrics", []):
-                    for kind in ("sum", "gauge", "histogram"):
-                        for p in m.get(kind, {}).get("dataPoints", []):
-                            p.setdefault("attributes", []).extend(copy.deepcopy(extra))
-        for rs in o.get("resourceSpans", []):
-            for ss in rs.get("scopeSpans", []):
-                for s in ss.get("spans", []):
-                    s.setdefault("attributes", []).extend(copy.deepcopy(extra))
-    return out
-
-
-async def _post(svc: Any, lines: list[dict[str, Any]], tmp_path: Path) -> None:
-    src = tmp_path / "in.jsonl"
-    src.write_text("".join(json.dumps(x) + "\n" for x in lines))
-    async with aiohttp.ClientSession() as http:
-        for r in read(src):
-            async with http.post(http_endpoint(svc) + PATHS[r.signal], data=gzip.compress(r.request.SerializeToString()),
-                                 headers={"Content-Type": "application/x-protobuf", "Content-Encoding": "gzip"}) as resp:
-                assert resp.status == 200
-
-
-def _roots(out: Path) -> dict[str, dict[str, Any]]:
-    got = {}
-    for _, _, s in by_span_id(read_file(out)).values():
-        a = strip_tokenwatch(s)[1]
-        if "tokenwatch.agent.tool" in a:
-            got[key_values_to_dict(s.attributes)["gen_ai.conversation.id"]] = a
-    return got
-
-
-def _children(out: Path, sid: str) -> list[Any]:
-    spans = by_span_id(read_file(out)).values()
-    root = {s.trace_id for _, _, s in spans
-            if "tokenwatch.agent.tool" in strip_tokenwatch(s)[1]
-            and key_values_to_dict(s.attributes).get("gen_ai.conversation.id") == sid}
-    return [s for _, _, s in spans if s.trace_id in root and s.parent_span_id]
+    return captured.with_attributes(lines, [{"key": "user.email", "value": {"stringValue": EMAIL}},
+                                   {"key": "user.account_uuid", "value": {"stringValue": ACCOUNT}}])
 
 
 @pytest.fixture(scope="module")
@@ -115,34 +60,22 @@ def sessions() -> dict[str, str]:
 
 
 def test_capture_is_one_session_per_scenario(sessions: dict[str, str]) -> None:
-    assert set(sessions) == set(SCENARIOS) == set(TRUTH)
-    assert len(set(sessions.values())) == len(SCENARIOS)
+    captured.check_one_session_per_scenario(sessions, SCENARIOS, TRUTH)
     assert {_scenario_of(x) for x in _lines()} == set(SCENARIOS)
 
 
 async def test_full_pipeline_counts_each_scenario_once(tmp_path: Path, sessions: dict[str, str]) -> None:
     out = tmp_path / "traces.jsonl"
-    cfg = service_config(tmp_path, processors={"assemble": {"tree_idle": "200ms"}, "normalize": None,
-                                               "enrich": None, "score": None,
-                                               "agents": {"session_idle": "500ms"}},
-                         traces_processors=["assemble", "normalize", "enrich", "score"],
-                         exporters={"file": {"path": str(out)}}, metrics_logs=True)
-    cfg["service"]["pipelines"]["logs"]["processors"] = ["agents"]
-    cfg["service"]["pipelines"]["metrics"]["processors"] = ["agents"]
-    async with running(cfg) as svc:
-        await _post(svc, _with_identity(_lines()), tmp_path)
-        await wait_for(lambda: set(sessions.values()) <= set(_roots(out)), timeout=30)
-        await asyncio.sleep(0.5)
-        text = svc.telemetry.prometheus_text().decode()
-    roots = _roots(out)
+    got, text = await captured.replay(tmp_path, out, _with_identity(_lines()), sessions.values(), timeout=30,
+                                      settle=0.5, tree_idle="200ms", session_idle="500ms")
     for sc, sid in sessions.items():
-        t, a = TRUTH[sc], roots[sid]
+        t, a = TRUTH[sc], got[sid]
         ok_calls = t["calls"] - t["failed_calls"]
         assert a["tokenwatch.trace.input_tokens"].int_value == t["input_tokens"], sc  # incl. cache read + write
         assert a["tokenwatch.trace.output_tokens"].int_value == t["output_tokens"], sc  # incl. thinking
         assert a["tokenwatch.trace.cache_read_tokens"].int_value == t["cache_read_tokens"], sc
         assert a["tokenwatch.trace.cache_write_tokens"].int_value == t["cache_write_tokens"], sc
-        models = {key_values_to_dict(s.attributes).get("gen_ai.request.model") for s in _children(out, sid)
+        models = {key_values_to_dict(s.attributes).get("gen_ai.request.model") for s in captured.children(out, sid)
                   if key_values_to_dict(s.attributes).get("gen_ai.operation.name") == "chat"}
         assert models == {t["answers"][0]["model"]}, sc
         # GAP (errors): the session tree is built from the events, and Claude Code logs no event for a 429/500
@@ -155,32 +88,26 @@ async def test_full_pipeline_counts_each_scenario_once(tmp_path: Path, sessions:
         # error"); failed calls, which bill nothing, are counted in tokenwatch_calls_total{status="error"} below
         assert a["tokenwatch.trace.calls"].int_value == ok_calls, sc
         assert a["tokenwatch.trace.failed_calls"].int_value == 0, sc
-    hidden = sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-                 if line.startswith("tokenwatch_calls_total{") and 'waste_reason="retry"' in line
-                 and 'status="error"' in line)
+    hidden = captured.metric_total(text, "tokenwatch_calls_total", 'waste_reason="retry"', 'status="error"')
     # from the llm_request spans' attempt=3: errors 2 (all its failures), api_fail 2 (3 minus the api_error event)
     assert hidden == TRUTH["errors"]["failed_calls"] + TRUTH["api_fail"]["failed_calls"] - 1 == 4
     # api_fail: the CLI gave up after 3 attempts (CLAUDE_CODE_MAX_RETRIES=2) and logged ONE api_error (attempt=3)
     # plus api_retries_exhausted (total_attempts=3); its failed llm_request span is not counted a second time
-    failed = sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-                 if line.startswith("tokenwatch_calls_total{") and 'status="error"' in line)
+    failed = captured.metric_total(text, "tokenwatch_calls_total", 'status="error"')
     assert failed == sum(t["failed_calls"] for t in TRUTH.values()) == 5
-    ok = sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-             if line.startswith("tokenwatch_calls_total{") and 'status="error"' not in line)
+    ok = captured.metric_total(text, "tokenwatch_calls_total", without=('status="error"',))
     assert ok == sum(t["calls"] - t["failed_calls"] for t in TRUTH.values())
-    assert roots[sessions["tool_loop"]]["tokenwatch.trace.top_reason"].string_value == "loop"
-    reasons = {sc: roots[sid]["tokenwatch.trace.top_reason"].string_value for sc, sid in sessions.items()}
+    assert got[sessions["tool_loop"]]["tokenwatch.trace.top_reason"].string_value == "loop"
+    reasons = {sc: got[sid]["tokenwatch.trace.top_reason"].string_value for sc, sid in sessions.items()}
     assert [sc for sc, r in reasons.items() if r == "loop"] == ["tool_loop"], reasons
     # the fake API reported no cache use outside `cached`, so re-sent prefixes are (correctly) uncached_prefix
     # waste there; the cached run, which reads its prefix from cache, scores clean
-    assert roots[sessions["cached"]]["tokenwatch.trace.waste_score"].double_value == 0.0, reasons
+    assert got[sessions["cached"]]["tokenwatch.trace.waste_score"].double_value == 0.0, reasons
     total = sum(t["input_tokens"] + t["output_tokens"] for t in TRUTH.values())
-    counted = sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-                  if line.startswith("tokenwatch_tokens_total{"))
+    counted = captured.metric_total(text, "tokenwatch_tokens_total")
     assert counted == total, "events, metrics and spans carry the same tokens: counted once"
     labels = [line for line in text.splitlines() if line.startswith("tokenwatch_")]
-    uids = {str(key_values_to_dict(lr.attributes)["user.id"]) for r in read(CAPTURE) if r.signal == "logs"
-            for rl in r.request.resource_logs for sl in rl.scope_logs for lr in sl.log_records}  # type: ignore[attr-defined]
+    uids = {str(a["user.id"]) for a in captured.log_attributes(read(CAPTURE))}
     assert uids and labels
     for secret in uids | {EMAIL, ACCOUNT}:
         assert secret not in text, secret
@@ -189,54 +116,30 @@ async def test_full_pipeline_counts_each_scenario_once(tmp_path: Path, sessions:
 async def test_metrics_only_counts_cumulative_points_once(tmp_path: Path, sessions: dict[str, str]) -> None:
     """Metrics alone: delta points summed, cumulative points (the `cumulative` run exported 5101 then 10314
     input) taken at their last value, never summed."""
-    out = tmp_path / "traces.jsonl"
-    cfg = service_config(tmp_path, processors={"assemble": None, "normalize": None, "enrich": None, "score": None,
-                                               "agents": {"session_idle": "300ms"}},
-                         traces_processors=["assemble", "normalize", "enrich", "score"],
-                         exporters={"file": {"path": str(out)}}, metrics_logs=True)
-    cfg["service"]["pipelines"]["metrics"]["processors"] = ["agents"]
     lines = [x for x in _lines() if x["signal"] == "metrics"]
     cum = [x for x in lines if x["scenario"] == "cumulative"]
     assert len(cum) >= 2 and "CUMULATIVE" in json.dumps(cum)  # the capture really exported growing totals
     billed = {sc: sid for sc, sid in sessions.items() if TRUTH[sc]["calls"] > TRUTH[sc]["failed_calls"]}
     assert set(sessions) - set(billed) == {"api_fail"}  # api_fail exports no token or cost metric point at all
-    async with running(cfg) as svc:
-        await _post(svc, lines, tmp_path)
-        await wait_for(lambda: set(billed.values()) <= set(_roots(out)), timeout=20)
-    roots = _roots(out)
+    got, _ = await captured.replay(tmp_path, tmp_path / "traces.jsonl", lines, billed.values(), timeout=20,
+                                   agents=("metrics",))
     for sc, sid in billed.items():
-        a = roots[sid]
+        a = got[sid]
         assert a["tokenwatch.trace.input_tokens"].int_value == TRUTH[sc]["input_tokens"], sc
         assert a["tokenwatch.trace.output_tokens"].int_value == TRUTH[sc]["output_tokens"], sc
 
 
 async def test_drop_content_leaves_no_prompt_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TW_KEY", "k" * 32)
-    cfg = service_config(tmp_path, processors={"assemble": None, "normalize": None, "score": None,
-                                               "enrich": {"privacy": {"drop_content": True, "pseudonymize": ["user.id"],
-                                                                      "key_env": "TW_KEY"}},
-                                               "agents": {"session_idle": "300ms"}},
-                         traces_processors=["assemble", "normalize", "enrich", "score"],
-                         exporters={"file": {"path": str(tmp_path / "t.jsonl")}}, metrics_logs=True)
-    cfg["service"]["pipelines"]["logs"]["processors"] = ["agents"]
+    cfg = captured.agent_config(tmp_path, tmp_path / "t.jsonl", agents=("logs",), enrich=captured.privacy("user.id"))
     lines = [x for x in _lines() if x["signal"] in ("logs", "traces")]
     n_in = sum(len(sl["logRecords"]) for x in lines for rl in x["otlp"].get("resourceLogs", []) for sl in rl["scopeLogs"])
     n_spans = sum(len(ss["spans"]) for x in lines for rs in x["otlp"].get("resourceSpans", [])
                   for ss in rs["scopeSpans"])
     logs_file, traces_file = tmp_path / "logs.jsonl", tmp_path / "t.jsonl"
-
-    def n_out() -> int:
-        if not logs_file.exists():
-            return 0
-        data = logs_file.read_bytes()
-        snap = tmp_path / "snap.jsonl"
-        snap.write_bytes(data[:data.rfind(b"\n") + 1])
-        return sum(len(sl.log_records) for r in read(snap) if r.signal == "logs"
-                   for rl in r.request.resource_logs for sl in rl.scope_logs)  # type: ignore[attr-defined]
-
     async with running(cfg) as svc:
-        await _post(svc, lines, tmp_path)
-        await wait_for(lambda: n_out() >= n_in)
+        await captured.post(svc, lines, tmp_path)
+        await wait_for(lambda: captured.forwarded_log_count(logs_file, tmp_path) >= n_in)
         await wait_for(lambda: traces_file.exists() and sum(
             1 for _, _, s in by_span_id(read_file(traces_file)).values() if s.name.startswith("claude_code.")) >= n_spans)
     # the CLI's own spans: claude_code.interaction user_prompt, claude_code.tool full_command (privacy.py
@@ -264,10 +167,7 @@ async def test_spans_with_new_semconv_usage_are_not_counted_again(tmp_path: Path
     must stay uncounted rather than be read as a second, GenAI-instrumented copy of the calls.
     """
     out = tmp_path / "traces.jsonl"
-    cfg = service_config(tmp_path, processors={"assemble": {"tree_idle": "200ms"}, "normalize": None,
-                                               "enrich": None, "score": None},
-                         traces_processors=["assemble", "normalize", "enrich", "score"],
-                         exporters={"file": {"path": str(out)}})
+    cfg = captured.agent_config(tmp_path, out, tree_idle="200ms", session_idle=None)
     lines = [x for x in _lines() if x["signal"] == "traces"]
     n_llm = json.dumps(lines).count('"claude_code.llm_request"')
 
@@ -277,7 +177,7 @@ async def test_spans_with_new_semconv_usage_are_not_counted_again(tmp_path: Path
         return [s for _, _, s in by_span_id(read_file(out)).values() if s.name == "claude_code.llm_request"]
 
     async with running(cfg) as svc:
-        await _post(svc, lines, tmp_path)
+        await captured.post(svc, lines, tmp_path)
         await wait_for(lambda: len(llm()) >= n_llm, timeout=20)
         await asyncio.sleep(0.3)
         text = svc.telemetry.prometheus_text().decode()

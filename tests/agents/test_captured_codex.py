@@ -23,25 +23,22 @@ What Codex telemetry carries (codex-rs/otel ``src/events/session_telemetry.rs``,
 from __future__ import annotations
 
 import asyncio
-import gzip
 import json
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 
 from otel_tokenwatch.otlp.files import read
 from otel_tokenwatch.otlp.wire import key_values_to_dict
-from tests.conftest import http_endpoint, running, service_config, wait_for
+from tests.agents import captured
+from tests.conftest import running, wait_for
 from tests.relay.spans import by_span_id, read_file, strip_tokenwatch
 
-DATA = Path(__file__).parent / "data"
 VERSION = (Path(__file__).parent / "gen" / "codex" / "VERSION").read_text().strip()
-CAPTURE = DATA / f"codex-{VERSION}.jsonl"
-TRUTH = json.loads((DATA / "codex-truth.json").read_text())["scenarios"]
-PATHS = {"logs": "/v1/logs", "metrics": "/v1/metrics", "traces": "/v1/traces"}
+CAPTURE = captured.DATA / f"codex-{VERSION}.jsonl"
+TRUTH = captured.truth("codex")
 ACCOUNT, EMAIL = "acct-7f3e9b21-codex-fixture", "dev.person@example.com"
 
 
@@ -78,16 +75,10 @@ async def _replay(tmp_path: Path, privacy: dict[str, Any] | None, with_account: 
                   ) -> tuple[dict[str, dict[str, Any]], str, bytes, dict[str, list[Any]]]:
     out = tmp_path / "traces.jsonl"
     enrich = {"privacy": privacy} if privacy else None
-    cfg = service_config(tmp_path, processors={"assemble": {"tree_idle": "200ms"}, "normalize": None,
-                                               "enrich": enrich, "score": None,
-                                               "agents": {"session_idle": "3s"}},  # a slow replay must not split a session
-                         traces_processors=["assemble", "normalize", "enrich", "score"],
-                         exporters={"file": {"path": str(out)}}, metrics_logs=True)
-    cfg["service"]["pipelines"]["logs"]["processors"] = ["agents"]
-    cfg["service"]["pipelines"]["metrics"]["processors"] = ["agents"]
+    cfg = captured.agent_config(tmp_path, out, tree_idle="200ms", enrich=enrich,
+                       session_idle="3s")  # a slow replay must not split a session
     records = _records(with_account)
-    n_in = sum(len(sl.log_records) for r in records if r.signal == "logs"
-               for rl in r.request.resource_logs for sl in rl.scope_logs)
+    n_in = sum(1 for _ in captured.log_records(records))
     sessions = _scenarios()
     logs_file = tmp_path / "logs.jsonl"
 
@@ -100,22 +91,10 @@ async def _replay(tmp_path: Path, privacy: dict[str, Any] | None, with_account: 
         return got
 
     def n_out() -> int:
-        if not logs_file.exists():
-            return 0
-        data = logs_file.read_bytes()
-        snap = tmp_path / "snap.jsonl"
-        snap.write_bytes(data[:data.rfind(b"\n") + 1])
-        return sum(len(sl.log_records) for r in read(snap) if r.signal == "logs"
-                   for rl in r.request.resource_logs for sl in rl.scope_logs)
+        return captured.forwarded_log_count(logs_file, tmp_path)
 
     async with running(cfg) as svc:
-        async with aiohttp.ClientSession() as http:
-            for r in records:
-                async with http.post(http_endpoint(svc) + PATHS[r.signal],
-                                     data=gzip.compress(r.request.SerializeToString()),
-                                     headers={"Content-Type": "application/x-protobuf",
-                                              "Content-Encoding": "gzip"}) as resp:
-                    assert resp.status == 200
+        await captured.post_records(svc, records)
         await wait_for(lambda: set(sessions) <= set(roots()), timeout=30)
         await wait_for(lambda: n_out() >= n_in, timeout=30)
         await asyncio.sleep(0.3)
@@ -153,15 +132,12 @@ async def test_codex_capture_counted_once_against_the_fake_api(tmp_path: Path) -
         assert sum(s.name.startswith("execute_tool ") for s in children[sid]) == t["tool_calls"], sc
         assert {s.name for s in inference} == {f"chat {t['model']}"}, sc
     total = sum(t["input_tokens"] + t["output_tokens"] for t in TRUTH.values())
-    counted = sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-                  if line.startswith("tokenwatch_tokens_total{"))
+    counted = captured.metric_total(text, "tokenwatch_tokens_total")
     assert counted == total, "tokens counted once: events only, codex.turn.token_usage not added"
-    calls = defaultdict(float)
-    for line in text.splitlines():
-        if line.startswith("tokenwatch_calls_total{"):
-            calls['status="error"' in line] += float(line.rsplit(" ", 1)[1])
-    assert calls[False] == sum(t["calls"] for t in TRUTH.values())
-    assert calls[True] == sum(t["failed_calls"] for t in TRUTH.values()) == 2  # 429 then 500
+    ok, failed = (captured.metric_total(text, "tokenwatch_calls_total", without=('status="error"',)),
+                  captured.metric_total(text, "tokenwatch_calls_total", 'status="error"'))
+    assert ok == sum(t["calls"] for t in TRUTH.values())
+    assert failed == sum(t["failed_calls"] for t in TRUTH.values()) == 2  # 429 then 500
     models = {line.split('model="', 1)[1].split('"', 1)[0] for line in text.splitlines()
               if line.startswith("tokenwatch_tokens_total{") and 'model="' in line}
     assert models == {t["model"] for t in TRUTH.values()}
@@ -171,8 +147,7 @@ async def test_codex_capture_counted_once_against_the_fake_api(tmp_path: Path) -
     assert by_sc["cached"]["tokenwatch.trace.top_reason"].string_value != "loop"
     assert b"AFX-SCENARIO" in forwarded and b"tokenwatch.agent.tool" in forwarded
     marked = sum(any(kv.key == "tokenwatch.usage.counted" for kv in lr.attributes)
-                 for r in read(tmp_path / "logs.jsonl") if r.signal == "logs"
-                 for rl in r.request.resource_logs for sl in rl.scope_logs for lr in sl.log_records)
+                 for lr in captured.log_records(read(tmp_path / "logs.jsonl")))
     assert marked == sum(t["calls"] for t in TRUTH.values())  # one usage record per response, marked once
 
 
@@ -188,8 +163,7 @@ async def test_codex_capture_private(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert ACCOUNT not in text and EMAIL not in text  # not in any metric label
     assert ACCOUNT.encode() not in forwarded and EMAIL.encode() not in forwarded
     assert b"AFX-SCENARIO" not in forwarded and b"List the files" not in forwarded
-    keys = {kv.key for r in read(tmp_path / "logs.jsonl") if r.signal == "logs" for rl in r.request.resource_logs
-            for sl in rl.scope_logs for lr in sl.log_records for kv in lr.attributes}
+    keys = {kv.key for lr in captured.log_records(read(tmp_path / "logs.jsonl")) for kv in lr.attributes}
     assert "conversation.id" in keys and "input_token_count" in keys  # the events themselves stay
     assert not keys & {"prompt", "arguments", "output"}  # codex.user_prompt / codex.tool_result content
 
@@ -229,27 +203,19 @@ async def test_codex_traces_only_counted_once(tmp_path: Path) -> None:
     ``session/turn.rs``, captured). With ``agent_tokens_from: spans`` (a traces-only set-up) they are the
     calls, counted once; by default (first test) they are left uncounted in favour of the events."""
     out = tmp_path / "traces.jsonl"
-    cfg = service_config(tmp_path, processors={"assemble": {"tree_idle": "300ms"},
-                                               "normalize": {"agent_tokens_from": "spans"},
-                                               "enrich": None, "score": None},
-                         traces_processors=["assemble", "normalize", "enrich", "score"],
-                         exporters={"file": {"path": str(out)}})
+    cfg = captured.agent_config(tmp_path, out, tree_idle="300ms", normalize={"agent_tokens_from": "spans"},
+                                session_idle=None)
     records = [r for r in read(CAPTURE) if r.signal == "traces"]
     total = sum(t["input_tokens"] + t["output_tokens"] for t in TRUTH.values())
 
     def counted(text: str) -> float:
-        return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-                   if line.startswith("tokenwatch_tokens_total{"))
+        return captured.metric_total(text, "tokenwatch_tokens_total")
 
     async with running(cfg) as svc:
-        async with aiohttp.ClientSession() as http:
-            for r in records:
-                async with http.post(http_endpoint(svc) + PATHS["traces"], data=r.request.SerializeToString(),
-                                     headers={"Content-Type": "application/x-protobuf"}) as resp:
-                    assert resp.status == 200
+        await captured.post_records(svc, records, compress=False)
         await wait_for(lambda: counted(svc.telemetry.prometheus_text().decode()) >= total, timeout=8)
         await asyncio.sleep(1.0)
         text = svc.telemetry.prometheus_text().decode()
     assert counted(text) == total
-    calls = sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith("tokenwatch_calls_total{"))
+    calls = captured.metric_total(text, "tokenwatch_calls_total")
     assert calls == sum(t["calls"] for t in TRUTH.values())  # failed attempts leave no span with usage

@@ -11,25 +11,18 @@ CLI copies them to ``gemini_cli.api_response`` ``input_token_count`` / ``cached_
 
 from __future__ import annotations
 
-import asyncio
-import copy
-import gzip
 import json
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 
-from otel_tokenwatch.otlp.files import read
 from otel_tokenwatch.otlp.wire import key_values_to_dict
-from tests.conftest import http_endpoint, running, service_config, wait_for
-from tests.relay.spans import by_span_id, read_file, strip_tokenwatch
+from tests.agents import captured
+from tests.conftest import running, wait_for
 
-DATA = Path(__file__).parent / "data"
-CAPTURE = DATA / "gemini-cli-0.61.0.jsonl"
-TRUTH = json.loads((DATA / "gemini-cli-truth.json").read_text())["scenarios"]
-PATHS = {"logs": "/v1/logs", "metrics": "/v1/metrics", "traces": "/v1/traces"}
+CAPTURE = captured.DATA / "gemini-cli-0.61.0.jsonl"
+TRUTH = captured.truth("gemini-cli")
 SCENARIOS = ["healthy", "tool_loop", "errors", "cached"]
 #: Gemini CLI adds ``user.email`` to every record when signed in with Google (packages/core/src/telemetry/
 #: telemetryAttributes.ts ``getCommonAttributes``: ``...email && {"user.email": email}``); the capture used an
@@ -38,7 +31,7 @@ EMAIL = "dev.fixture@example.com"
 
 
 def _lines() -> list[dict[str, Any]]:
-    return [json.loads(x) for x in CAPTURE.read_text().splitlines() if x.strip()]
+    return captured.lines(CAPTURE)
 
 
 def _events() -> list[tuple[str, dict[str, Any]]]:
@@ -68,52 +61,7 @@ def _unlogged(sc: str) -> list[dict[str, Any]]:
 
 
 def _with_email(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    extra = {"key": "user.email", "value": {"stringValue": EMAIL}}
-    out = copy.deepcopy(lines)
-    for ln in out:
-        o = ln["otlp"]
-        for rl in o.get("resourceLogs", []):
-            for sl in rl.get("scopeLogs", []):
-                for lr in sl.get("logRecords", []):
-                    lr.setdefault("attributes", []).append(dict(extra))
-        for rm in o.get("resourceMetrics", []):
-            for sm in rm.get("scopeMetrics", []):
-                for m in sm.get("metrics", []):
-                    for kind in ("sum", "gauge", "histogram"):
-                        for p in m.get(kind, {}).get("dataPoints", []):
-                            p.setdefault("attributes", []).append(dict(extra))
-        for rs in o.get("resourceSpans", []):
-            for ss in rs.get("scopeSpans", []):
-                for s in ss.get("spans", []):
-                    s.setdefault("attributes", []).append(dict(extra))
-    return out
-
-
-async def _post(svc: Any, lines: list[dict[str, Any]], tmp_path: Path) -> None:
-    src = tmp_path / "in.jsonl"
-    src.write_text("".join(json.dumps(x) + "\n" for x in lines))
-    async with aiohttp.ClientSession() as http:
-        for r in read(src):
-            async with http.post(http_endpoint(svc) + PATHS[r.signal], data=gzip.compress(r.request.SerializeToString()),
-                                 headers={"Content-Type": "application/x-protobuf", "Content-Encoding": "gzip"}) as resp:
-                assert resp.status == 200
-
-
-def _roots(out: Path) -> dict[str, dict[str, Any]]:
-    got = {}
-    for _, _, s in by_span_id(read_file(out)).values():
-        a = strip_tokenwatch(s)[1]
-        if "tokenwatch.agent.tool" in a:
-            got[key_values_to_dict(s.attributes)["gen_ai.conversation.id"]] = a
-    return got
-
-
-def _children(out: Path, sid: str) -> list[Any]:
-    spans = by_span_id(read_file(out)).values()
-    root = {s.trace_id for _, _, s in spans
-            if "tokenwatch.agent.tool" in strip_tokenwatch(s)[1]
-            and key_values_to_dict(s.attributes).get("gen_ai.conversation.id") == sid}
-    return [s for _, _, s in spans if s.trace_id in root and s.parent_span_id]
+    return captured.with_attributes(lines, [{"key": "user.email", "value": {"stringValue": EMAIL}}])
 
 
 def _visible(sc: str) -> dict[str, int]:
@@ -133,8 +81,7 @@ def sessions() -> dict[str, str]:
 
 
 def test_capture_is_one_session_per_scenario(sessions: dict[str, str]) -> None:
-    assert set(sessions) == set(SCENARIOS) == set(TRUTH)
-    assert len(set(sessions.values())) == len(SCENARIOS)
+    captured.check_one_session_per_scenario(sessions, SCENARIOS, TRUTH)
     inst = {sc: a["installation.id"] for sc, a in _events() if a.get("installation.id")}
     assert len(set(inst.values())) == len(SCENARIOS)  # one throwaway HOME per scenario
     assert {x["scenario"] for x in _lines()} == set(SCENARIOS)
@@ -160,21 +107,10 @@ def test_tool_loop_gap_is_the_aborted_streams_only() -> None:
 
 async def test_full_pipeline_counts_each_scenario_once(tmp_path: Path, sessions: dict[str, str]) -> None:
     out = tmp_path / "traces.jsonl"
-    cfg = service_config(tmp_path, processors={"assemble": {"tree_idle": "200ms"}, "normalize": None,
-                                               "enrich": None, "score": None,
-                                               "agents": {"session_idle": "500ms"}},
-                         traces_processors=["assemble", "normalize", "enrich", "score"],
-                         exporters={"file": {"path": str(out)}}, metrics_logs=True)
-    cfg["service"]["pipelines"]["logs"]["processors"] = ["agents"]
-    cfg["service"]["pipelines"]["metrics"]["processors"] = ["agents"]
-    async with running(cfg) as svc:
-        await _post(svc, _with_email(_lines()), tmp_path)
-        await wait_for(lambda: set(sessions.values()) <= set(_roots(out)), timeout=30)
-        await asyncio.sleep(0.5)
-        text = svc.telemetry.prometheus_text().decode()
-    roots = _roots(out)
+    got, text = await captured.replay(tmp_path, out, _with_email(_lines()), sessions.values(), timeout=30,
+                                      settle=0.5, tree_idle="200ms", session_idle="500ms")
     for sc, sid in sessions.items():
-        t, a = _visible(sc), roots[sid]
+        t, a = _visible(sc), got[sid]
         assert a["tokenwatch.trace.input_tokens"].int_value == t["input_tokens"], sc  # incl. cache + tool-use
         assert a["tokenwatch.trace.output_tokens"].int_value == t["output_tokens"], sc  # incl. thoughts
         assert a["tokenwatch.trace.cache_read_tokens"].int_value == t["cache_read_tokens"], sc
@@ -184,21 +120,19 @@ async def test_full_pipeline_counts_each_scenario_once(tmp_path: Path, sessions:
         # so not in the counted calls (tokenwatch.trace.failed_calls counts billed failures only)
         assert a["tokenwatch.trace.calls"].int_value == t["calls"] - t["failed_calls"], sc
         assert a["tokenwatch.trace.failed_calls"].int_value == 0, sc
-        chats = [s for s in _children(out, sid) if s.name.startswith("chat ")]
+        chats = [s for s in captured.children(out, sid) if s.name.startswith("chat ")]
         assert len(chats) == t["calls"], sc
         assert sum(s.status.code == 2 for s in chats) == t["failed_calls"], sc
-        models = {key_values_to_dict(s.attributes).get("gen_ai.request.model") for s in _children(out, sid)
+        models = {key_values_to_dict(s.attributes).get("gen_ai.request.model") for s in captured.children(out, sid)
                   if key_values_to_dict(s.attributes).get("gen_ai.operation.name") == "chat"}
         assert models == set(t["models"]), sc  # router (flash-lite) + main model
     assert TRUTH["errors"]["failed_calls"] == 2 and TRUTH["cached"]["tool_use_prompt_tokens"] == 7
-    errs = sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-               if line.startswith("tokenwatch_calls_total{") and 'status="error"' in line)
+    errs = captured.metric_total(text, "tokenwatch_calls_total", 'status="error"')
     assert errs == sum(t["failed_calls"] for t in TRUTH.values()) == 2  # 429 then 500
-    reasons = {sc: roots[sid]["tokenwatch.trace.top_reason"].string_value for sc, sid in sessions.items()}
+    reasons = {sc: got[sid]["tokenwatch.trace.top_reason"].string_value for sc, sid in sessions.items()}
     assert [sc for sc, r in reasons.items() if r == "loop"] == ["tool_loop"], reasons
     total = sum(_visible(sc)["input_tokens"] + _visible(sc)["output_tokens"] for sc in SCENARIOS)
-    counted = sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-                  if line.startswith("tokenwatch_tokens_total{"))
+    counted = captured.metric_total(text, "tokenwatch_tokens_total")
     assert counted == total, "events, metrics and spans carry the same tokens: counted once"
     inst = {str(a["installation.id"]) for _, a in _events() if a.get("installation.id")}
     assert inst and "tokenwatch_" in text
@@ -208,20 +142,12 @@ async def test_full_pipeline_counts_each_scenario_once(tmp_path: Path, sessions:
 
 async def test_metrics_only_counts_cumulative_points_once(tmp_path: Path, sessions: dict[str, str]) -> None:
     """Metrics alone: gemini_cli.token.usage is CUMULATIVE (the errors run exported it twice): last value per series."""
-    out = tmp_path / "traces.jsonl"
-    cfg = service_config(tmp_path, processors={"assemble": None, "normalize": None, "enrich": None, "score": None,
-                                               "agents": {"session_idle": "300ms"}},
-                         traces_processors=["assemble", "normalize", "enrich", "score"],
-                         exporters={"file": {"path": str(out)}}, metrics_logs=True)
-    cfg["service"]["pipelines"]["metrics"]["processors"] = ["agents"]
     lines = [x for x in _lines() if x["signal"] == "metrics"]
     assert sum('"gemini_cli.token.usage"' in json.dumps(x) for x in lines if x["scenario"] == "errors") == 2
-    async with running(cfg) as svc:
-        await _post(svc, lines, tmp_path)
-        await wait_for(lambda: set(sessions.values()) <= set(_roots(out)), timeout=20)
-    roots = _roots(out)
+    got, _ = await captured.replay(tmp_path, tmp_path / "traces.jsonl", lines, sessions.values(), timeout=20,
+                                   agents=("metrics",))
     for sc, sid in sessions.items():
-        a, t = roots[sid], _visible(sc)
+        a, t = got[sid], _visible(sc)
         assert a["tokenwatch.trace.input_tokens"].int_value == t["input_tokens"], sc
         assert a["tokenwatch.trace.output_tokens"].int_value == t["output_tokens"], sc
         assert a["tokenwatch.trace.cache_read_tokens"].int_value == t["cache_read_tokens"], sc
@@ -229,16 +155,8 @@ async def test_metrics_only_counts_cumulative_points_once(tmp_path: Path, sessio
 
 async def test_drop_content_leaves_no_prompt_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TW_KEY", "k" * 32)
-    cfg = service_config(tmp_path, processors={"assemble": None, "normalize": None, "score": None,
-                                               "enrich": {"privacy": {"drop_content": True,
-                                                                      "pseudonymize": ["user.id", "installation.id",
-                                                                                       "user.email"],
-                                                                      "key_env": "TW_KEY"}},
-                                               "agents": {"session_idle": "300ms"}},
-                         traces_processors=["assemble", "normalize", "enrich", "score"],
-                         exporters={"file": {"path": str(tmp_path / "t.jsonl")}}, metrics_logs=True)
-    cfg["service"]["pipelines"]["logs"]["processors"] = ["agents"]
-    cfg["service"]["pipelines"]["metrics"]["processors"] = ["agents"]
+    cfg = captured.agent_config(tmp_path, tmp_path / "t.jsonl",
+                                enrich=captured.privacy("user.id", "installation.id", "user.email"))
     metrics = [x for x in _lines() if x["signal"] == "metrics"]
     # the headless prompt is in argv, and argv is on every resource (process.command_args)
     assert all("AFX-SCENARIO" in json.dumps(x["otlp"]["resourceMetrics"][0]["resource"]) for x in metrics)
@@ -248,24 +166,15 @@ async def test_drop_content_leaves_no_prompt_text(tmp_path: Path, monkeypatch: p
         assert text in raw  # present in the capture, so the checks below can fail
     n_in = sum(len(sl["logRecords"]) for x in lines for rl in x["otlp"]["resourceLogs"] for sl in rl["scopeLogs"])
     logs_file = tmp_path / "logs.jsonl"
-
-    def n_out() -> int:
-        if not logs_file.exists():
-            return 0
-        data = logs_file.read_bytes()
-        snap = tmp_path / "snap.jsonl"
-        snap.write_bytes(data[:data.rfind(b"\n") + 1])
-        return sum(len(sl.log_records) for r in read(snap) if r.signal == "logs"
-                   for rl in r.request.resource_logs for sl in rl.scope_logs)  # type: ignore[attr-defined]
-
     metrics_file = tmp_path / "metrics.jsonl"
 
     def n_metrics() -> int:
         return metrics_file.read_bytes().count(b"\n") if metrics_file.exists() else 0
 
     async with running(cfg) as svc:
-        await _post(svc, lines + metrics, tmp_path)
-        await wait_for(lambda: n_out() >= n_in and n_metrics() >= len(metrics))
+        await captured.post(svc, lines + metrics, tmp_path)
+        await wait_for(lambda: captured.forwarded_log_count(logs_file, tmp_path) >= n_in
+                       and n_metrics() >= len(metrics))
     assert b"AFX-SCENARIO" not in metrics_file.read_bytes()  # resource command line removed from metrics too
     assert b"gemini_cli.token.usage" in metrics_file.read_bytes()  # and the metrics themselves kept
     forwarded = logs_file.read_bytes()

@@ -9,13 +9,7 @@ from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord, ResourceLogs, ScopeL
 
 from otel_tokenwatch.agents.factory import AgentsConfig, AgentSessions
 from otel_tokenwatch.otlp.wire import encode_attributes
-from otel_tokenwatch.pipeline.enrich.config import EnrichConfig
-from otel_tokenwatch.pipeline.enrich.factory import FACTORY as ENRICH
-from otel_tokenwatch.pipeline.normalize.factory import NormalizeConfig, NormalizeProcessor
-from otel_tokenwatch.pipeline.processor import ProcessorContext
-from otel_tokenwatch.pipeline.score.config import ScoreConfig
-from otel_tokenwatch.pipeline.score.factory import ScoreProcessor
-from otel_tokenwatch.state import MemoryStore
+from tests.agents.captured import scored
 
 CONV = "0199a7c2-codex-conversation"
 
@@ -42,20 +36,8 @@ def test_codex_session() -> None:
     rl.resource.attributes.add(key="service.name").value.string_value = "codex_cli_rs"
     raw = ExportLogsServiceRequest(resource_logs=[rl]).SerializeToString()
 
-    state = MemoryStore()
-    stages = [NormalizeProcessor(NormalizeConfig()), ENRICH.create(EnrichConfig(), ProcessorContext(state=state)),
-              ScoreProcessor(ScoreConfig(), state)]
-    trees = []
     agents = AgentSessions(AgentsConfig())
-
-    def emit(tree: Any) -> None:
-        for stage in stages:
-            stage.process(tree)
-        trees.append(tree)
-
-    agents.emit = emit
-    agents.consume(raw, now=0.0)
-    agents.flush()
+    trees = scored(raw, agents=agents)  # the same agents stage transforms the forwarded events below
     assert len(trees) == 1
     tree = trees[0]
     root = tree.root()

@@ -28,19 +28,13 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Status
 from otel_tokenwatch.agents.factory import AgentsConfig, AgentSessions
 from otel_tokenwatch.agents.metrics import MetricSessions
 from otel_tokenwatch.otlp.wire import encode_attributes, key_values_to_dict
-from otel_tokenwatch.pipeline.enrich.config import EnrichConfig
-from otel_tokenwatch.pipeline.enrich.factory import FACTORY as ENRICH
 from otel_tokenwatch.pipeline.enrich.privacy import RecordPrivacy
-from otel_tokenwatch.pipeline.normalize.factory import NormalizeConfig, NormalizeProcessor
-from otel_tokenwatch.pipeline.processor import ProcessorContext
-from otel_tokenwatch.pipeline.score.config import ScoreConfig
-from otel_tokenwatch.pipeline.score.factory import ScoreProcessor
 from otel_tokenwatch.pipeline.tree import Tree
-from otel_tokenwatch.state import MemoryStore
-from tests.conftest import grpc_endpoint, running, service_config, wait_for
+from tests.agents.captured import METHODS, agent_config, metric_total, scored
+from tests.conftest import grpc_endpoint, running, wait_for
 from tests.relay.spans import by_span_id, read_file, strip_tokenwatch
 
-METRICS = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export"
+METRICS = METHODS["metrics"]
 T0 = 1_800_000_000_000_000_000
 
 
@@ -74,26 +68,6 @@ def logs_request(service: str, scope: str, recs: list[LogRecord]) -> bytes:
     rl.scope_logs[0].scope.name = scope
     raw: bytes = ExportLogsServiceRequest(resource_logs=[rl]).SerializeToString()
     return raw
-
-
-def scored(*raws: bytes) -> list[Tree]:
-    """The session trees the agents stage makes of these requests, through normalize, enrich and score."""
-    state = MemoryStore()
-    stages = [NormalizeProcessor(NormalizeConfig()), ENRICH.create(EnrichConfig(), ProcessorContext(state=state)),
-              ScoreProcessor(ScoreConfig(), state)]
-    trees: list[Tree] = []
-    agents = AgentSessions(AgentsConfig())
-
-    def emit(tree: Tree) -> None:
-        for stage in stages:
-            stage.process(tree)
-        trees.append(tree)
-
-    agents.emit = emit
-    for raw in raws:
-        agents.consume(raw, now=0.0)
-    agents.flush()
-    return trees
 
 
 def calls(tree: Tree) -> Iterator[Any]:
@@ -143,11 +117,7 @@ def claude_metrics(tokens: Mapping[tuple[str, str], float], cost: Mapping[str, f
 
 async def test_claude_cumulative_metrics_count_every_series_once(tmp_path: Path) -> None:
     out = tmp_path / "traces.jsonl"
-    cfg = service_config(tmp_path, processors={"assemble": None, "normalize": None, "enrich": None, "score": None,
-                                               "agents": {"session_idle": "300ms"}},
-                         traces_processors=["assemble", "normalize", "enrich", "score"],
-                         exporters={"file": {"path": str(out)}}, metrics_logs=True)
-    cfg["service"]["pipelines"]["metrics"]["processors"] = ["agents"]
+    cfg = agent_config(tmp_path, out, agents=("metrics",))
     first = {("main", "input"): 1000, ("subagent", "input"): 300, ("main", "output"): 50,
              ("subagent", "output"): 20, ("main", "cacheRead"): 4000, ("main", "cacheCreation"): 200}
     grown = {**first, ("main", "input"): 1800, ("subagent", "input"): 500, ("main", "output"): 90,
@@ -163,8 +133,7 @@ async def test_claude_cumulative_metrics_count_every_series_once(tmp_path: Path)
         return got
 
     def counted(svc: Any) -> float:
-        return sum(float(line.rsplit(" ", 1)[1]) for line in svc.telemetry.prometheus_text().decode().splitlines()
-                   if line.startswith("tokenwatch_tokens_total{"))
+        return metric_total(svc.telemetry.prometheus_text().decode(), "tokenwatch_tokens_total")
 
     async with running(cfg) as svc, grpc.aio.insecure_channel(grpc_endpoint(svc)) as ch:
         send = ch.unary_unary(METRICS)
@@ -264,11 +233,7 @@ def test_gemini_tool_use_prompt_tokens_are_input() -> None:
 
 async def test_gemini_tool_tokens_from_cumulative_metrics(tmp_path: Path) -> None:
     out = tmp_path / "traces.jsonl"
-    cfg = service_config(tmp_path, processors={"assemble": None, "normalize": None, "enrich": None, "score": None,
-                                               "agents": {"session_idle": "300ms"}},
-                         traces_processors=["assemble", "normalize", "enrich", "score"],
-                         exporters={"file": {"path": str(out)}}, metrics_logs=True)
-    cfg["service"]["pipelines"]["metrics"]["processors"] = ["agents"]
+    cfg = agent_config(tmp_path, out, agents=("metrics",))
     # logApiResponse (loggers.ts) records each count on gemini_cli.token.usage {model, type}; the
     # PeriodicExportingMetricReader (sdk.ts) exports it CUMULATIVE; scope "gemini-cli"
     points = [{"startTimeUnixNano": str(T0), "timeUnixNano": str(T0 + 10**10), "asInt": str(v),
