@@ -133,16 +133,19 @@ def _remove(attrs: Any, drop: Callable[[str], bool]) -> int:
 #: _processor.py _get_attributes_from_response: ``obj.model_dump(exclude={"object", "tools", "usage", "output",
 #: "error", "status"})``): the parameters stay, the prompt goes. OpenInference's Anthropic JS instrumentation
 #: does the same with the request's ``system`` prompt (@arizeai/openinference-instrumentation-anthropic 0.2.8
-#: dist/src/instrumentation.js: invocation parameters = the request body without ``messages``)
+#: dist/src/instrumentation.js: invocation parameters = the request body without ``messages``). OpenInference's
+#: Google ADK instrumentation writes the whole GenerateContentConfig, whose ``system_instruction`` is the agent's
+#: instruction text (openinference-instrumentation-google-adk 1.0.5 _wrappers.py
+#: _get_attributes_from_generate_content_config: ``obj.model_dump_json(exclude_none=True)``)
 OI_PARAMS = "llm.invocation_parameters"
-OI_PROMPT_PARAMS = ("instructions", "system")
+OI_PROMPT_PARAMS = ("instructions", "system", "system_instruction")
 
 
 def _has_instructions(kv: Any) -> bool:
     if kv.key != OI_PARAMS:
         return False
     v = kv.value.string_value
-    return '"instructions"' in v or '"system"' in v
+    return '"instructions"' in v or '"system"' in v or '"system_instruction"' in v
 
 
 def _drop_instructions(v: AnyValue) -> int:

@@ -254,6 +254,9 @@ _FIELD_KEYS = tuple(_with_aggregated(keys) if F_INPUT <= n <= F_REASONING else k
 
 VENDOR_USAGE_KEYS = ("langfuse.observation.usage_details", "mlflow.chat.tokenUsage")
 LF_LS_PROVIDER, LF_LS_MODEL = "langfuse.observation.metadata.ls_provider", "langfuse.observation.metadata.ls_model_name"
+#: LangSmith's OTel exporter (langsmith 0.15 _internal/otel/_otel_exporter.py, scope ``langsmith``): a chat model
+#: run's LangSmith params as ``langsmith.metadata.*``, LangChain's UsageMetadata among them as JSON
+LS_SCOPE, LS_PROVIDER, LS_USAGE = "langsmith", "langsmith.metadata.ls_provider", "langsmith.metadata.usage_metadata"
 VENDOR_COST_KEYS = (("langfuse.observation.cost_details", ("total",)), ("mlflow.llm.cost", ("total_cost",)))
 PARAM_KEYS = ("langfuse.observation.model.parameters", "llm.invocation_parameters")
 #: keys read directly (not by precedence) after the usage and cost blocks
@@ -268,7 +271,7 @@ FLAG_KEYS = frozenset({"error.type", "langfuse.observation.level", "gen_ai.reque
                        "ai.operationId", "rpc.method", "llm.is_streaming"}) | FIRST_CHUNK_KEYS
 #: instrumentation scopes whose Bedrock input tokens are Bedrock's own, cache excluded (see _Plan)
 BEDROCK_RAW_INPUT_SCOPES = frozenset({"opentelemetry.instrumentation.botocore.bedrock-runtime",
-                                      "opentelemetry.instrumentation.bedrock"})
+                                      "opentelemetry.instrumentation.bedrock", "openlit.instrumentation.bedrock"})
 LITELLM_OI_SCOPE = "openinference.instrumentation.litellm"
 #: single-provider instrumentations whose spans may name no provider, by scope. OTel contrib's Vertex AI
 #: instrumentation (opentelemetry-instrumentation-vertexai 2.2b0 utils.py get_genai_request_attributes) sets
@@ -300,9 +303,9 @@ class _Plan:
     read and converted per span.
     """
 
-    __slots__ = ("anthropic_raw_input", "bedrock_raw_input", "content", "cost", "dialect", "enum_finish", "fields",
+    __slots__ = ("adk_output", "anthropic_raw_input", "bedrock_raw_input", "content", "cost", "dialect", "enum_finish", "fields",
                  "finish", "flags", "gemini_raw_output", "identity",
-                 "identity_get", "langfuse_ls", "litellm_failure_zeros", "litellm_usage", "ls_provider", "mlflow_kwargs", "params", "parent_input",
+                 "identity_get", "langfuse_ls", "langsmith", "litellm_failure_zeros", "litellm_usage", "ls_provider", "mlflow_kwargs", "params", "parent_input",
                  "routed_model", "scope_provider", "shareable", "simple", "usage", "usage_raw", "vercel_cache_meta")
 
     def __init__(self, a: dict[str, Any], scope: str) -> None:
@@ -331,14 +334,20 @@ class _Plan:
         #: ``ai.usage.inputTokenDetails.*`` (vercel/ai: inputTokens.total = noCache + cacheRead + cacheWrite)
         #: OpenLLMetry JS's Anthropic instrumentation too: @traceloop/instrumentation-anthropic 0.27.0
         #: (dist/index.js _endSpan) sets gen_ai.usage.input_tokens = ``result.usage.input_tokens`` beside
-        #: cache_creation / cache_read, where the Python one (opentelemetry-instrumentation-anthropic) adds them in
-        self.anthropic_raw_input = self.dialect in ("openlit", "mlflow") or scope in ANTHROPIC_RAW_INPUT_SCOPES or (
+        #: cache_creation / cache_read, where the Python one (opentelemetry-instrumentation-anthropic) adds them in.
+        #: Not MLflow: its ``mlflow.chat.tokenUsage`` input includes the cache since mlflow/mlflow#22516 (mlflow
+        #: 3.17.2 anthropic/autolog.py _parse_usage: ``usage_dict[INPUT_TOKENS] += cache_total``, "consistent with
+        #: OpenAI/Gemini"; bedrock/utils.py likewise); an older release's raw input is seen by _vendor_usage
+        self.anthropic_raw_input = self.dialect == "openlit" or scope in ANTHROPIC_RAW_INPUT_SCOPES or (
             self.dialect == "vercel-ai" and not any(k.startswith("ai.usage.inputTokenDetails.") for k in a))
         #: Bedrock's ``inputTokens`` (Converse TokenUsage; Claude's ``input_tokens`` on InvokeModel) leave cache
         #: reads and writes out, and these libraries pass it on unchanged beside the cache counts:
         #: opentelemetry-instrumentation-botocore 0.66b2 extensions/bedrock.py _converse_on_success,
         #: Traceloop's opentelemetry-instrumentation-bedrock 0.62.4 span_utils.py converse_usage_record and
-        #: _set_anthropic_messages_span_attributes (the cache from prompt_caching.py's response headers).
+        #: _set_anthropic_messages_span_attributes (the cache from prompt_caching.py's response headers);
+        #: openlit 1.45.0 instrumentation/bedrock/utils.py (``_input_tokens = usage.get("inputTokens")`` beside
+        #: cacheRead/WriteInputTokens, priced with ``prompt_tokens_include_cache=False``: "Bedrock reports
+        #: inputTokens exclusive of cache read/write tokens").
         #: OpenInference adds the cache in (openinference-instrumentation-bedrock _converse_attributes.py)
         self.bedrock_raw_input = scope in BEDROCK_RAW_INPUT_SCOPES
         #: AI SDK v5 (ai 5.0.x, dist/index.mjs generateText doGenerate span: only ``ai.usage.promptTokens`` /
@@ -358,19 +367,42 @@ class _Plan:
         #: thoughts apart as gen_ai.usage.reasoning_tokens) and OpenLLMetry's opentelemetry-instrumentation-google-
         #: generativeai 0.62.4 span_utils.py set_model_response_attributes (output = candidates_token_count, total =
         #: total_token_count, no thoughts key at all: the thoughts are the total's rest beyond input and output)
-        self.gemini_raw_output = scope in GEMINI_RAW_OUTPUT_SCOPES
+        #: Traceloop's opentelemetry-instrumentation-vertexai 0.62.4 too (span_utils.py set_model_response_attributes:
+        #: output = candidates_token_count, ``llm.usage.total_tokens`` = total_token_count); OTel contrib's
+        #: instrumentation has the same scope name but no total (and writes no Traceloop ``llm.*`` key)
+        self.gemini_raw_output = scope in GEMINI_RAW_OUTPUT_SCOPES or (
+            scope == "opentelemetry.instrumentation.vertexai" and "llm.usage.total_tokens" in a)
         #: OpenLIT's google-genai spans write ``str()`` of the SDK's enum as the finish reason (utils.py
         #: ``str(candidates[0].get("finish_reason"))``: ``FinishReason.MAX_TOKENS``): the member's name is the reason
         self.enum_finish = scope == OPENLIT_GOOGLE_SCOPE
+        #: ADK's own span, whose output messages tell a stream (_adk_streamed); also where OpenInference's Google
+        #: ADK instrumentation adds its llm.* keys, which make the span read as OpenInference: under ADK's schema
+        #: v2 there is no call_llm span and both record onto the span that is current (google-adk 2.13
+        #: flows/llm_flows/core/_model_call.py call_llm_async; openinference-instrumentation-google-adk 1.0.5
+        #: _wrappers.py _TraceCallLlm), ``invoke_agent {name}``
+        self.adk_output = scope == "gcp.vertex.agent" and "gen_ai.output.messages" in a
         #: OpenInference's LangChain.js tracer names no provider (@arizeai/openinference-instrumentation-langchain
         #: 4.1.1 dist/src/utils.js: no llm.provider / llm.system at all); the run's LangSmith params are in
         #: ``metadata`` (formatMetadata: run.extra.metadata as JSON), whose ``ls_provider`` the chat model sets
         #: (@langchain/openai 1.6.0 chat_models/base.js getLsParams ``ls_provider: "openai"``, @langchain/anthropic
         #: 1.5.11 ``"anthropic"``)
         self.ls_provider = self.dialect == "openinference" and not self.fields[F_PROVIDER] and "metadata" in a
+        #: LangSmith's chat model spans: ``gen_ai.system`` is its guess from the model name, "langchain" when none
+        #: matches (_otel_exporter.py _set_gen_ai_system: ``o4-mini`` reads "langchain"), while the chat model's
+        #: own ``ls_provider`` is in ``langsmith.metadata.ls_provider``; cache and reasoning counts are only in
+        #: ``langsmith.metadata.usage_metadata`` (_set_io_attributes writes gen_ai.usage.input_token_details only
+        #: from a top-level outputs.usage_metadata, which a chat model's LLMResult has not); and a failed run can
+        #: end with status OK: a run exported before it ends gets set_status(OK) (_create_span_for_run) and the
+        #: SDK ignores every later status once OK (opentelemetry-sdk Span.set_status), so its error is only the
+        #: ``exception`` event _update_span_for_run records, which it does only for ``run_info["error"]``
+        self.langsmith = scope == LS_SCOPE and LS_PROVIDER in a
         #: the provider of instrumentations that wrap one provider's SDK, by scope, where a span names none
         #: (see SCOPE_PROVIDERS)
-        self.scope_provider = None if self.fields[F_PROVIDER] else SCOPE_PROVIDERS.get(scope)
+        #: (see SCOPE_PROVIDERS); Traceloop's Vertex AI instrumentation names the provider ``Google`` on every span
+        #: (opentelemetry-instrumentation-vertexai 0.62.4 __init__.py _wrap: GEN_AI_SYSTEM: "Google"), which
+        #: would read as the Gemini API: its calls are Vertex AI's, told by its own ``llm.request.type`` key
+        self.scope_provider = SCOPE_PROVIDERS.get(scope) if not self.fields[F_PROVIDER] or (
+            scope == "opentelemetry.instrumentation.vertexai" and "llm.request.type" in a) else None
         #: Langfuse's LangChain handler keeps the run's LangSmith params as metadata, each value JSON-encoded
         #: (langfuse _client/attributes.py _serialize_metadata_value: ``"anthropic"`` with its quotes):
         #: ``ls_provider`` names the provider, which no other key does, and ``ls_model_name`` the request model;
@@ -415,6 +447,7 @@ class _Plan:
         self.content = KeyIndex(a)
         #: nothing beyond names and identities to read (tool, agent and workflow spans mostly)
         self.simple = not (self.usage or self.cost or self.finish or self.flags or self.params or self.mlflow_kwargs
+                           or self.langsmith
                            or self.fields[F_MAX_TOKENS] or self.fields[F_TEMPERATURE] or self.fields[F_ATTEMPTS]
                            or (self.routed_model and self.fields[F_REQUEST_MODEL]))
         #: every key a simple span's Call is read from (besides the operation, kind and status)
@@ -525,8 +558,19 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
     inv = call.invalid
     p = plan.fields
     s, i = coerce.to_str, coerce.to_int
-    if p[F_PROVIDER]:
+    if plan.langsmith:
+        call.provider = normalize_provider(s(a[LS_PROVIDER]))
+    elif p[F_PROVIDER] and not plan.scope_provider:
         call.provider = normalize_provider(_first(a, p[F_PROVIDER], s, inv))
+        if call.provider is None and len(p[F_PROVIDER]) > 1:
+            # the first key named a framework (providers.NOT_PROVIDERS), a later one may name the provider: ADK's
+            # legacy call_llm span says gen_ai.system = "gcp.vertex.agent" (google-adk 2.13 telemetry/tracing.py)
+            # and openinference-instrumentation-google-adk 1.0.5 writes llm.provider = "google" on that same span
+            # (_wrappers.py _TraceCallLlm)
+            for k in p[F_PROVIDER][1:]:
+                call.provider = normalize_provider(_first(a, (k,), s, inv))
+                if call.provider is not None:
+                    break
     elif plan.ls_provider:
         lsp = coerce.parse_structured(a["metadata"])
         if isinstance(lsp, dict) and type(lsp := lsp.get("ls_provider")) is str:
@@ -588,7 +632,8 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
     if plan.flags:
         call.error_type = s(a.get("error.type"))
     call.error = span.status_code == 2 or call.error_type is not None or "error" in call.finish_reasons \
-        or (plan.flags and s(a.get("langfuse.observation.level")) == "ERROR")
+        or (plan.flags and s(a.get("langfuse.observation.level")) == "ERROR") \
+        or (plan.langsmith and any(ev.name == "exception" for ev in e.span.events))
     if call.error and plan.litellm_failure_zeros and not call.input_tokens and not call.output_tokens:
         call.input_tokens = call.output_tokens = call.cache_read_tokens = call.cache_write_tokens = None
         call.reasoning_tokens = None
@@ -642,7 +687,7 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
             call.streaming = vop.endswith("doStream")  # ai.streamText.doStream / ai.generateText.doGenerate
         if call.streaming is None and plan.dialect == "openinference" \
                 and span.name.endswith(("ContentStream", "converse_stream", "invoke_model_with_response_stream",
-                                        "stream_chat", "stream_complete", ".generate_stream")):
+                                        "stream_chat", "stream_complete", ".generate_stream", ".invoke_stream")):
             # google-genai's stream calls have no stream flag in OpenInference's parameters (the config), only
             # their span names (openinference-instrumentation-google-genai _wrappers.py: ``GenerateContentStream``,
             # ``AsyncGenerateContentStream``); so Bedrock's (openinference-instrumentation-bedrock 0.1.61
@@ -651,7 +696,9 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
             # ``f"{actual_class}.{method_name}-{uuid}"``, openinference-instrumentation-llama-index 4.6.1
             # _handler.py ``name=id_.partition("-")[0]``: ``OpenAI.stream_chat``, ``OpenAI.astream_complete``);
             # so smolagents' (openinference-instrumentation-smolagents 0.1.43 _wrappers.py _ModelStreamWrapper:
-            # ``f"{instance.__class__.__name__}.generate_stream"``, the parameters are the model's kwargs)
+            # ``f"{instance.__class__.__name__}.generate_stream"``, the parameters are the model's kwargs); so
+            # Agno's (openinference-instrumentation-agno 1.0.15 _model_wrapper.py: ``f"{model_name}.invoke_stream"``,
+            # ``.ainvoke_stream``; its parameters are the request's without ``stream``)
             call.streaming = True
         if call.streaming is None and type(rm := a.get("rpc.method")) is str and kind == "inference":
             call.streaming = AWS_STREAM_OPS.get(rm)
@@ -670,8 +717,7 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
         # integrations/llm_providers/llm_provider.py record_streaming: ``streaming response from
         # {request_data[model]!r} took {duration:.2f}s``); no stream flag on either
         call.streaming = True
-    if call.streaming is None and plan.dialect == "google-adk" and "gen_ai.output.messages" in a \
-            and cut_by_finish_reason(call.finish_reasons):
+    if call.streaming is None and plan.adk_output and cut_by_finish_reason(call.finish_reasons):
         call.streaming = _adk_streamed(a["gen_ai.output.messages"])  # only a cut call needs to know
     if call.streaming is None and plan.dialect == "openllmetry" and cut_by_finish_reason(call.finish_reasons):
         # OpenLLMetry's Cohere instrumentation sets no stream flag; it adds one ``llm.content.completion.chunk``
@@ -827,6 +873,16 @@ def _read_usage(a: dict[str, Any], plan: _Plan, call: Call, inv: list[str]) -> N
         cache_in_input = _vendor_usage(a, call, inv)
     if plan.vercel_cache_meta and call.provider == "anthropic":
         _vercel_anthropic_cache(a, call, inv)
+    if plan.langsmith and LS_USAGE in a:
+        # LangChain's UsageMetadata: input_tokens is the sum of every input type (cache reads and writes in it),
+        # output_tokens includes reasoning (langchain_core/messages/ai.py UsageMetadata, InputTokenDetails)
+        um = _json_field(a, LS_USAGE, inv)
+        # (only where the span's own keys left a count unread)
+        for fld, path in (("cache_read_tokens", ("input_token_details", "cache_read")),
+                          ("cache_write_tokens", ("input_token_details", "cache_creation")),
+                          ("reasoning_tokens", ("output_token_details", "reasoning"))):
+            if getattr(call, fld) is None:
+                setattr(call, fld, _safe_int(_dig(um, *path)))
     if (call.provider == "anthropic" and plan.anthropic_raw_input) or plan.bedrock_raw_input:
         cache_in_input = False
     cached = (call.cache_read_tokens or 0) + (call.cache_write_tokens or 0)
@@ -983,5 +1039,8 @@ def _vendor_usage(a: dict[str, Any], call: Call, inv: list[str]) -> bool:
         call.output_tokens = _safe_int(ml.get("output_tokens"))
         call.cache_read_tokens = _safe_int(ml.get("cache_read_input_tokens"))
         call.cache_write_tokens = _safe_int(ml.get("cache_creation_input_tokens"))
-        return call.provider != "anthropic"
+        # mlflow >= the fix above: input includes the cache; before it (mlflow.anthropic with cache tracking,
+        # mlflow/mlflow#20956, until #22516) Anthropic's raw input_tokens: seen only where the cache exceeds it
+        # (then _read_usage adds it back), not otherwise
+        return True
     return True
