@@ -32,6 +32,8 @@ from typing import Any
 import pytest
 
 from otel_tokenwatch.pipeline.call import cut_by_finish_reason
+from otel_tokenwatch.pipeline.normalize.factory import NormalizeConfig, NormalizeProcessor
+from tests.enrich.trees import trees_of
 from tests.normalize.captured import (
     DATA,
     assert_totals,
@@ -155,3 +157,31 @@ def test_haystack_spans_are_not_calls_of_their_own() -> None:
         want = TRUTH["openllmetry-haystack"]["scenarios"][scenario]["calls"]
         assert len(hay) == want, scenario
         assert not any(e.call is not None and e.call.counted for e in hay), scenario
+
+
+def test_a_call_whose_usage_no_span_carries_is_one_call_not_two() -> None:
+    """A streamed OpenAI call without ``stream_options.include_usage`` reports no usage (genai-dialects.md section
+    6, Streaming): then neither the Haystack span nor the OpenAI span inside it has any, and the pair is still one
+    call. The real capture with every usage key taken off its spans: each Haystack span reads as a report of the
+    OpenAI call below it, and only that call is left (uncounted, without usage), one per generator run."""
+    stage = NormalizeProcessor(NormalizeConfig())
+
+    def strip(span: Any) -> None:
+        keep = [kv for kv in span.attributes if not kv.key.startswith(("gen_ai.usage.", "llm.usage."))]
+        del span.attributes[:]
+        span.attributes.extend(keep)
+
+    for scenario, tree in trees_of(DATA / "openllmetry-haystack.jsonl"):
+        if scenario == "errors":
+            continue
+        for e in tree.spans:
+            e.rewrite(strip)
+        stage.process(tree)
+        calls = [e for e in tree.spans if e.call is not None and e.call.kind == "inference"]
+        assert calls and not any(e.call.has_usage or e.call.counted for e in calls), scenario
+        left = [e for e in calls if e.call.report_of is None]
+        assert len(left) == TRUTH["openllmetry-haystack"]["scenarios"][scenario]["calls"], scenario
+        assert {e.scope.name for e in left} == {"opentelemetry.instrumentation.openai.v1"}, scenario
+        for e in calls:
+            if e.scope.name == "opentelemetry.instrumentation.haystack":
+                assert e.call.report_of in {x.span_id for x in left}, scenario

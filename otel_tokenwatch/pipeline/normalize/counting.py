@@ -16,16 +16,18 @@ from otel_tokenwatch.pipeline.tree import SpanEntry, Tree
 CALL_KINDS = ("inference", "embeddings")
 
 
-def _usage_below(e: SpanEntry, children: dict[bytes, list[SpanEntry]], seen: set[bytes]) -> SpanEntry | None:
-    """The first model call with usage somewhere below ``e`` (a module function: a closure calling
-    itself is a reference cycle, garbage for the collector on every tree)."""
+def _usage_below(e: SpanEntry, children: dict[bytes, list[SpanEntry]], seen: set[bytes],
+                 usage: bool = True) -> SpanEntry | None:
+    """The first model call with usage (any model call, without ``usage``) somewhere below ``e`` (a module
+    function: a closure calling itself is a reference cycle, garbage for the collector on every tree)."""
     for c in children.get(e.span_id, ()):
         if c.span_id in seen:
             continue
         seen.add(c.span_id)
-        if c.call is not None and c.call.kind in CALL_KINDS and c.call.has_usage:
+        if c.call is not None and c.call.kind in CALL_KINDS and (c.call.has_usage or not usage) \
+                and not (c.call.error and not c.call.has_usage):
             return c
-        got = _usage_below(c, children, seen)
+        got = _usage_below(c, children, seen, usage)
         if got is not None:
             return got
     return None
@@ -35,11 +37,13 @@ def _has_usage_below(e: SpanEntry, children: dict[bytes, list[SpanEntry]], seen:
     return _usage_below(e, children, seen) is not None
 
 
-def _wraps(e: SpanEntry, c: Call, children: dict[bytes, list[SpanEntry]]) -> bool:
+def _wraps(e: SpanEntry, c: Call, children: dict[bytes, list[SpanEntry]], usage: bool = True) -> bool:
     """``e`` is a wrapper over a model call with usage below it (a framework span over the client span, the
     Vercel AI SDK's embed span over doEmbed): the call below counts, ``e`` is marked a report of it so that
-    scoring does not read the pair as a call asked twice, and the call below reads the messages ``e`` captured."""
-    below = _usage_below(e, children, {e.span_id})
+    scoring does not read the pair as a call asked twice, and the call below reads the messages ``e`` captured.
+    Without ``usage``, the call below may report none either: a call whose usage no span carries (an OpenAI
+    stream without ``include_usage``) is still one call, not one per instrumentation that wraps it."""
+    below = _usage_below(e, children, {e.span_id}, usage)
     if below is None:
         return False
     c.report_of = below.span_id
@@ -60,8 +64,8 @@ def decide(tree: Tree) -> None:
         if not c.has_usage:
             if c.error:
                 failed.append(e)
-            else:
-                _wraps(e, c, children)
+            elif not _wraps(e, c, children):
+                _wraps(e, c, children, usage=False)
             continue
         if c.counted_elsewhere:
             e.set(semconv.USAGE_MISMATCH, "counted once, from the coding agent's log events (its session)")
