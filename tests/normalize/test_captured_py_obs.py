@@ -21,6 +21,8 @@ from typing import Any
 import pytest
 
 from otel_tokenwatch.pipeline.normalize.counting import _descendants
+from otel_tokenwatch.pipeline.normalize.factory import NormalizeConfig, NormalizeProcessor
+from tests.enrich.trees import trees_of
 from tests.normalize.captured import (
     DATA,
     assert_totals,
@@ -173,3 +175,41 @@ def test_nothing_counted_twice(source: str) -> None:
         for e in tree.spans:
             if e.view.name.startswith(("tool.", "workflow")):
                 assert e.call is None or not e.call.counted, (scenario, e.view.name)
+
+
+def test_mlflow_releases_before_the_cache_fix_are_read_from_the_response_usage() -> None:
+    """MLflow before mlflow/mlflow#22516 wrote Anthropic's raw ``input_tokens`` (the cache left out) as its input;
+    the span's output, the Message JSON, shows which: its ``usage.input_tokens`` equal to the span's input means the
+    raw count. The real capture's cached scenario with its tokenUsage written as such a release wrote it (input =
+    the Message's own input_tokens) reads the same tokens as the current release's; one of its calls has more
+    uncached input than cache, which the cache-exceeds-input rule alone cannot tell from an inclusive count."""
+    stage = NormalizeProcessor(NormalizeConfig())
+    now = {e.span_id: e.call for sc, t in trees("mlflow-anthropic") if sc == "cached" for e in t.spans
+           if e.call is not None and e.call.counted}
+    assert len(now) == expected("mlflow-anthropic", "cached")["calls"]
+
+    def old_release(span: Any) -> None:
+        for kv in span.attributes:
+            if kv.key == "mlflow.chat.tokenUsage":
+                usage = json.loads(kv.value.string_value)
+                raw = [json.loads(x.value.string_value)["usage"]["input_tokens"] for x in span.attributes
+                       if x.key == "mlflow.spanOutputs"][0]
+                kv.value.string_value = json.dumps({**usage, "input_tokens": raw,
+                                                    "total_tokens": raw + usage["output_tokens"]})
+
+    raw_above_cache = 0
+    for scenario, tree in trees_of(DATA / "mlflow-anthropic.jsonl"):
+        if scenario != "cached":
+            continue
+        for e in tree.spans:
+            e.rewrite(old_release)
+        stage.process(tree)
+        for e in tree.spans:
+            if e.span_id in now:
+                c, want = e.call, now[e.span_id]
+                assert c is not None and c.counted
+                assert (c.input_tokens, c.cache_read_tokens, c.cache_write_tokens, c.output_tokens) == (
+                    want.input_tokens, want.cache_read_tokens, want.cache_write_tokens, want.output_tokens)
+                cache = (c.cache_read_tokens or 0) + (c.cache_write_tokens or 0)
+                raw_above_cache += c.input_tokens - cache >= cache
+    assert raw_above_cache >= 1  # the case only the response's usage decides

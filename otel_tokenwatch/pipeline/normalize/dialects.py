@@ -873,6 +873,8 @@ def _read_usage(a: dict[str, Any], plan: _Plan, call: Call, inv: list[str]) -> N
         cache_in_input = _vendor_usage(a, call, inv)
     if plan.vercel_cache_meta and call.provider == "anthropic":
         _vercel_anthropic_cache(a, call, inv)
+    elif plan.vercel_cache_meta and call.provider == "gcp.gemini":
+        _vercel_google_usage(a, call, inv)
     if plan.langsmith and LS_USAGE in a:
         # LangChain's UsageMetadata: input_tokens is the sum of every input type (cache reads and writes in it),
         # output_tokens includes reasoning (langchain_core/messages/ai.py UsageMetadata, InputTokenDetails)
@@ -977,6 +979,26 @@ def _vercel_anthropic_cache(a: dict[str, Any], call: Call, inv: list[str]) -> No
         call.cache_write_tokens = _safe_int(w if w is not None else meta.get("cacheCreationInputTokens"))
 
 
+def _vercel_google_usage(a: dict[str, Any], call: Call, inv: list[str]) -> None:
+    """Cache and thoughts of an AI SDK v5 Gemini span from ``ai.response.providerMetadata``: @ai-sdk/google 2.x
+    (2.0.108 dist/index.js doGenerate / doStream) reports ``outputTokens: candidatesTokenCount`` (the Gemini API's
+    count without the thoughts), ``reasoningTokens: thoughtsTokenCount`` and ``cachedInputTokens:
+    cachedContentTokenCount`` apart, and passes ``usageMetadata`` through as ``providerMetadata.google``; ai 5's
+    generateText doGenerate span writes only ai.usage.promptTokens / completionTokens (ai 5.0.277 dist/index.js),
+    so the cache and the thoughts are read here, and the thoughts added to an output that is the candidates'."""
+    meta = _json_field(a, "ai.response.providerMetadata", inv).get("google")
+    um = meta.get("usageMetadata") if isinstance(meta, dict) else None
+    if not isinstance(um, dict):
+        return
+    if call.cache_read_tokens is None:
+        call.cache_read_tokens = _safe_int(um.get("cachedContentTokenCount"))
+    thoughts = _safe_int(um.get("thoughtsTokenCount"))
+    if call.reasoning_tokens is None:
+        call.reasoning_tokens = thoughts
+    if thoughts and call.output_tokens is not None and call.output_tokens == _safe_int(um.get("candidatesTokenCount")):
+        call.output_tokens += thoughts
+
+
 def _vendor_usage(a: dict[str, Any], call: Call, inv: list[str]) -> bool:
     """JSON usage blobs (Langfuse, MLflow); returns whether their input includes cache."""
     lf = _json_field(a, "langfuse.observation.usage_details", inv)
@@ -1040,7 +1062,19 @@ def _vendor_usage(a: dict[str, Any], call: Call, inv: list[str]) -> bool:
         call.cache_read_tokens = _safe_int(ml.get("cache_read_input_tokens"))
         call.cache_write_tokens = _safe_int(ml.get("cache_creation_input_tokens"))
         # mlflow >= the fix above: input includes the cache; before it (mlflow.anthropic with cache tracking,
-        # mlflow/mlflow#20956, until #22516) Anthropic's raw input_tokens: seen only where the cache exceeds it
-        # (then _read_usage adds it back), not otherwise
+        # mlflow/mlflow#20956, until #22516) Anthropic's raw input_tokens. Which release wrote the span shows in
+        # its output, the provider's response as JSON, whose own usage input leaves the cache out on Anthropic
+        # (``usage.input_tokens``) and Bedrock (Converse ``usage.inputTokens``): equal to the span's input, the
+        # span's is the raw one (the cache exceeding the input, _read_usage sees that alone)
+        if call.provider in RAW_INPUT_PROVIDERS and call.input_tokens and (
+                call.cache_read_tokens or call.cache_write_tokens) and "mlflow.spanOutputs" in a:
+            usage = _dig(coerce.parse_structured(a["mlflow.spanOutputs"]), "usage")
+            if isinstance(usage, dict):
+                raw = usage.get(RAW_INPUT_PROVIDERS[call.provider])
+                return not (type(raw) is int and raw == call.input_tokens)
         return True
     return True
+
+
+#: providers whose API reports input without the cache, and the key of their response's usage that says it
+RAW_INPUT_PROVIDERS = {"anthropic": "input_tokens", "aws.bedrock": "inputTokens"}
