@@ -192,8 +192,8 @@ def test_mlflow_releases_before_the_cache_fix_are_read_from_the_response_usage()
         for kv in span.attributes:
             if kv.key == "mlflow.chat.tokenUsage":
                 usage = json.loads(kv.value.string_value)
-                raw = [json.loads(x.value.string_value)["usage"]["input_tokens"] for x in span.attributes
-                       if x.key == "mlflow.spanOutputs"][0]
+                raw = next(json.loads(x.value.string_value)["usage"]["input_tokens"] for x in span.attributes
+                           if x.key == "mlflow.spanOutputs")
                 kv.value.string_value = json.dumps({**usage, "input_tokens": raw,
                                                     "total_tokens": raw + usage["output_tokens"]})
 
