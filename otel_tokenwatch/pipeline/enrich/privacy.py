@@ -211,7 +211,11 @@ SCOPE_CONTENT_KEYS = {"logfire.openai_agents": frozenset({"input", "output"}),
                       # agent's role as gen_ai.agent.name, ``f"{role}: {goal}"`` as gen_ai.agent.description, the
                       # crew's agents (role, goal, backstory) as JSON in gen_ai.crewai.crew.agents
                       OPENLIT_CREWAI_SCOPE: frozenset({"gen_ai.agent.name", "gen_ai.agent.description",
-                                                       "gen_ai.crewai.crew.agents"})}
+                                                       "gen_ai.crewai.crew.agents"}),
+                      # OpenLIT's pydantic-ai instrumentation (openlit 1.45.0 instrumentation/pydantic_ai/utils.py):
+                      # ``str(getattr(instance, "_system_prompts", ""))``, the agent's system prompts, as
+                      # gen_ai.agent.description on its agent, task and model_request spans
+                      "openlit.instrumentation.pydantic_ai": frozenset({"gen_ai.agent.description"})}
 #: span events that are content in one scope only: Claude Code's claude_code.tool ``tool.output`` event holds the
 #: tool's input and output bodies with OTEL_LOG_TOOL_CONTENT=1 (monitoring-usage "Traces (beta)"; captured
 #: 2.1.332: ``bash_command`` and ``output`` for Bash)

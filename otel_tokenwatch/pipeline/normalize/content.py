@@ -84,8 +84,19 @@ def _text_of(msg: Any) -> str:
                          if isinstance(p, dict) else str(p) for p in msg["parts"])
     c = msg.get("content")
     if isinstance(c, list):
-        return "\n".join(_text_of(x.get("text", x.get("content", ""))) if isinstance(x, dict) else str(x) for x in c)
+        return "\n".join(_text_of(x.get("text", x.get("content", _tool_output(x)))) if isinstance(x, dict) else str(x)
+                         for x in c)
     return "" if c is None else str(c)
+
+
+def _tool_output(part: dict[str, Any]) -> str:
+    """The AI SDK's ToolResultPart keeps the tool's answer as ``output: {type, value}`` (ai 5.0.277
+    ``ai.prompt.messages``: ``{"type": "tool-result", ..., "output": {"type": "text", "value": ...}}``)."""
+    out = part.get("output")
+    if not isinstance(out, dict):
+        return ""
+    v = out.get("value", "")
+    return v if isinstance(v, str) else orjson.dumps(v, option=orjson.OPT_SORT_KEYS).decode()
 
 
 def _messages(v: Any) -> list[tuple[str, str]] | None:

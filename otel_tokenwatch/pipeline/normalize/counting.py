@@ -48,7 +48,11 @@ def _wraps(e: SpanEntry, c: Call, children: dict[bytes, list[SpanEntry]], usage:
         return False
     c.report_of = below.span_id
     if below.call is not None:
-        _take_content(below.call, c)
+        # the subsets only the wrapper names, as for twins side by side: OpenLIT's Mistral ``chat`` span
+        # (openlit 1.45.0 instrumentation/mistral/utils.py: prompt_tokens_details.cached_tokens ->
+        # gen_ai.usage.cache_read.input_tokens) over the mistralai SDK's own span, which names no cache
+        # (mistralai 1.12.4 extra/observability/otel.py: prompt / completion / total tokens only)
+        _fill(below.call, c)
     return True
 
 
@@ -194,6 +198,10 @@ def _fill(kept: Call, report: Call) -> None:
         # has usage but no finish reason; OpenLLMetry's beside it does (opentelemetry-instrumentation-mistralai
         # 0.62.4 __init__.py _set_response_attributes: gen_ai.completion.N.finish_reason): a cut reads as cut
         kept.finish_reasons = report.finish_reasons
+    if kept.response_model is None:
+        # nor a served model (mistralai 1.12.4 extra/observability/otel.py writes gen_ai.response.model from
+        # no response; OpenLIT's span over it does, openlit 1.45.0 instrumentation/mistral/utils.py)
+        kept.response_model = report.response_model
 
 
 def _descendants(e: SpanEntry, children: dict[bytes, list[SpanEntry]]) -> list[SpanEntry]:

@@ -15,7 +15,7 @@ from typing import Any
 from otel_tokenwatch.pipeline.call import Call, SpanKind, cut_by_finish_reason
 from otel_tokenwatch.pipeline.normalize import coerce
 from otel_tokenwatch.pipeline.normalize.content import KeyIndex, input_messages, keyed_hash
-from otel_tokenwatch.pipeline.normalize.providers import normalize_provider
+from otel_tokenwatch.pipeline.normalize.providers import ALIASES, normalize_provider
 from otel_tokenwatch.pipeline.tree import SpanEntry
 
 #: Semantic Kernel names its model calls ``chat.completions``, ``chat.streaming_completions``,
@@ -432,7 +432,8 @@ class _Plan:
         #: So do OpenLLMetry's CrewAI LLM spans (opentelemetry-instrumentation-crewai 0.62.4 wrap_llm_call: request
         #: and response model both ``str(instance.model)``, CrewAI's LiteLLM model string, the provider from its
         #: prefix, _infer_llm_provider_from_model)
-        self.routed_model = scope == LITELLM_OI_SCOPE or scope == CREWAI_OLLM_SCOPE
+        #: OpenLIT's LiteLLM spans too (see read_call_and_plan)
+        self.routed_model = scope == LITELLM_OI_SCOPE or scope == CREWAI_OLLM_SCOPE or scope == OPENLIT_LITELLM_SCOPE
         #: Mastra's ``chat`` span (MODEL_INFERENCE) often has no input: @mastra/observability 1.17.9 dist/index.js
         #: ModelSpanTracker.startInference takes it from its payload, and the safety-net call from the first
         #: chunk passes none; its parent MODEL_STEP span (``agent_step``) always has the step's messages
@@ -634,6 +635,16 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
     call.error = span.status_code == 2 or call.error_type is not None or "error" in call.finish_reasons \
         or (plan.flags and s(a.get("langfuse.observation.level")) == "ERROR") \
         or (plan.langsmith and any(ev.name == "exception" for ev in e.span.events))
+    if call.error and call.finish_reasons and "error" not in call.finish_reasons \
+            and e.scope.name.startswith(OPENLIT_SCOPE):
+        # OpenLIT's own fault, not the call's: its wrappers call the SDK, then read the response inside
+        # ``try: process_chat_response(...) except Exception as e: handle_exception(span, e)`` (openlit 1.45.0
+        # instrumentation/groq/groq.py chat; __helpers.py handle_exception "when LLM Function fails or trace
+        # creation fails": ERROR status, error.type), and the response is returned to the app all the same. An
+        # API error raises before any response attribute is set (see _openlit_failure), so a span that names
+        # the provider's finish reason got an answer: groq's common_chat_logic fails on a tool call
+        # (utils.py ``scope._tools.get``, a list) after the finish reason, before the usage
+        call.error, call.error_type = False, None
     if call.error and plan.litellm_failure_zeros and not call.input_tokens and not call.output_tokens:
         call.input_tokens = call.output_tokens = call.cache_read_tokens = call.cache_write_tokens = None
         call.reasoning_tokens = None
@@ -648,9 +659,15 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
         if call.response_model is None:
             call.response_model = call.request_model
         call.request_model = rm
-    if plan.routed_model and call.request_model and call.provider and "/" in call.request_model:
+    if plan.routed_model and call.request_model and "/" in call.request_model:
         head, _, tail = call.request_model.partition("/")
-        if tail and normalize_provider(head) == call.provider:
+        if call.provider is None and head in ALIASES:
+            # OpenLIT's LiteLLM spans say gen_ai.provider.name "litellm" (a router: providers.NOT_PROVIDERS) and
+            # gen_ai.request.model as the app gave it, LiteLLM's ``{custom_llm_provider}/{model}`` (openlit
+            # 1.45.0 instrumentation/litellm/litellm.py ``request_model = kwargs.get("model", "openai/gpt-4o")``; litellm
+            # get_llm_provider_logic.py takes the provider from that prefix): the provider is the prefix
+            call.provider = ALIASES[head]
+        if tail and call.provider and normalize_provider(head) == call.provider:
             if call.response_model == call.request_model:
                 call.response_model = tail  # the same routed string, not a served model
             call.request_model = tail
@@ -669,7 +686,8 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
         call.temperature = _first(a, p[F_TEMPERATURE], coerce.to_float, inv)
     if call.temperature is None and params.get("temperature") is not None:
         call.temperature = _safe_float(params.get("temperature"))
-    if plan.flags or params:
+    # OpenInference spans without parameters still tell a stream by their name (AutoGen's, below)
+    if plan.flags or params or plan.dialect == "openinference":
         call.streaming = coerce.to_bool(a.get("gen_ai.request.stream", a.get("gen_ai.is_streaming",
                                                                           params.get("stream"))))
         if call.streaming is None and "gen_ai.request.is_stream" in a:
@@ -687,7 +705,8 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
             call.streaming = vop.endswith("doStream")  # ai.streamText.doStream / ai.generateText.doGenerate
         if call.streaming is None and plan.dialect == "openinference" \
                 and span.name.endswith(("ContentStream", "converse_stream", "invoke_model_with_response_stream",
-                                        "stream_chat", "stream_complete", ".generate_stream", ".invoke_stream")):
+                                        "stream_chat", "stream_complete", ".generate_stream", ".invoke_stream",
+                                        "stream_generate_content", ".create_stream")):
             # google-genai's stream calls have no stream flag in OpenInference's parameters (the config), only
             # their span names (openinference-instrumentation-google-genai _wrappers.py: ``GenerateContentStream``,
             # ``AsyncGenerateContentStream``); so Bedrock's (openinference-instrumentation-bedrock 0.1.61
@@ -698,7 +717,10 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
             # so smolagents' (openinference-instrumentation-smolagents 0.1.43 _wrappers.py _ModelStreamWrapper:
             # ``f"{instance.__class__.__name__}.generate_stream"``, the parameters are the model's kwargs); so
             # Agno's (openinference-instrumentation-agno 1.0.15 _model_wrapper.py: ``f"{model_name}.invoke_stream"``,
-            # ``.ainvoke_stream``; its parameters are the request's without ``stream``)
+            # ``.ainvoke_stream``; its parameters are the request's without ``stream``); so Vertex AI's
+            # (openinference-instrumentation-vertexai 0.1.29 _wrapper.py: the span is named after the GAPIC method,
+            # ``inspect.stack()[1].function``: ``stream_generate_content``) and AutoGen's (openinference-
+            # instrumentation-autogen-agentchat 0.1.22 _wrappers.py: ``f"{instance.__class__.__name__}.create_stream"``)
             call.streaming = True
         if call.streaming is None and type(rm := a.get("rpc.method")) is str and kind == "inference":
             call.streaming = AWS_STREAM_OPS.get(rm)
@@ -734,7 +756,11 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
 
 OPENLIT_SCOPE = "openlit.instrumentation."
 OPENLIT_GOOGLE_SCOPE = "openlit.instrumentation.google_ai_studio"
-GEMINI_RAW_OUTPUT_SCOPES = frozenset({OPENLIT_GOOGLE_SCOPE, "opentelemetry.instrumentation.google_generativeai"})
+OPENLIT_LITELLM_SCOPE = "openlit.instrumentation.litellm"
+#: OpenInference's Vertex AI instrumentation too (openinference-instrumentation-vertexai 0.1.29 _wrapper.py
+#: _parse_usage_metadata: llm.token_count.completion = candidates_token_count, total = total_token_count)
+GEMINI_RAW_OUTPUT_SCOPES = frozenset({OPENLIT_GOOGLE_SCOPE, "opentelemetry.instrumentation.google_generativeai",
+                                      "openinference.instrumentation.vertexai"})
 
 
 def _openlit_failure(e: SpanEntry) -> Call:

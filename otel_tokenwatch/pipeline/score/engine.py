@@ -61,9 +61,10 @@ class TreeScore:
         self.counted = [e for e in spans if e.call.counted]  # type: ignore[union-attr]
         self.usd = bool(self.counted) and all(e.call.cost_usd is not None for e in self.counted)  # type: ignore[union-attr]
         self.units = {e.span_id: CallUnits(e.call, self.usd) for e in self.counted}  # type: ignore[arg-type]
-        self.fps = {e.span_id: fingerprint(e, e.call, key) for e in spans}  # type: ignore[arg-type]
-        self._xfps: dict[bytes, str] = {}
         self._by_id: dict[bytes, SpanEntry] | None = None
+        self.fps = {e.span_id: fingerprint(e, e.call, key, self._shape_parent(e))  # type: ignore[arg-type]
+                    for e in spans}
+        self._xfps: dict[bytes, str] = {}
         self.wastes: dict[bytes, list[Waste]] = {}
         #: the conversations the tree's calls belong to (their windows are read for the slice, then matched)
         self.conversations = sorted({str(c.conversation_id) for e in spans
@@ -83,6 +84,21 @@ class TreeScore:
     def call(self, e: SpanEntry) -> Call:
         assert e.call is not None
         return e.call
+
+    def _shape_parent(self, e: SpanEntry) -> bytes | None:
+        """The parent a shape fingerprint names, past a wrapper that reports this very call (normalize's
+        ``report_of``), which is new for every call: OpenLIT's Mistral ``chat`` span (openlit 1.45.0
+        instrumentation/mistral/mistral.py, made current) over the mistralai SDK's own span (mistralai 1.12.4
+        extra/observability/otel.py), with no prompt on either when the app sends the SDK's message models
+        (openlit's build_input_messages reads dicts only). None: the span's own parent."""
+        if e.call is None or e.call.input_content is not None or not e.parent_id:
+            return None
+        if self._by_id is None:
+            self._by_id = {x.span_id: x for x in self.tree.spans}
+        p = self._by_id.get(e.parent_id)
+        if p is not None and p.call is not None and p.call.report_of == e.span_id:
+            return p.parent_id
+        return None
 
     def waste(self, e: SpanEntry, reason: str, types: tuple[str, ...] = TYPES, share: float = 1.0,
               **attrs: Any) -> float:

@@ -46,16 +46,17 @@ def _h(key: bytes, parts: list[object]) -> str:
 _BASES: dict[bytes, Any] = {}
 
 
-def fingerprint(e: SpanEntry, c: Call, key: bytes = _KEY) -> tuple[str, str]:
+def fingerprint(e: SpanEntry, c: Call, key: bytes = _KEY, parent: bytes | None = None) -> tuple[str, str]:
     """(fingerprint, basis) where basis is ``content`` or ``shape``; for matching within one tree.
 
-    A shape fingerprint includes the parent span id: two same-sized calls under
-    one parent are the same request, under different parents they are steps.
+    A shape fingerprint includes the parent span id (``parent`` where the caller names another: the span
+    above a wrapper of this very call): two same-sized calls under one parent are the same request, under
+    different parents they are steps.
     """
     if c.input_content is not None:
         return _h(key, [c.operation, c.model, c.system_content, c.input_content]), "content"
     return _h(key, [c.operation, c.model, c.tool_definitions_digest, c.max_tokens, c.temperature, c.input_tokens,
-                    e.parent_id.hex()]), "shape"
+                    (e.parent_id if parent is None else parent).hex()]), "shape"
 
 
 def cross_tree_fingerprint(e: SpanEntry, c: Call, parent_name: str, key: bytes = _KEY) -> str:
