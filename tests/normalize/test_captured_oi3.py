@@ -42,11 +42,15 @@ CALL_SCOPES = {"autogen-agentchat-openinference": "openinference.instrumentation
                "portkey-openinference": "openinference.instrumentation.portkey"}
 #: the provider read: AutoGen's LLM spans name none (no llm.provider / llm.system: _wrappers.py
 #: _BaseOpenAIChatCompletionClientCreateWrapper writes the span kind, model, messages, tools and tokens only);
-#: Vertex AI's llm.provider "google" (with llm.system "vertexai"); Portkey's none either (_wrappers.py
+#: Vertex AI's llm.provider "google" (with llm.system "vertexai"), read as Vertex AI from its model, a Vertex
+#: resource name (dialects._resource_models); Portkey's none either (_wrappers.py
 #: _CompletionsWrapper: span kind, parameters, input / output and the response's attributes only)
-PROVIDER: dict[str, str | None] = {"autogen-agentchat-openinference": None, "vertexai-openinference": "gcp.gen_ai",
+PROVIDER: dict[str, str | None] = {"autogen-agentchat-openinference": None, "vertexai-openinference": "gcp.vertex_ai",
                                    "portkey-openinference": None}
-VERTEX_MODEL = "projects/acme-support/locations/us-central1/publishers/google/models/gemini-2.5-flash"
+#: Vertex AI's llm.model_name is ``req.model`` (_wrapper.py), the GAPIC request's full resource name
+#: ``projects/acme-support/locations/us-central1/publishers/google/models/gemini-2.5-flash``: read as the model's
+#: own name (prices and metric labels are by model; the path names the user's cloud project)
+VERTEX_MODEL = "gemini-2.5-flash"
 
 #: what a source's spans cannot carry, so no reader can count it: (source, scenario, field) -> value read
 GAPS: dict[tuple[str, str, str], Any] = {
@@ -77,8 +81,7 @@ for _sc in SCENARIOS:
 
 #: the request model as the spans name it: AutoGen's llm.model_name is the client's ``_resolved_model``
 #: (_wrappers.py _llm_model_name; autogen_ext models/openai/_model_info.py resolve_model: gpt-4o-mini ->
-#: gpt-4o-mini-2024-07-18), not the model sent; Vertex AI's is ``req.model`` (_wrapper.py), the GAPIC request's
-#: full resource name
+#: gpt-4o-mini-2024-07-18), not the model sent
 RESOLVED = {"gpt-4o-mini": "gpt-4o-mini-2024-07-18", "o4-mini": "o4-mini-2025-04-16"}
 
 

@@ -496,6 +496,25 @@ def _first(a: dict[str, Any], keys: tuple[str, ...], conv: Any, invalid: list[st
     return None
 
 
+#: model names written as API resource names: Vertex AI's ``projects/{p}/locations/{l}/publishers/google/models/{m}``
+#: (the GAPIC request's ``model``, which openinference-instrumentation-vertexai 0.1.29 _wrapper.py writes as
+#: llm.model_name), ``publishers/google/models/{m}``, and the Gemini API's ``models/{m}``
+RESOURCE_MODEL_PREFIXES = ("projects/", "publishers/", "models/")
+
+
+def _resource_models(call: Call) -> None:
+    """The model's own name out of a resource name (prices and metric labels are by model, and the path names
+    the user's cloud project); a path of a publisher model in a project and location is Vertex AI's."""
+    for fld in ("request_model", "response_model"):
+        m = getattr(call, fld)
+        if m is None or "models/" not in m:
+            continue  # e.g. a tuned model's endpoint (projects/.../endpoints/123): no model name in it
+        if m.startswith("projects/") and "/locations/" in m and "/publishers/" in m \
+                and call.provider in (None, "gcp.gen_ai"):
+            call.provider = "gcp.vertex_ai"
+        setattr(call, fld, m.rpartition("models/")[2] or m)
+
+
 def _json_field(a: dict[str, Any], key: str, invalid: list[str]) -> dict[str, Any]:
     if key not in a:
         return {}
@@ -584,6 +603,9 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
         call.response_model = _first(a, p[F_RESPONSE_MODEL], s, inv)
     if plan.langfuse_ls:
         _langfuse_ls(a, call)
+    rm = call.request_model
+    if rm is not None and rm.startswith(RESOURCE_MODEL_PREFIXES):
+        _resource_models(call)
     if plan.mlflow_kwargs and "model" in a:
         model = _first(a, ("model",), s, inv)
         if model is not None:
