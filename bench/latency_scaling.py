@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import json
 import multiprocessing as mp
 import os
 import subprocess
@@ -44,8 +45,10 @@ IDLE = 0.2
 STATE_URL: str | None = None
 
 
-def start_tw(port: int, sink_port: int, procs: list[str], setup: str = "") -> subprocess.Popen[bytes]:
-    """One tokenwatch process; replicas of one ``setup`` share their state when Redis is used."""
+def start_tw(port: int, sink_port: int, procs: list[str], setup: str = "",
+             stalls: Path | None = None) -> subprocess.Popen[bytes]:
+    """One tokenwatch process; replicas of one ``setup`` share their state when Redis is used. With
+    ``stalls``, under the event-loop stall watchdog (stallwatch.py), which writes there at exit."""
     tmp = tempfile.mkdtemp(prefix="twbench-")
     cfg = Path(tmp) / "config.yaml"
     text = tokenwatch_config(port, 0, 0, sink_port, procs, tmp)  # http and admin: any free port
@@ -54,6 +57,9 @@ def start_tw(port: int, sink_port: int, procs: list[str], setup: str = "") -> su
         text = text.replace("\nservice:\n", f"\nservice:\n  state:\n    redis_url: {STATE_URL}\n"
                                               f"    key_prefix: 'bench-{setup or port}:'\n", 1)
     cfg.write_text(text)
+    if stalls is not None:
+        return subprocess.Popen([sys.executable, str(Path(__file__).parent / "stallwatch.py"), "serve", "--config",
+                                 str(cfg)], cwd=tmp, env={**os.environ, "STALL_OUT": str(stalls)})
     return subprocess.Popen([sys.executable, "-m", "otel_tokenwatch", "serve", "--config", str(cfg)], cwd=tmp)
 
 
@@ -110,7 +116,8 @@ async def latency(trees: list, rate: float, procs: list[str]) -> None:  # type: 
     sink.start()
     sink_port = here.recv()
     port = free_port()
-    tw = start_tw(port, sink_port, procs)
+    stalls = Path(tempfile.mkdtemp(prefix="twstalls-")) / "stalls.json"
+    tw = start_tw(port, sink_port, procs, stalls=stalls)
     try:
         ch = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
         await asyncio.wait_for(ch.channel_ready(), 30)
@@ -136,7 +143,8 @@ async def latency(trees: list, rate: float, procs: list[str]) -> None:  # type: 
         arrived: dict[bytes, float] = await asyncio.get_running_loop().run_in_executor(None, here.recv)
         added = sorted(arrived[t] - sent[t] - IDLE for t in sent if t in arrived)
         p50, p99 = added[len(added) // 2], added[int(len(added) * 0.99)]
-        print(f"latency beyond the {IDLE:.1f}s assembly wait at {rate:,.0f} spans/s [{', '.join(procs)}]: "
+        state = "state in Redis" if STATE_URL else "state in memory"
+        print(f"latency beyond the {IDLE:.1f}s assembly wait at {rate:,.0f} spans/s [{', '.join(procs)}; {state}]: "
               f"p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms, max {added[-1] * 1000:.1f} ms ({len(added)} "
               f"traces{'' if len(added) == len(sent) else ', ' + str(len(sent) - len(added)) + ' NOT ARRIVED'})",
               flush=True)
@@ -145,6 +153,20 @@ async def latency(trees: list, rate: float, procs: list[str]) -> None:  # type: 
         tw.terminate()
         tw.wait(15)
         sink.join(10)
+    print_stalls(stalls)
+
+
+def print_stalls(path: Path) -> None:
+    """Where the replica's event loop was while it did not run (stallwatch.py): what the p99 waited for."""
+    try:
+        got = json.loads(path.read_text())
+    except (OSError, ValueError):
+        print("  (no stall report: the replica did not exit cleanly)", flush=True)
+        return
+    print(f"  event loop stalled > {got['stall_ms']:.0f} ms {got['stalls']} times (longest "
+          f"{', '.join(f'{x:.0f}' for x in got['longest_ms'])} ms); stacks seen most in stalls:", flush=True)
+    for where, n in got["where"][:4]:
+        print(f"    {n:4d}  {where}", flush=True)
 
 
 def traces_len(t: list) -> int:  # type: ignore[type-arg]
@@ -279,6 +301,7 @@ async def main() -> None:
 
 
 async def run(args: argparse.Namespace) -> None:
+    global STATE_URL
     trees = traces.make_trees(args.trees)
     full = ["assemble", "normalize", "enrich", "score"]
     print(f"machine: {os.cpu_count()} cores; {len(trees)} traces; state: "
@@ -298,6 +321,14 @@ async def run(args: argparse.Namespace) -> None:
     rate = args.rate or peak / 2
     for _ in range(args.latency_rounds):  # one slow moment of this machine decides a p99: several runs
         await latency(trees[:1700], rate, full)
+    if STATE_URL:
+        # the same load with each replica's state in its own memory (the default without a redis_url): what
+        # the shared state's round trips add
+        url, STATE_URL = STATE_URL, None
+        try:
+            await latency(trees[:1700], rate, full)
+        finally:
+            STATE_URL = url
 
 
 if __name__ == "__main__":
