@@ -258,7 +258,11 @@ LF_LS_PROVIDER, LF_LS_MODEL = "langfuse.observation.metadata.ls_provider", "lang
 #: run's LangSmith params as ``langsmith.metadata.*``, LangChain's UsageMetadata among them as JSON
 LS_SCOPE, LS_PROVIDER, LS_USAGE = "langsmith", "langsmith.metadata.ls_provider", "langsmith.metadata.usage_metadata"
 VENDOR_COST_KEYS = (("langfuse.observation.cost_details", ("total",)), ("mlflow.llm.cost", ("total_cost",)))
-PARAM_KEYS = ("langfuse.observation.model.parameters", "llm.invocation_parameters")
+#: OpenInference's embeddings spans keep the request apart, as embedding.invocation_parameters (openinference-
+#: instrumentation-openai 0.1.66 _request_attributes_extractor.py _get_attributes_from_embedding_create_param: the
+#: create params without ``input``), and embedding.model_name comes from the response only
+#: (_response_attributes_extractor.py): a failed embeddings call names its model only there
+PARAM_KEYS = ("langfuse.observation.model.parameters", "llm.invocation_parameters", "embedding.invocation_parameters")
 #: keys read directly (not by precedence) after the usage and cost blocks
 #: a time to the first chunk is measured on streams only: the Vercel AI SDK's doStream spans
 #: (``ai.response.msToFirstChunk``), its v7 GenAI telemetry (``gen_ai.client.operation.time_to_first_chunk``,
@@ -634,6 +638,9 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
         return call, plan
     if plan.usage:
         _read_usage(a, plan, call, inv)
+        if kind == "embeddings" and call.output_tokens is None and call.input_tokens is not None:
+            call.output_tokens = 0  # an embedding has no output tokens (genai-dialects.md section 6); most
+            # instrumentations write input only (openai-v2, OpenInference, OpenLLMetry, OpenLIT: captured)
     # --- cost as reported ------------------------------------------------------------------------
     if plan.cost:
         _read_cost(a, p, call, inv)
