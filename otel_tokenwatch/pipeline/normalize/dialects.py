@@ -277,6 +277,7 @@ FLAG_KEYS = frozenset({"error.type", "langfuse.observation.level", "gen_ai.reque
 BEDROCK_RAW_INPUT_SCOPES = frozenset({"opentelemetry.instrumentation.botocore.bedrock-runtime",
                                       "opentelemetry.instrumentation.bedrock", "openlit.instrumentation.bedrock"})
 LITELLM_OI_SCOPE = "openinference.instrumentation.litellm"
+OI_VERTEX_SCOPE = "openinference.instrumentation.vertexai"
 #: single-provider instrumentations whose spans may name no provider, by scope. OTel contrib's Vertex AI
 #: instrumentation (opentelemetry-instrumentation-vertexai 2.2b0 utils.py get_genai_request_attributes) sets
 #: gen_ai.system = vertex_ai only under the default semconv (``if not use_latest_semconvs``): with
@@ -307,10 +308,37 @@ class _Plan:
     read and converted per span.
     """
 
-    __slots__ = ("adk_output", "anthropic_raw_input", "bedrock_raw_input", "content", "cost", "dialect", "enum_finish", "fields",
-                 "finish", "flags", "gemini_raw_output", "identity",
-                 "identity_get", "langfuse_ls", "langsmith", "litellm_failure_zeros", "litellm_usage", "ls_provider", "mlflow_kwargs", "params", "parent_input",
-                 "routed_model", "scope_provider", "shareable", "simple", "usage", "usage_raw", "vercel_cache_meta")
+    __slots__ = (
+        "adk_output",
+        "anthropic_raw_input",
+        "bedrock_raw_input",
+        "content",
+        "cost",
+        "dialect",
+        "enum_finish",
+        "fields",
+        "finish",
+        "flags",
+        "gemini_raw_output",
+        "identity",
+        "identity_get",
+        "langfuse_ls",
+        "langsmith",
+        "litellm_failure_zeros",
+        "litellm_usage",
+        "ls_provider",
+        "mlflow_kwargs",
+        "oi_vertex_cache",
+        "params",
+        "parent_input",
+        "routed_model",
+        "scope_provider",
+        "shareable",
+        "simple",
+        "usage",
+        "usage_raw",
+        "vercel_cache_meta",
+    )
 
     def __init__(self, a: dict[str, Any], scope: str) -> None:
         self.fields = tuple(tuple(k for k in keys if k in a) for keys in _FIELD_KEYS)
@@ -400,6 +428,10 @@ class _Plan:
         #: SDK ignores every later status once OK (opentelemetry-sdk Span.set_status), so its error is only the
         #: ``exception`` event _update_span_for_run records, which it does only for ``run_info["error"]``
         self.langsmith = scope == LS_SCOPE and LS_PROVIDER in a
+        #: OpenInference's Vertex AI spans count prompt, candidates and total only (openinference-instrumentation-
+        #: vertexai 0.1.29 _wrapper.py _parse_usage_metadata); the cache read is only in ``output.value``, the
+        #: response as JSON (its ``usage_metadata.cached_content_token_count``, inside the prompt count)
+        self.oi_vertex_cache = scope == OI_VERTEX_SCOPE and "output.value" in a and not self.fields[F_CACHE_READ]
         #: the provider of instrumentations that wrap one provider's SDK, by scope, where a span names none
         #: (see SCOPE_PROVIDERS)
         #: (see SCOPE_PROVIDERS); Traceloop's Vertex AI instrumentation names the provider ``Google`` on every span
@@ -940,6 +972,9 @@ def _read_usage(a: dict[str, Any], plan: _Plan, call: Call, inv: list[str]) -> N
                           ("reasoning_tokens", ("output_token_details", "reasoning"))):
             if getattr(call, fld) is None:
                 setattr(call, fld, _safe_int(_dig(um, *path)))
+    if plan.oi_vertex_cache and call.input_tokens:
+        call.cache_read_tokens = _safe_int(_dig(coerce.parse_structured(a["output.value"]), "usage_metadata",
+                                                "cached_content_token_count")) or call.cache_read_tokens
     if (call.provider == "anthropic" and plan.anthropic_raw_input) or plan.bedrock_raw_input:
         cache_in_input = False
     cached = (call.cache_read_tokens or 0) + (call.cache_write_tokens or 0)
