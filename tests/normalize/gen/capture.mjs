@@ -1,12 +1,13 @@
-// What the Node.js capture generators share (the counterpart of capture.py for generate.mjs; run_node copies it
-// beside generate.mjs): the fake server's plan protocol (../vercel_ai/fake_server.py docstring), the root
-// `workflow` span (scope fixgen.app) and the shared fixtures' line format (OTLP/JSON, hex ids, int64 as strings,
-// machine paths in stack traces as /app/), one line per scenario, and the served truth.
+// What the Node.js capture generators share (the counterpart of capture.py for generate.mjs; run_node, js/run.sh
+// and vercel_ai/run.sh copy it beside generate.mjs): the fake server's plan protocol (../vercel_ai/fake_server.py
+// docstring), the root `workflow` span (scope fixgen.app) and the shared fixtures' line format (OTLP/JSON, hex ids,
+// int64 as strings, machine paths in stack traces as /app/), one line per scenario, and the served truth.
 import { SpanStatusCode } from '@opentelemetry/api';
 import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
 import fs from 'node:fs';
 
-// scripted answers, registered by POST /_plan and named by headers the client's fetch (withPlan) adds
+// scripted answers, registered by POST /_plan and named by headers the client's fetch (withPlan) adds, or a
+// client's per-call request options (plan's answer, { headers })
 export function planner(base, source) {
   const state = { scenario: '', seq: 0, headers: {} };
   return {
@@ -15,6 +16,7 @@ export function planner(base, source) {
       const id = `${source}-${++state.seq}`;
       await fetch(`${base}/_plan`, { method: 'POST', body: JSON.stringify({ id, steps }) });
       state.headers = { 'x-fixgen-scenario': state.scenario, 'x-fixgen-plan': id };
+      return { headers: state.headers };
     },
     withPlan(url, init = {}) {
       const headers = new Headers(init.headers);
@@ -24,12 +26,15 @@ export function planner(base, source) {
   };
 }
 
-export function workflowOf(app, state) {
-  return (name, fn) => app.startActiveSpan('workflow', { attributes: { 'app.workflow': name, 'app.scenario': state.scenario } },
+// giveUpReason: the error's name as app.give_up_reason too (js, js2, js3, vercel_ai); extra: more root attributes
+export function workflowOf(app, state, { giveUpReason = false } = {}) {
+  return (name, fn, extra = {}) => app.startActiveSpan('workflow',
+    { attributes: { 'app.workflow': name, 'app.scenario': state.scenario, ...extra } },
     async (span) => {
       try { await fn(span); } catch (e) {
         span.setStatus({ code: SpanStatusCode.ERROR, message: String(e?.message ?? e) });
         span.setAttribute('app.outcome', 'gave_up');
+        if (giveUpReason) span.setAttribute('app.give_up_reason', String(e?.name ?? 'error'));
       } finally { span.end(); }
     });
 }
@@ -41,21 +46,27 @@ export function int64AsString(v, key) {
   return v;
 }
 
-// every scenario in turn, one line each, then the fake server's truth
-export async function record({ scenarios, state, exporter, provider, source, base, outPath, truthPath }) {
+// every scenario in turn, one line each, then the fake server's truth. After each scenario: flush (the library's
+// own processor / exporter), settle ms of waiting, then the provider's (none when the library owns it) forceFlush.
+// appPaths false: the work dir left as it is in stack traces (vercel_ai's fixtures, file:///app/v5/...)
+export async function record({ scenarios, state, exporter, provider, source, base, outPath, truthPath,
+  flush, settle = 0, appPaths = true }) {
   const here = process.cwd().replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const lines = [];
   for (const [name, fn] of Object.entries(scenarios)) {
     state.scenario = name;
     exporter.reset();
     await fn();
-    await provider.forceFlush();
+    if (flush) await flush();
+    if (settle) await new Promise((r) => setTimeout(r, settle));
+    await provider?.forceFlush();
     const spans = exporter.getFinishedSpans();
     const otlp = int64AsString(JSON.parse(new TextDecoder().decode(JsonTraceSerializer.serializeRequest(spans))));
-    lines.push(JSON.stringify({ scenario: name, source, otlp }).replace(new RegExp(`(file://)?${here}/?`, 'g'), '/app/'));
+    const line = JSON.stringify({ scenario: name, source, otlp });
+    lines.push(appPaths ? line.replace(new RegExp(`(file://)?${here}/?`, 'g'), '/app/') : line);
     console.error(`${source} ${name}: ${spans.length} spans`);
   }
   fs.writeFileSync(outPath, lines.join('\n') + '\n');
   fs.writeFileSync(truthPath, JSON.stringify(await (await fetch(`${base}/_truth`)).json(), null, 1));
-  await provider.shutdown();
+  await provider?.shutdown();
 }

@@ -11,12 +11,11 @@
 // this folder's package-lock.json (run.sh does this). Every span below `workflow` is made by the
 // instrumentation; the generator only makes the root `workflow` span (scope fixgen.app), as the shared
 // fixtures do. The SDKs are ESM-imported, so each instrumentation is applied with its manuallyInstrument().
-import { trace, context, SpanStatusCode } from '@opentelemetry/api';
+import { trace, context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
-import fs from 'node:fs';
+import { planner, workflowOf, record } from './capture.mjs';
 
 const [source, port, outPath, truthPath] = process.argv.slice(2);
 const base = `http://127.0.0.1:${port}`;
@@ -29,7 +28,6 @@ const provider = new BasicTracerProvider({
   spanProcessors: [new SimpleSpanProcessor(exporter)],
 });
 trace.setGlobalTracerProvider(provider);
-const app = trace.getTracer('fixgen.app');
 
 const { default: OpenAI } = await import('openai');
 const { default: Anthropic } = await import('@anthropic-ai/sdk');
@@ -61,28 +59,10 @@ if (source === 'openllmetry-js-openai') {
 const openai = new OpenAI({ baseURL: `${base}/v1`, apiKey: 'sk-fake', maxRetries: 0 });
 const anthropic = new Anthropic({ baseURL: base, apiKey: 'sk-ant-fake', maxRetries: 0 });
 
-let scenario = '';
-let planSeq = 0;
 // the fake server's scripted answers (fake_server.py docstring): registered by POST /_plan, named by headers
-async function plan(...steps) {
-  const id = `${source}-${++planSeq}`;
-  await fetch(`${base}/_plan`, { method: 'POST', body: JSON.stringify({ id, steps }) });
-  return { headers: { 'x-fixgen-scenario': scenario, 'x-fixgen-plan': id } };
-}
-
-async function workflow(name, fn) {
-  return app.startActiveSpan('workflow', { attributes: { 'app.workflow': name, 'app.scenario': scenario } }, async (span) => {
-    try {
-      await fn(span);
-    } catch (e) {
-      span.setStatus({ code: SpanStatusCode.ERROR, message: String(e?.message ?? e) });
-      span.setAttribute('app.outcome', 'gave_up');
-      span.setAttribute('app.give_up_reason', String(e?.name ?? 'error'));
-    } finally {
-      span.end();
-    }
-  });
-}
+// (plan's answer: the SDKs' per-call request options)
+const { state, plan, withPlan } = planner(base, source);
+const workflow = workflowOf(trace.getTracer('fixgen.app'), state, { giveUpReason: true });
 
 const SYSTEM = 'You are a support assistant for ACME. Answer briefly and politely. '.repeat(30);
 const Q1 = 'Where is order A-1001?';
@@ -215,13 +195,6 @@ const anthropicScenarios = {
 
 // --- LangChain.js (ChatOpenAI, ChatAnthropic) ----------------------------------------------------------
 // LangChain sends no per-call headers: the plan's headers go on every request through the clients' fetch
-let planHeaders = {};
-const withPlan = (url, init = {}) => {
-  const headers = new Headers(init.headers);
-  for (const [k, v] of Object.entries(planHeaders)) headers.set(k, v);
-  return fetch(url, { ...init, headers });
-};
-async function lcPlan(...steps) { planHeaders = (await plan(...steps)).headers; }
 const lc = {};
 if (source === 'openinference-langchain-js') {
   const { ChatOpenAI } = await import('@langchain/openai');
@@ -238,31 +211,31 @@ async function lcDrain(stream) { for await (const _ of await stream) { /* the ap
 const langchainScenarios = {
   async healthy() {
     await workflow('support-chat', async () => {
-      await lcPlan({ input: 420, output: 24, text: 'Order A-1001 is in transit.' });
+      await plan({ input: 420, output: 24, text: 'Order A-1001 is in transit.' });
       await lc.openai('gpt-4o-mini', { maxTokens: 200 }).invoke(lcAsk(Q1));
-      await lcPlan({ input: 430, output: 22, text: 'Order A-1002 was delivered.' });
+      await plan({ input: 430, output: 22, text: 'Order A-1002 was delivered.' });
       await lc.anthropic('claude-haiku-4-5').invoke(lcAsk(Q2));
     });
   },
   async cached() {
     await workflow('cached-support', async () => {
-      await lcPlan({ input: 1310, cache_read: 1152, output: 28, reasoning: 0, text: 'Delivered.' });
+      await plan({ input: 1310, cache_read: 1152, output: 28, reasoning: 0, text: 'Delivered.' });
       await lc.openai('gpt-4o').invoke(lcAsk(Q1));
-      await lcPlan({ input: 1320, cache_read: 1280, output: 96, reasoning: 64, text: 'Awaiting pickup.' });
+      await plan({ input: 1320, cache_read: 1280, output: 96, reasoning: 64, text: 'Awaiting pickup.' });
       await lc.openai('o4-mini').invoke(lcAsk(Q2));
       const cachedSys = new lc.SystemMessage({ content: [{ type: 'text', text: SYSTEM, cache_control: { type: 'ephemeral' } }] });
-      await lcPlan({ input: 1300, cache_read: 0, cache_write: 1200, output: 30, text: 'In transit.' });
+      await plan({ input: 1300, cache_read: 0, cache_write: 1200, output: 30, text: 'In transit.' });
       await lc.anthropic('claude-sonnet-4-5').invoke([cachedSys, new lc.HumanMessage('And order A-1003?')]);
-      await lcPlan({ input: 3100, cache_read: 1200, cache_write: 0, output: 26, text: 'Awaiting pickup.' });
+      await plan({ input: 3100, cache_read: 1200, cache_write: 0, output: 26, text: 'Awaiting pickup.' });
       await lc.anthropic('claude-sonnet-4-5').invoke([cachedSys,
         new lc.HumanMessage(`And order A-1004? ${'My earlier messages follow. '.repeat(200)}`)]);
     });
   },
   async streaming() {
     await workflow('streamed-replies', async () => {
-      await lcPlan({ input: 420, output: 18, text: 'Order A-1001 is in transit.' });
+      await plan({ input: 420, output: 18, text: 'Order A-1001 is in transit.' });
       await lcDrain(lc.openai('gpt-4o-mini', { streamUsage: true }).stream(lcAsk(Q1)));
-      await lcPlan({ input: 425, output: 16, finish: 'length', text: 'Order A-1002 left our warehouse on Monday and' });
+      await plan({ input: 425, output: 16, finish: 'length', text: 'Order A-1002 left our warehouse on Monday and' });
       await lcDrain(lc.anthropic('claude-haiku-4-5', { maxTokens: 16 }).stream(lcAsk(Q2)));
     });
   },
@@ -272,60 +245,34 @@ const langchainScenarios = {
         description: 'Look up an order', schema: { type: 'object', properties: { order_id: { type: 'string' } }, required: ['order_id'] } });
       const model = lc.openai('gpt-4o-mini').bindTools([getOrderStatus]);
       const messages = lcAsk(Q1);
-      await lcPlan({ ...TOOL_CALL, input: 480, output: 19 });
+      await plan({ ...TOOL_CALL, input: 480, output: 19 });
       const first = await model.invoke(messages);
       messages.push(first);
       for (const call of first.tool_calls) messages.push(await getOrderStatus.invoke(call));
-      await lcPlan({ input: 530, output: 15, text: 'Order A-1001 is in transit.' });
+      await plan({ input: 530, output: 15, text: 'Order A-1001 is in transit.' });
       await model.invoke(messages);
     });
   },
   async errors() {
     await workflow('flaky-upstream', async () => {
       try {
-        await lcPlan({ status: 429, retry_after: '1' });
+        await plan({ status: 429, retry_after: '1' });
         await lc.openai('gpt-4o-mini').invoke(lcAsk(Q1));
       } catch (e) { /* the app moves on to the other provider */ }
-      await lcPlan({ status: 500 });
+      await plan({ status: 500 });
       await lc.anthropic('claude-haiku-4-5').invoke(lcAsk(Q1));
     });
   },
   async duplicate() {
     await workflow('dup', async () => {
       for (let k = 0; k < 2; k++) {
-        await lcPlan({ input: 420, output: 12, text: 'In transit.' });
+        await plan({ input: 420, output: 12, text: 'In transit.' });
         await lc.openai('gpt-4o-mini', { temperature: 0, maxTokens: 100 }).invoke(lcAsk(Q1));
       }
     });
   },
 };
 
-// OTLP/JSON as the shared fixtures write it: hex ids (JsonTraceSerializer already does), int64 as strings
-function int64AsString(v, key) {
-  if (Array.isArray(v)) return v.map((x) => int64AsString(x));
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, int64AsString(x, k)]));
-  if (typeof v === 'number' && (key === 'intValue' || (key ?? '').endsWith('UnixNano'))) return String(v);
-  return v;
-}
-// machine paths in stack traces -> /app/
-const here = process.cwd().replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const unpath = (s) => s.replace(new RegExp(`(file://)?${here}/?`, 'g'), '/app/');
-
 const scenarios = source === 'openinference-langchain-js' ? langchainScenarios
   : source.endsWith('-anthropic') ? anthropicScenarios : openaiScenarios;
-const lines = [];
-for (const [name, fn] of Object.entries(scenarios)) {
-  scenario = name;
-  exporter.reset();
-  await fn();
-  await new Promise((r) => setTimeout(r, 50));
-  await provider.forceFlush();
-  const spans = exporter.getFinishedSpans();
-  const otlp = int64AsString(JSON.parse(new TextDecoder().decode(JsonTraceSerializer.serializeRequest(spans))));
-  lines.push(unpath(JSON.stringify({ scenario: name, source, otlp })));
-  console.error(`${source} ${name}: ${spans.length} spans`);
-}
-fs.writeFileSync(outPath, lines.join('\n') + '\n');
-const served = await (await fetch(`${base}/_truth`)).json();
-fs.writeFileSync(truthPath, JSON.stringify(served, null, 1));
-await provider.shutdown();
+await record({ scenarios, state, exporter, provider, source, base, outPath, truthPath, settle: 50 });

@@ -6,11 +6,11 @@
 #   tests/normalize/gen/js/run.sh [WORKDIR]        (default /tmp/gen-js)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-data="$here/../../data"
+data="${CAPTURE_OUT:-$here/../../data}"   # CAPTURE_OUT: write elsewhere
 server="$here/../vercel_ai/fake_server.py"   # the same fake OpenAI / Anthropic server
 work="${1:-/tmp/gen-js}"
 raw="$work/raw"; mkdir -p "$raw"; rm -f "$raw"/*.truth.json
-cp "$here/package.json" "$here/package-lock.json" "$here/generate.mjs" "$work/"
+cp "$here/package.json" "$here/package-lock.json" "$here/generate.mjs" "$here/../capture.mjs" "$work/"
 (cd "$work" && npm ci --no-audit --no-fund >/dev/null)
 for source in openllmetry-js-openai openllmetry-js-anthropic openinference-js-openai openinference-js-anthropic \
     openinference-langchain-js; do

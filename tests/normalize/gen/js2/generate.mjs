@@ -10,12 +10,11 @@
 // whose node_modules holds this folder's package-lock.json (generate.py does this). Every span below `workflow`
 // is made by the library; the generator only makes the root `workflow` span (scope fixgen.app), as the shared
 // fixtures do.
-import { trace, context, SpanStatusCode } from '@opentelemetry/api';
+import { trace, context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
-import fs from 'node:fs';
+import { planner, workflowOf, record } from './capture.mjs';
 
 const [source, port, outPath, truthPath] = process.argv.slice(2);
 const base = `http://127.0.0.1:${port}`;
@@ -30,36 +29,11 @@ if (source === 'mastra-otel') {
   trace.setGlobalTracerProvider(provider);
 }
 
-let scenario = '';
-let planSeq = 0;
 // the fake server's scripted answers (fake_server.py docstring): registered by POST /_plan, named by headers;
 // the libraries send no per-call headers, so the current plan's go on every request through the client's fetch
-let planHeaders = {};
-async function plan(...steps) {
-  const id = `${source}-${++planSeq}`;
-  await fetch(`${base}/_plan`, { method: 'POST', body: JSON.stringify({ id, steps }) });
-  planHeaders = { 'x-fixgen-scenario': scenario, 'x-fixgen-plan': id };
-}
-const withPlan = (url, init = {}) => {
-  const headers = new Headers(init.headers);
-  for (const [k, v] of Object.entries(planHeaders)) headers.set(k, v);
-  return fetch(url, { ...init, headers });
-};
-
-let app;
-async function workflow(name, fn) {
-  return app.startActiveSpan('workflow', { attributes: { 'app.workflow': name, 'app.scenario': scenario } }, async (span) => {
-    try {
-      await fn(span);
-    } catch (e) {
-      span.setStatus({ code: SpanStatusCode.ERROR, message: String(e?.message ?? e) });
-      span.setAttribute('app.outcome', 'gave_up');
-      span.setAttribute('app.give_up_reason', String(e?.name ?? 'error'));
-    } finally {
-      span.end();
-    }
-  });
-}
+const { state, plan, withPlan } = planner(base, source);
+let workflow;  // the root span's tracer is made once the source's provider is
+const appTracer = () => { workflow = workflowOf(trace.getTracer('fixgen.app'), state, { giveUpReason: true }); };
 
 const SYSTEM = 'You are a support assistant for ACME. Answer briefly and politely. '.repeat(30);
 const Q1 = 'Where is order A-1001?';
@@ -80,7 +54,7 @@ async function drain(stream) { for await (const _ of stream) { /* the app reads 
 
 // --- Mastra ------------------------------------------------------------------------------------------------
 async function mastraScenarios() {
-  app = trace.getTracer('fixgen.app');
+  appTracer();
   const { Mastra } = await import('@mastra/core/mastra');
   const { Agent } = await import('@mastra/core/agent');
   const { createTool } = await import('@mastra/core/tools');
@@ -168,7 +142,7 @@ async function langfuseScenarios() {
   const lf = new LangfuseSpanProcessor({ exporter, exportMode: 'immediate', environment: 'fixture' });
   provider = new BasicTracerProvider({ resource, spanProcessors: [lf] });
   trace.setGlobalTracerProvider(provider);
-  app = trace.getTracer('fixgen.app');
+  appTracer();
   const openai = observeOpenAI(new OpenAI({ baseURL: `${base}/v1`, apiKey: 'sk-fake', maxRetries: 0, fetch: withPlan }));
   const chat = (model, user, extra = {}) => ({ model, messages: [{ role: 'system', content: SYSTEM }, { role: 'user', content: user }], ...extra });
   const tools = [{ type: 'function', function: { name: 'get_order_status', description: 'Look up an order',
@@ -232,7 +206,7 @@ async function traceloopScenarios() {
   traceloop.initialize({ appName: 'support-bot', exporter, disableBatch: true, traceContent: true,
     silenceInitializationMessage: true, traceloopSyncEnabled: false, apiKey: 'tl-fake', baseUrl: 'http://127.0.0.1:9',
     resourceAttributes: { 'deployment.environment': 'fixture' } });
-  app = trace.getTracer('fixgen.app');
+  appTracer();
   const { ChatOpenAI } = await import('@langchain/openai');
   const { SystemMessage, HumanMessage } = await import('@langchain/core/messages');
   const { tool } = await import('@langchain/core/tools');
@@ -292,36 +266,10 @@ async function traceloopScenarios() {
   } };
 }
 
-// OTLP/JSON as the shared fixtures write it: hex ids (JsonTraceSerializer already does), int64 as strings
-function int64AsString(v, key) {
-  if (Array.isArray(v)) return v.map((x) => int64AsString(x));
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, int64AsString(x, k)]));
-  if (typeof v === 'number' && (key === 'intValue' || (key ?? '').endsWith('UnixNano'))) return String(v);
-  return v;
-}
-// machine paths in stack traces -> /app/
-const here = process.cwd().replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const unpath = (s) => s.replace(new RegExp(`(file://)?${here}/?`, 'g'), '/app/');
-
 const runners = { 'mastra-otel': mastraScenarios, 'langfuse-js-openai': langfuseScenarios,
   'traceloop-langchain-js': traceloopScenarios };
 const runner = runners[source] ? await runners[source]() : null;
 if (!runner) throw new Error(`unknown source ${source}`);
-const lines = [];
-for (const [name, fn] of Object.entries(runner.scenarios)) {
-  scenario = name;
-  exporter.reset();
-  await fn();
-  await runner.flush();
-  await new Promise((r) => setTimeout(r, 50));
-  await provider?.forceFlush();
-  const spans = exporter.getFinishedSpans();
-  const otlp = int64AsString(JSON.parse(new TextDecoder().decode(JsonTraceSerializer.serializeRequest(spans))));
-  lines.push(unpath(JSON.stringify({ scenario: name, source, otlp })));
-  console.error(`${source} ${name}: ${spans.length} spans`);
-}
-fs.writeFileSync(outPath, lines.join('\n') + '\n');
-const served = await (await fetch(`${base}/_truth`)).json();
-fs.writeFileSync(truthPath, JSON.stringify(served, null, 1));
-await provider?.shutdown();
+await record({ scenarios: runner.scenarios, state, exporter, provider, source, base, outPath, truthPath,
+  flush: runner.flush, settle: 50 });
 process.exit(0);

@@ -10,12 +10,12 @@
 // directory whose node_modules holds this folder's package-lock.json (generate.py does this). Every span below
 // `workflow` is made by the library; the generator only makes the root `workflow` span (scope fixgen.app), as the
 // shared fixtures do.
-import { trace, context, SpanStatusCode } from '@opentelemetry/api';
+import { trace, context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
 import fs from 'node:fs';
+import { planner, workflowOf, record } from './capture.mjs';
 
 const [source, port, outPath, truthPath] = process.argv.slice(2);
 const base = `http://127.0.0.1:${port}`;
@@ -26,36 +26,11 @@ const resource = resourceFromAttributes({ 'service.name': 'support-bot', 'deploy
 context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
 let provider;
 
-let scenario = '';
-let planSeq = 0;
 // the fake server's scripted answers (fake_server.py docstring): registered by POST /_plan, named by headers;
 // the current plan's go on every request through the client's fetch
-let planHeaders = {};
-async function plan(...steps) {
-  const id = `${source}-${++planSeq}`;
-  await fetch(`${base}/_plan`, { method: 'POST', body: JSON.stringify({ id, steps }) });
-  planHeaders = { 'x-fixgen-scenario': scenario, 'x-fixgen-plan': id };
-}
-const withPlan = (url, init = {}) => {
-  const headers = new Headers(init.headers);
-  for (const [k, v] of Object.entries(planHeaders)) headers.set(k, v);
-  return fetch(url, { ...init, headers });
-};
-
-let app;
-async function workflow(name, fn) {
-  return app.startActiveSpan('workflow', { attributes: { 'app.workflow': name, 'app.scenario': scenario } }, async (span) => {
-    try {
-      await fn(span);
-    } catch (e) {
-      span.setStatus({ code: SpanStatusCode.ERROR, message: String(e?.message ?? e) });
-      span.setAttribute('app.outcome', 'gave_up');
-      span.setAttribute('app.give_up_reason', String(e?.name ?? 'error'));
-    } finally {
-      span.end();
-    }
-  });
-}
+const { state, plan, withPlan } = planner(base, source);
+let workflow;  // the root span's tracer is made once the source's provider is
+const appTracer = () => { workflow = workflowOf(trace.getTracer('fixgen.app'), state, { giveUpReason: true }); };
 
 const SYSTEM = 'You are a support assistant for ACME. Answer briefly and politely. '.repeat(30);
 const Q1 = 'Where is order A-1001?';
@@ -89,7 +64,7 @@ async function vercelScenarios() {
   trace.setGlobalTracerProvider(provider);
   // "Optional, but recommended for fuller OpenInference coverage" (README), headers left out
   ai.registerTelemetry(new OpenTelemetry({ usage: true, providerMetadata: true, runtimeContext: true, toolChoice: true, schema: true }));
-  app = trace.getTracer('fixgen.app');
+  appTracer();
   const oa = createOpenAI({ baseURL: `${base}/v1`, apiKey: 'sk-fake', fetch: withPlan });
   const tel = (functionId) => ({ functionId, recordInputs: true, recordOutputs: true });
   const getOrderStatus = ai.tool({ description: 'Look up an order', inputSchema: z.object({ order_id: z.string() }),
@@ -151,7 +126,7 @@ async function openlitScenarios() {
   // addSpanProcessor method; the API's global proxy has none, nor has sdk-trace-base 2.x) instead of building its
   // own OTLP / console exporting one: marked so, the app's provider (behind the proxy) and its exporter are used
   trace.getTracerProvider().addSpanProcessor = () => {};
-  app = trace.getTracer('fixgen.app');
+  appTracer();
   const openaiModule = await import('openai');
   const openlit = await import('openlit');
   const Openlit = openlit.default?.default ?? openlit.default;  // CommonJS: exports.default
@@ -221,7 +196,7 @@ async function openlitScenarios() {
 async function langgraphScenarios() {
   provider = new BasicTracerProvider({ resource, spanProcessors: [new SimpleSpanProcessor(exporter)] });
   trace.setGlobalTracerProvider(provider);
-  app = trace.getTracer('fixgen.app');
+  appTracer();
   const { LangChainInstrumentation } = await import('@arizeai/openinference-instrumentation-langchain');
   const inst = new LangChainInstrumentation({ tracerProvider: provider });
   inst.manuallyInstrument(await import('@langchain/core/callbacks/manager'));
@@ -281,36 +256,10 @@ async function langgraphScenarios() {
   } };
 }
 
-// OTLP/JSON as the shared fixtures write it: hex ids (JsonTraceSerializer already does), int64 as strings
-function int64AsString(v, key) {
-  if (Array.isArray(v)) return v.map((x) => int64AsString(x));
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, int64AsString(x, k)]));
-  if (typeof v === 'number' && (key === 'intValue' || (key ?? '').endsWith('UnixNano'))) return String(v);
-  return v;
-}
-// machine paths in stack traces -> /app/
-const here = process.cwd().replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const unpath = (s) => s.replace(new RegExp(`(file://)?${here}/?`, 'g'), '/app/');
-
 const runners = { 'openinference-vercel-ai': vercelScenarios, 'openlit-js-openai': openlitScenarios,
   'openinference-langgraph-js': langgraphScenarios };
 const runner = runners[source] ? await runners[source]() : null;
 if (!runner) throw new Error(`unknown source ${source}`);
-const lines = [];
-for (const [name, fn] of Object.entries(runner.scenarios)) {
-  scenario = name;
-  exporter.reset();
-  await fn();
-  await runner.flush();
-  await new Promise((r) => setTimeout(r, 50));
-  await provider?.forceFlush();
-  const spans = exporter.getFinishedSpans();
-  const otlp = int64AsString(JSON.parse(new TextDecoder().decode(JsonTraceSerializer.serializeRequest(spans))));
-  lines.push(unpath(JSON.stringify({ scenario: name, source, otlp })));
-  console.error(`${source} ${name}: ${spans.length} spans`);
-}
-fs.writeFileSync(outPath, lines.join('\n') + '\n');
-const served = await (await fetch(`${base}/_truth`)).json();
-fs.writeFileSync(truthPath, JSON.stringify(served, null, 1));
-await provider?.shutdown();
+await record({ scenarios: runner.scenarios, state, exporter, provider, source, base, outPath, truthPath,
+  flush: runner.flush, settle: 50 });
 process.exit(0);

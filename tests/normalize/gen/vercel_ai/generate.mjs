@@ -6,16 +6,15 @@
 // node_modules holds that version's package.json (run.sh does this). Every span below `workflow` is made by
 // the `ai` package (v7: by @ai-sdk/otel's OpenTelemetry / LegacyOpenTelemetry integration); the generator
 // only makes the root `workflow` span (scope fixgen.app), as the shared fixtures do.
-import { trace, context, SpanStatusCode } from '@opentelemetry/api';
+import { trace, context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
 import * as ai from 'ai';
 import { createOpenAI } from '@ai-sdk/openai';
 import { createAnthropic } from '@ai-sdk/anthropic';
 import { z } from 'zod';
-import fs from 'node:fs';
+import { workflowOf, record } from './capture.mjs';
 
 const [source, port, outPath, truthPath] = process.argv.slice(2);
 const base = `http://127.0.0.1:${port}`;
@@ -28,7 +27,6 @@ const provider = new BasicTracerProvider({
   spanProcessors: [new SimpleSpanProcessor(exporter)],
 });
 trace.setGlobalTracerProvider(provider);
-const app = trace.getTracer('fixgen.app');
 
 if (source.startsWith('vercel-ai-v7')) {
   const otel = await import('@ai-sdk/otel');
@@ -40,7 +38,7 @@ const openai = createOpenAI({ baseURL: `${base}/v1`, apiKey: 'sk-fake', fetch: f
 const anthropic = createAnthropic({ baseURL: `${base}/v1`, apiKey: 'sk-ant-fake', fetch: fetchAfterPlans });
 const embeddingModel = (id) => (openai.embedding ?? openai.textEmbeddingModel)(id);
 
-let scenario = '';
+const state = { scenario: '' };
 let planSeq = 0;
 // headers name the fake server's scripted answer (fake_server.py docstring), registered by POST /_plan; the
 // providers' fetch waits for those registrations before the model request leaves
@@ -48,23 +46,11 @@ const pending = [];
 const plan = (...steps) => {
   const id = `${source}-${++planSeq}`;
   pending.push(fetch(`${base}/_plan`, { method: 'POST', body: JSON.stringify({ id, steps }) }));
-  return { 'x-fixgen-scenario': scenario, 'x-fixgen-plan': id };
+  return { 'x-fixgen-scenario': state.scenario, 'x-fixgen-plan': id };
 };
 const telemetry = (functionId) => ({ isEnabled: true, recordInputs: true, recordOutputs: true, functionId });
 
-async function workflow(name, fn, extra = {}) {
-  return app.startActiveSpan('workflow', { attributes: { 'app.workflow': name, 'app.scenario': scenario, ...extra } }, async (span) => {
-    try {
-      await fn(span);
-    } catch (e) {
-      span.setStatus({ code: SpanStatusCode.ERROR, message: String(e?.message ?? e) });
-      span.setAttribute('app.outcome', 'gave_up');
-      span.setAttribute('app.give_up_reason', String(e?.name ?? 'error'));
-    } finally {
-      span.end();
-    }
-  });
-}
+const workflow = workflowOf(trace.getTracer('fixgen.app'), state, { giveUpReason: true });
 
 const SYSTEM = 'You are a support assistant for ACME. '.repeat(40);
 const getOrderStatus = ai.tool({
@@ -163,26 +149,4 @@ const scenarios = {
   },
 };
 
-// OTLP/JSON as the shared fixtures write it: hex ids (JsonTraceSerializer already does), int64 as strings
-function int64AsString(v, key) {
-  if (Array.isArray(v)) return v.map((x) => int64AsString(x));
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, int64AsString(x, k)]));
-  if (typeof v === 'number' && (key === 'intValue' || (key ?? '').endsWith('UnixNano'))) return String(v);
-  return v;
-}
-
-const lines = [];
-for (const [name, fn] of Object.entries(scenarios)) {
-  scenario = name;
-  exporter.reset();
-  await fn();
-  await provider.forceFlush();
-  const spans = exporter.getFinishedSpans();
-  const otlp = int64AsString(JSON.parse(new TextDecoder().decode(JsonTraceSerializer.serializeRequest(spans))));
-  lines.push(JSON.stringify({ scenario: name, source, otlp }));
-  console.error(`${source} ${name}: ${spans.length} spans`);
-}
-fs.writeFileSync(outPath, lines.join('\n') + '\n');
-const served = await (await fetch(`${base}/_truth`)).json();
-fs.writeFileSync(truthPath, JSON.stringify(served, null, 1));
-await provider.shutdown();
+await record({ scenarios, state, exporter, provider, source, base, outPath, truthPath, appPaths: false });

@@ -4,12 +4,12 @@
 #   tests/normalize/gen/vercel_ai/run.sh [WORKDIR]        (default /tmp/gen-vercel)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-data="$here/../../data"
+data="${CAPTURE_OUT:-$here/../../data}"   # CAPTURE_OUT: write elsewhere
 work="${1:-/tmp/gen-vercel}"
 raw="$work/raw"; mkdir -p "$raw"; rm -f "$raw"/*.truth.json
 for v in v5 v6 v7; do
   mkdir -p "$work/$v"
-  cp "$here/$v/package.json" "$here/$v/package-lock.json" "$here/generate.mjs" "$work/$v/"
+  cp "$here/$v/package.json" "$here/$v/package-lock.json" "$here/generate.mjs" "$here/../capture.mjs" "$work/$v/"
   (cd "$work/$v" && npm ci --no-audit --no-fund >/dev/null)
 done
 run() {  # run <version dir> <source>
