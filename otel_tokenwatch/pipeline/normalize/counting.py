@@ -24,8 +24,8 @@ def _usage_below(e: SpanEntry, children: dict[bytes, list[SpanEntry]], seen: set
         if c.span_id in seen:
             continue
         seen.add(c.span_id)
-        if c.call is not None and c.call.kind in CALL_KINDS and (c.call.has_usage or not usage) \
-                and not (c.call.error and not c.call.has_usage):
+        if c.call is not None and c.call.kind in CALL_KINDS and (
+                c.call.has_usage or not (usage or c.call.error)):
             return c
         got = _usage_below(c, children, seen, usage)
         if got is not None:

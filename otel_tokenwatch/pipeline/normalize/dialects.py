@@ -278,13 +278,15 @@ BEDROCK_RAW_INPUT_SCOPES = frozenset({"opentelemetry.instrumentation.botocore.be
                                       "opentelemetry.instrumentation.bedrock", "openlit.instrumentation.bedrock"})
 LITELLM_OI_SCOPE = "openinference.instrumentation.litellm"
 OI_VERTEX_SCOPE = "openinference.instrumentation.vertexai"
+#: the Vertex AI instrumentations of OTel contrib and of Traceloop share this scope name (told apart by their keys)
+VERTEX_SCOPE = "opentelemetry.instrumentation.vertexai"
 #: single-provider instrumentations whose spans may name no provider, by scope. OTel contrib's Vertex AI
 #: instrumentation (opentelemetry-instrumentation-vertexai 2.2b0 utils.py get_genai_request_attributes) sets
 #: gen_ai.system = vertex_ai only under the default semconv (``if not use_latest_semconvs``): with
 #: gen_ai_latest_experimental its spans have neither gen_ai.system nor gen_ai.provider.name. OpenInference's
 #: MistralAI instrumentation (openinference-instrumentation-mistralai 2.2.2) sets llm.provider / llm.system in
 #: _response_attributes_extractor.py only, so a failed call's span has the request's attributes alone
-SCOPE_PROVIDERS = {"opentelemetry.instrumentation.vertexai": "gcp.vertex_ai",
+SCOPE_PROVIDERS = {VERTEX_SCOPE: "gcp.vertex_ai",
                    "openinference.instrumentation.mistralai": "mistral_ai"}
 CREWAI_OLLM_SCOPE = "opentelemetry.instrumentation.crewai.instrumentation"
 MASTRA_SCOPE = "@mastra/otel-exporter"
@@ -403,7 +405,7 @@ class _Plan:
         #: output = candidates_token_count, ``llm.usage.total_tokens`` = total_token_count); OTel contrib's
         #: instrumentation has the same scope name but no total (and writes no Traceloop ``llm.*`` key)
         self.gemini_raw_output = scope in GEMINI_RAW_OUTPUT_SCOPES or (
-            scope == "opentelemetry.instrumentation.vertexai" and "llm.usage.total_tokens" in a)
+            scope == VERTEX_SCOPE and "llm.usage.total_tokens" in a)
         #: OpenLIT's google-genai spans write ``str()`` of the SDK's enum as the finish reason (utils.py
         #: ``str(candidates[0].get("finish_reason"))``: ``FinishReason.MAX_TOKENS``): the member's name is the reason
         self.enum_finish = scope == OPENLIT_GOOGLE_SCOPE
@@ -438,7 +440,7 @@ class _Plan:
         #: (opentelemetry-instrumentation-vertexai 0.62.4 __init__.py _wrap: GEN_AI_SYSTEM: "Google"), which
         #: would read as the Gemini API: its calls are Vertex AI's, told by its own ``llm.request.type`` key
         self.scope_provider = SCOPE_PROVIDERS.get(scope) if not self.fields[F_PROVIDER] or (
-            scope == "opentelemetry.instrumentation.vertexai" and "llm.request.type" in a) else None
+            scope == VERTEX_SCOPE and "llm.request.type" in a) else None
         #: Langfuse's LangChain handler keeps the run's LangSmith params as metadata, each value JSON-encoded
         #: (langfuse _client/attributes.py _serialize_metadata_value: ``"anthropic"`` with its quotes):
         #: ``ls_provider`` names the provider, which no other key does, and ``ls_model_name`` the request model;
