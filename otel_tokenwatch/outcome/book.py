@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,34 +97,52 @@ class OutcomeBook:
         a conversation's outcome stays for its later trees) and its summary is remembered. An outcome
         that arrives on any replica after this finds the summary; one held before it is taken here.
         When an outcome is taken, the caller stores the summary again with it (``update_many``)."""
+        ops, _, taken = self.settle_ops(trees)
+        try:
+            got = self.state.batch(ops)
+        except Exception as exc:
+            taken(None, exc)
+            raise
+        return taken(got, None)
+
+    def settle_ops(self, trees: list[tuple[str, list[str], TreeSummary | None]]
+                   ) -> tuple[list[tuple[Any, ...]], list[int], Callable[[list[Any] | None, Exception | None],
+                                                                    list[Outcome | None]]]:
+        """``settle_many`` as the batch calls, the positions of those that find a held outcome (a
+        carry.py guard), and the function that reads their results (or their failure) as the outcomes
+        taken, so that a later stage's round trip can carry them."""
         # the resources their summaries name, before the summaries (a reader finds both or neither)
         ops: list[tuple[Any, ...]] = [("put", NS_RES, k, data, self.tree_ttl) for k, data in self._to_store.items()]
+        self._to_store = {}
+        stored = [op[2] for op in ops]
         skip = len(ops)
+        finds: list[int] = []
         for trace_id, conversation_ids, summary in trees:
+            finds += range(len(ops), len(ops) + 1 + len(conversation_ids))
             ops.append(("pop", NS_PENDING, f"t:{trace_id}"))
             ops += [("get", NS_PENDING, f"c:{c}") for c in conversation_ids]
             if summary is not None:
                 ops.append(("put", NS_TREES, trace_id, summary.to_bytes(), self.tree_ttl))
                 ops += [("append", NS_CONV, c, trace_id.encode(), 1000, self.tree_ttl) for c in conversation_ids]
-        try:
-            got = self.state.batch(ops)
-        except Exception:
-            for k in self._to_store:  # stored with a later settle
-                self._stored.pop(k, None)
-            raise
-        finally:
-            self._to_store = {}
-        out: list[Outcome | None] = []
-        at = skip
-        for trace_id, conversation_ids, summary in trees:
-            raw = got[at]
-            if raw is not None:
-                self._held.pop(f"t:{trace_id}", None)
-            else:
-                raw = next((r for r in got[at + 1:at + 1 + len(conversation_ids)] if r is not None), None)
-            at += 1 + len(conversation_ids) + ((1 + len(conversation_ids)) if summary is not None else 0)
-            out.append(Outcome.from_bytes(raw) if raw is not None else None)
-        return out
+
+        def taken(got: list[Any] | None, exc: Exception | None) -> list[Outcome | None]:
+            if got is None:
+                for k in stored:  # stored with a later settle
+                    self._stored.pop(k, None)
+                return [None] * len(trees)
+            out: list[Outcome | None] = []
+            at = skip
+            for trace_id, conversation_ids, summary in trees:
+                raw = got[at]
+                if raw is not None:
+                    self._held.pop(f"t:{trace_id}", None)
+                else:
+                    raw = next((r for r in got[at + 1:at + 1 + len(conversation_ids)] if r is not None), None)
+                at += 1 + len(conversation_ids) + ((1 + len(conversation_ids)) if summary is not None else 0)
+                out.append(Outcome.from_bytes(raw) if raw is not None else None)
+            return out
+
+        return ops, finds, taken
 
     def resource_key(self, data: bytes) -> str:
         """Resources are shared by many trees: store each once, by digest (with the next settle)."""

@@ -15,7 +15,9 @@ Trees released together go through the chain together (``process_many``):
 stage by stage, each tree in release order. A stage whose state lives in a
 shared store (Redis) offers ``process_many`` too and reads and writes the
 state of all of them in one round trip, with the answers each tree would have
-had one at a time; the others are called per tree.
+had one at a time; the others are called per tree. A stage may leave its calls
+for a later stage's round trip to carry (enrich's for score's: one round trip
+per release, state/carry.py) and says at ``finish_many`` how they went.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from typing import Any, Protocol, runtime_checkable
 from otel_tokenwatch import semconv
 from otel_tokenwatch.errors import TokenwatchError
 from otel_tokenwatch.pipeline.tree import Tree
+from otel_tokenwatch.state.carry import Carry
 
 WARN_EVERY = 10.0
 #: trees that go through the stages together at most: one release after a stall is not one script of
@@ -95,12 +98,23 @@ class ProcessorContext:
     telemetry: Any = None  # otel_tokenwatch.telemetry.SelfTelemetry
     extras: dict[str, Any] = field(default_factory=dict)
 
+    def carry(self) -> Carry | None:
+        """The one ``Carry`` over ``state`` that the stages of this context share: an earlier stage
+        defers its calls there, a later one's round trip takes them along (see state/carry.py)."""
+        if self.state is None:
+            return None
+        got = self.extras.get("carry")
+        if got is None or got.state is not self.state:
+            got = self.extras["carry"] = Carry(self.state)
+        return got  # type: ignore[no-any-return]
+
 
 class ProcessorChain:
     """Runs stages in order; contains each stage's failure to that stage."""
 
     def __init__(self, processors: list[TreeProcessor], on_failure: Callable[[str], None] | None = None) -> None:
         self.processors = processors
+        self._order = {p.name: i for i, p in enumerate(processors)}
         self._on_failure = on_failure
         #: processor -> (when it was last logged, failures since): an outage fails every tree, and the
         #: log says so every WARN_EVERY seconds with a count rather than once a tree (the metric counts all)
@@ -131,19 +145,14 @@ class ProcessorChain:
                 log.exception("processor shutdown failed", extra={"processor": p.name})
 
     def process(self, tree: Tree) -> None:
-        for p in self.processors:
-            try:
-                p.process(tree)
-            except Exception as exc:  # noqa: BLE001 - a stage failure never loses the tree
-                self._failed(p.name, tree, exc)
+        self.process_many([tree])
 
     def process_many(self, trees: list[Tree]) -> None:
         """The trees released together, stage by stage (see the module's docstring). A stage's own
         ``process_many(trees)`` works on each tree as its ``process`` would, in order, and returns per
-        tree the exception that ``process`` would have raised, or None."""
-        if len(trees) == 1:
-            self.process(trees[0])
-            return
+        tree the exception that ``process`` would have raised, or None; its ``finish_many(trees)``,
+        called after the last stage, says the same of the work it left for a later stage's round trip
+        to carry (state/carry.py)."""
         for p in self.processors:
             many = getattr(p, "process_many", None)
             if many is None:
@@ -153,17 +162,27 @@ class ProcessorChain:
                     except Exception as exc:  # noqa: BLE001 - a stage failure never loses the tree
                         self._failed(p.name, tree, exc)
                 continue
-            try:
-                errors = many(trees)
-            except Exception as exc:  # noqa: BLE001 - e.g. the shared state unreachable: all of them
-                errors = [exc] * len(trees)
-            for tree, err in zip(trees, errors):
-                if err is not None:
-                    self._failed(p.name, tree, err)
+            self._said(p.name, trees, many)
+        for p in self.processors:
+            finish = getattr(p, "finish_many", None)
+            if finish is not None:
+                self._said(p.name, trees, finish)
+
+    def _said(self, name: str, trees: list[Tree], call: Callable[[list[Tree]], list[Exception | None]]) -> None:
+        try:
+            errors = call(trees)
+        except Exception as exc:  # noqa: BLE001 - e.g. the shared state unreachable: all of them
+            errors = [exc] * len(trees)
+        for tree, err in zip(trees, errors):
+            if err is not None:
+                self._failed(name, tree, err)
 
     def _failed(self, name: str, tree: Tree, exc: Exception) -> None:
         failed = tree.facts.setdefault("failed_stages", [])
+        if name in failed:
+            return  # said once (a stage's own work and what it left to carry may both fail)
         failed.append(name)
+        failed.sort(key=lambda n: self._order.get(n, len(self._order)))  # in the chain's order, whenever each failure was found
         self._warn(name, exc)
         if self._on_failure is not None:
             self._on_failure(name)

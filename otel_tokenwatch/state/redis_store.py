@@ -40,10 +40,26 @@ _BATCH = """
 local out = {}
 local a = 2
 local ki = 1
-for i = 1, tonumber(ARGV[1]) do
+local n = tonumber(ARGV[1])
+for i = 1, n do
   local op, k = ARGV[a], KEYS[ki]
   a = a + 1
-  ki = ki + 1
+  if op == 'guard' then
+    local m = tonumber(ARGV[a])
+    local hit = false
+    for j = a + 1, a + m do
+      if out[tonumber(ARGV[j])] then hit = true end
+    end
+    a = a + 1 + m
+    if hit then
+      out[i] = 1
+      for j = i + 1, n do out[j] = false end
+      return out
+    end
+    out[i] = 0
+  else
+    ki = ki + 1
+  end
   if op == 'get' then
     out[i] = redis.call('GET', k)
   elseif op == 'pop' then
@@ -221,7 +237,11 @@ class RedisStore:
             return []
         keys: list[str] = []
         args: list[Any] = [len(ops)]
-        for name, ns, key, *rest in ops:
+        for name, *op in ops:
+            if name == "guard":  # no key: the positions (Lua's, from 1) of the calls it looks at
+                args += [name, len(op[0]), *(i + 1 for i in op[0])]
+                continue
+            ns, key, *rest = op
             k = self._k(ns, key)
             keys.append(k)
             args.append(name)
@@ -241,11 +261,15 @@ class RedisStore:
         for (name, *_), r in zip(ops, self._batch(keys=keys, args=args)):
             if name in ("get", "pop"):
                 out.append(bytes(r) if r is not None else None)
+            elif r is None:  # not run: a guard stopped the batch
+                out.append(None)
             elif name == "items":
                 out.append([bytes(v) for v in r])
             elif name == "log_extend":
                 seq, between = r
                 out.append((int(seq), None if between == 0 else [bytes(v) for v in between]))
+            elif name == "guard":
+                out.append(r == 1)
             else:
                 out.append(None)
         return out

@@ -70,7 +70,10 @@ class StateStore(Protocol):
     def batch(self, ops: list[tuple[Any, ...]]) -> list[Any]:
         """Several calls in one atomic step (one Lua script in Redis; under the lock in memory),
         each ``(name, *args)`` of get, pop, put, append, items or log_extend; their results in order.
-        The trees released together read and write their state in one round trip, not one per call."""
+        The trees released together read and write their state in one round trip, not one per call.
+        ``("guard", positions)`` stops the batch where it stands when any earlier get or pop at those
+        positions returned a value: its result is True and every later call's None (not run);
+        otherwise False (see carry.py)."""
 
     def keys(self, ns: str) -> list[str]:
         """Keys currently held in a namespace, sorted (for expiry sweeps and reports)."""
@@ -80,7 +83,7 @@ class StateStore(Protocol):
 
 
 #: the calls ``batch`` takes
-BATCH_CALLS = frozenset({"get", "pop", "put", "append", "items", "log_extend"})
+BATCH_CALLS = frozenset({"get", "pop", "put", "append", "items", "log_extend", "guard"})
 
 
 class _Log:
@@ -207,7 +210,15 @@ class MemoryStore:
         if bad is not None:
             raise ValueError(f"batch takes {', '.join(sorted(BATCH_CALLS))}, not {bad!r}")
         with self._lock:
-            return [getattr(self, op[0])(*op[1:]) for op in ops]
+            out: list[Any] = []
+            for op in ops:
+                if op[0] != "guard":
+                    out.append(getattr(self, op[0])(*op[1:]))
+                elif any(out[i] is not None for i in op[1]):
+                    return out + [True] + [None] * (len(ops) - len(out) - 1)
+                else:
+                    out.append(False)
+            return out
 
     def keys(self, ns: str) -> list[str]:
         with self._lock:

@@ -94,15 +94,20 @@ class Counting:
 
 
 def run(store: Any, reqs: list[bytes], early: list[str], together: int,
-        failing_ok: bool = False) -> tuple[dict[str, dict[str, Any]], Counting]:
-    """Every span's added attributes after the full chain, trees released ``together`` at a time."""
+        failing_ok: bool = False, carried: bool = True) -> tuple[dict[str, dict[str, Any]], Counting]:
+    """Every span's added attributes after the full chain, trees released ``together`` at a time;
+    ``carried=False``: enrich takes its outcomes in a round trip of its own, before score runs."""
     counting = Counting(store)
     cfg = load(None)
     _, stages = build_processors(cfg, "traces", ProcessorContext(state=counting))
     for stage in stages:  # score against a baseline after a few trees
         if stage.name == "score":
             stage.scorer.cfg = stage.cfg = dataclasses.replace(stage.cfg, baseline_min_samples=3)
+            if not carried:
+                stage.scorer.state = counting
     enrich = next(s for s in stages if s.name == "enrich")
+    if not carried:
+        enrich.carry = None
     for tid in early:
         enrich.book.hold(Outcome(outcome="success", trace_id=tid))
     counting.calls.clear()
@@ -136,6 +141,10 @@ def test_released_together_scores_as_one_at_a_time() -> None:
     for together in (2, 7, 32):
         got, _ = run(MemoryStore(), reqs, early, together)
         assert got == alone, f"{together} trees at a time"
+    # enrich's calls carried by score's round trip (state/carry.py), found outcomes and all, give what
+    # a round trip of enrich's own before score gives
+    for together in (1, 7):
+        assert run(MemoryStore(), reqs, early, together, carried=False)[0] == alone, together
 
 
 def test_released_together_over_redis_in_one_round_trip_each(redis_url: str) -> None:
@@ -144,7 +153,8 @@ def test_released_together_over_redis_in_one_round_trip_each(redis_url: str) -> 
     together, many = run(RedisStore(redis_url, prefix=fresh_prefix("together")), reqs, early, together=10)
     assert together == alone
     slices = N_TREES // 10
-    # one at a time: a round trip per tree for its outcome and summary, one per baseline sample
+    # one at a time: a round trip per tree for its outcome, summary and baseline sample, and for a tree
+    # that took an early outcome two more (its summary stored again; its score planned again)
     assert one.calls["batch"] >= N_TREES + N_TREES // 2, one.calls
     # together, per slice of 10: outcomes taken and summaries stored (with the resources they name),
     # summaries stored again with the outcomes taken, conversation windows read, then baseline samples,
@@ -217,3 +227,17 @@ def test_shared_state_out_fails_the_stages_on_it_but_never_the_privacy_rules(mon
         for e in t.spans:
             assert e.added.get(semconv.PSEUDONYMIZED) == ["enduser.id"]
             assert "alice" not in str(e.attrs.get("enduser.id"))
+
+
+def test_one_round_trip_per_tree_when_no_outcome_is_held(redis_url: str) -> None:
+    """The common case (outcomes arrive after their trees): enrich's calls ride on score's round trip
+    (state/carry.py), one per tree, two for a tree in a conversation (its windows are read before its
+    reasons are found); the same attributes as with the state in memory."""
+    reqs, _ = workload()
+    in_memory, _ = run(MemoryStore(), reqs, [], together=1)
+    got, counting = run(RedisStore(redis_url, prefix=fresh_prefix("carried")), reqs, [], together=1)
+    assert got == in_memory
+    in_conversation = sum(1 for r in reqs if b"gen_ai.conversation.id" in r)
+    assert 0 < in_conversation < N_TREES
+    assert counting.calls["batch"] == N_TREES + in_conversation, counting.calls
+    assert set(counting.calls) == {"batch"}, counting.calls

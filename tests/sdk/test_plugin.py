@@ -83,7 +83,7 @@ def test_force_flush_delivers_open_trees_and_a_failing_stage_still_exports() -> 
 
     sink = InMemorySpanExporter()
     exp = TokenwatchSpanExporter(downstream=sink)
-    exp.chain.processors[-1].process = lambda tree: 1 / 0  # type: ignore[method-assign]  # break the score stage
+    exp.chain.processors[-1].process_many = lambda trees: 1 / 0  # type: ignore[method-assign]  # break the score stage
     tp = TracerProvider()
     tp.add_span_processor(SimpleSpanProcessor(exp))
     tracer = tp.get_tracer("t")

@@ -68,3 +68,19 @@ def test_batch_is_the_calls_in_one_step(store: Any) -> None:
     assert got == [b"early", None, None, None, None, None, [b"b", b"c"], b"sum", None]
     assert store.get("o", "tree") == b"sum" and store.items("conv", "c1") == [b"b", b"c"]
     assert store.batch([]) == []
+
+
+def test_a_guard_stops_the_batch_where_an_earlier_call_found_a_value(store: Any) -> None:
+    """carry.py's guard: the calls planned on "nothing was held" do not run when something was."""
+    later = [("put", "o", "planned", b"p", 60), ("log_extend", "b", "wf", [b"s"], 10, 60, 0), ("items", "conv", "c")]
+    got = store.batch([("pop", "o", "t:1"), ("get", "o", "c:1"), ("guard", [0, 1]), *later])
+    assert got[:3] == [None, None, False] and got[4][0] == 1  # nothing held: every call ran
+    assert store.get("o", "planned") == b"p"
+
+    store.put("o", "c:2", b"conversation outcome", ttl=60)
+    got = store.batch([("pop", "o", "t:2"), ("put", "o", "tree", b"sum", 60), ("get", "o", "c:2"),
+                       ("guard", [0, 2]), ("put", "o", "planned2", b"p", 60), *later[1:]])
+    assert got == [None, None, b"conversation outcome", True, None, None, None]
+    # what came before the guard ran, nothing after it did
+    assert store.get("o", "tree") == b"sum" and store.get("o", "planned2") is None
+    assert store.log_read("b", "wf")[0] == 1

@@ -23,6 +23,7 @@ from otel_tokenwatch.pipeline.enrich.config import EnrichConfig
 from otel_tokenwatch.pipeline.enrich.privacy import GroupSizes, Pseudonymizer, drop_content, without_command_line
 from otel_tokenwatch.pipeline.processor import BaseProcessor, ProcessorContext, ProcessorFactory
 from otel_tokenwatch.pipeline.tree import ResourceInfo, SpanEntry, Tree
+from otel_tokenwatch.state.carry import Carry
 
 CONVERSATION_KEYS = ("gen_ai.conversation.id", "session.id", "langfuse.session.id")
 _CONVERSATION_KEYS = frozenset(CONVERSATION_KEYS)
@@ -47,9 +48,13 @@ class EnrichProcessor(BaseProcessor):
     name = "enrich"
 
     def __init__(self, cfg: EnrichConfig, book: OutcomeBook, groups: GroupSizes,
-                 pseudonymizer: Pseudonymizer | None) -> None:
+                 pseudonymizer: Pseudonymizer | None, carry: Carry | None = None) -> None:
         self.cfg = cfg
         self.book = book
+        #: the round trip a later stage makes, which takes this stage's calls along (see carry.py)
+        self.carry = carry
+        #: id(tree) -> why its deferred calls failed, said by ``finish_many``
+        self._late_errors: dict[int, Exception] = {}
         self.groups = groups
         self.pseudonymizer = pseudonymizer
         self.content_keys = frozenset(cfg.privacy.content_attributes)
@@ -62,13 +67,16 @@ class EnrichProcessor(BaseProcessor):
 
     def process(self, tree: Tree) -> None:
         errors = self.process_many([tree])
-        if errors[0] is not None:
-            raise errors[0]
+        err = errors[0] or self.finish_many([tree])[0]
+        if err is not None:
+            raise err
 
     def process_many(self, trees: list[Tree]) -> list[Exception | None]:
         """The trees released together take their outcomes and store their summaries in one round
-        trip (``OutcomeBook.settle_many``); the rest is per tree. The privacy rules apply to every
-        tree whatever else fails (the shared state out, a tree that cannot be read)."""
+        trip (``OutcomeBook.settle_many``), carried by score's when it follows (``carry``: then the
+        trees are written as if no outcome were held, and rewritten in the rare case one was; the chain
+        calls ``finish_many`` after the last stage); the rest is per tree. The privacy rules apply to
+        every tree whatever else fails (the shared state out, a tree that cannot be read)."""
         errors: list[Exception | None] = [None] * len(trees)
         found: list[tuple[int, Tree, _Found]] = []
         for i, tree in enumerate(trees):
@@ -80,6 +88,9 @@ class EnrichProcessor(BaseProcessor):
                 errors[i] = exc
             self._privacy(tree)
         if not found:
+            return errors
+        if self.carry is not None:
+            self._defer(found, errors)
             return errors
         try:
             reported = self.book.settle_many([(t.trace_id_hex, f.conversations, f.summary) for _, t, f in found])
@@ -104,6 +115,52 @@ class EnrichProcessor(BaseProcessor):
                 errors[i] = exc
         return errors
 
+    def _defer(self, found: list[tuple[int, Tree, _Found]], errors: list[Exception | None]) -> None:
+        """``process_many`` with the settle deferred to the next round trip (see carry.py)."""
+        assert self.carry is not None
+        written: set[int] = set()  # id(tree)
+        for i, tree, f in found:
+            try:
+                self._write(tree, f, None)
+                written.add(id(tree))
+            except Exception as exc:  # noqa: BLE001
+                errors[i] = exc
+                self._privacy(tree)
+        ops, finds, taken = self.book.settle_ops([(t.trace_id_hex, f.conversations, f.summary) for _, t, f in found])
+
+        def then(got: list[Any] | None, exc: Exception | None) -> None:
+            reported = taken(got, exc)
+            if exc is not None:  # the shared state out: every tree lacks this stage's outcome and summary
+                for _, tree, _ in found:
+                    self._late_errors[id(tree)] = exc
+                return
+            again: list[tuple[Tree, TreeSummary]] = []
+            for (_, tree, f), got_one in zip(found, reported):
+                if got_one is None or id(tree) not in written:
+                    continue
+                try:
+                    self._write_outcome(tree, f, got_one)
+                    if f.summary is not None:
+                        again.append((tree, f.summary))
+                except Exception as e:  # noqa: BLE001
+                    self._late_errors[id(tree)] = e
+            try:
+                self.book.update_many([s for _, s in again])  # stored again, with the outcomes (rare)
+            except Exception as e:  # noqa: BLE001 - their trees are written; the stored summaries lack it
+                for tree, _ in again:
+                    self._late_errors[id(tree)] = e
+
+        self.carry.defer(ops, then, finds)
+
+    def finish_many(self, trees: list[Tree]) -> list[Exception | None]:
+        """After the chain's last stage: what no later stage carried is sent now, and each tree's
+        failure of the deferred calls is said (the chain counts it as this stage's)."""
+        if self.carry is not None:
+            self.carry.flush()
+        if not self._late_errors:
+            return [None] * len(trees)
+        return [self._late_errors.pop(id(t), None) for t in trees]
+
     def _find(self, tree: Tree) -> _Found:
         root = tree.root()
         read_keys = self.read_keys
@@ -126,26 +183,34 @@ class EnrichProcessor(BaseProcessor):
     def _write(self, tree: Tree, f: _Found, reported: Outcome | None) -> None:
         """Everything but the privacy rules, then those (last: the digests above read user ids)."""
         root = tree.root()
-        outcome, out_src, summary = f.outcome, f.outcome_source, f.summary
-        kpis: dict[str, float] = {}
-        if reported is not None:
-            outcome, out_src, kpis = reported.outcome, "reported", dict(reported.kpis)
-            if summary is not None:  # stored again by the caller
-                summary.outcome, summary.outcome_source = outcome, out_src
         team = f.team
         self.groups.observe(team, self._principals(tree, f.keyed))
-        tree.facts.update(workflow=f.workflow, team=team, team_label=self.groups.label(team), outcome=outcome,
-                          outcome_source=out_src, kpis=kpis)
+        tree.facts.update(workflow=f.workflow, team=team, team_label=self.groups.label(team))
         if root is not None:
             root.set(semconv.WORKFLOW, f.workflow)
             root.set(semconv.WORKFLOW_SOURCE, f.workflow_source)
             root.set(semconv.TEAM, team)
             root.set(semconv.TEAM_SOURCE, f.team_source)
+        self._write_outcome(tree, f, reported)
+        self._privacy(tree)
+
+    def _write_outcome(self, tree: Tree, f: _Found, reported: Outcome | None) -> None:
+        """The outcome the tree took (``reported``), else the one its spans name. Also on its own: a
+        tree written as if no outcome were held (``_defer``) that took one gets it here, over the
+        one its spans named (the rest of what ``_write`` wrote stands)."""
+        outcome, out_src = f.outcome, f.outcome_source
+        kpis: dict[str, float] = {}
+        if reported is not None:
+            outcome, out_src, kpis = reported.outcome, "reported", dict(reported.kpis)
+            if f.summary is not None:  # stored again by the caller
+                f.summary.outcome, f.summary.outcome_source = outcome, out_src
+        tree.facts.update(outcome=outcome, outcome_source=out_src, kpis=kpis)
+        root = tree.root()
+        if root is not None:
             root.set(semconv.OUTCOME, outcome)
             root.set(semconv.OUTCOME_SOURCE, out_src)
             for k, v in sorted(kpis.items()):
                 root.set(semconv.OUTCOME_KPI_PREFIX + k, v)
-        self._privacy(tree)
 
     def _conversations(self, tree: Tree, keyed: list[SpanEntry]) -> list[str]:
         """``keyed``: the spans that carry any of ``read_keys``, in tree order."""
@@ -235,7 +300,7 @@ def _create(cfg: EnrichConfig, ctx: ProcessorContext) -> EnrichProcessor:
         api = OutcomeAPI(intake, cfg.outcome.auth_token, cfg.outcome.max_body_size)
         ctx.extras.setdefault("http_routes", []).extend(api.http_routes())
         ctx.extras.setdefault("grpc_handlers", []).append(api.grpc_handler())
-    return EnrichProcessor(cfg, book, groups, pseudonymizer)
+    return EnrichProcessor(cfg, book, groups, pseudonymizer, carry=ctx.carry())
 
 
 FACTORY = ProcessorFactory(type="enrich", config_class=EnrichConfig, create=_create)

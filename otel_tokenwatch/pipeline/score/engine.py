@@ -29,6 +29,7 @@ from otel_tokenwatch.pipeline.score.fingerprint import (
 from otel_tokenwatch.pipeline.score.sketch import WindowSketch
 from otel_tokenwatch.pipeline.score.units import TYPES, CallUnits, price_weights
 from otel_tokenwatch.pipeline.tree import SpanEntry, Tree
+from otel_tokenwatch.state.carry import Replan
 
 CALL_KINDS = ("inference", "embeddings")
 NS_BASELINE = "score.baseline_log"  # a log of samples: "score.baseline" held whole sketches
@@ -190,6 +191,15 @@ class Scorer:
 
     # --- the reasons, in order -------------------------------------------------------
     def score_many(self, trees: list[Tree]) -> list[TreeScore | Exception]:
+        """``_score_many``, planned again when the round trip that carried enrich's calls found an
+        outcome held for one of the trees (state/carry.py): nothing of the first plan was sent, and the
+        trees now say the outcome they took."""
+        try:
+            return self._score_many(trees)
+        except Replan:
+            return self._score_many(trees)
+
+    def _score_many(self, trees: list[Tree]) -> list[TreeScore | Exception]:
         """Score the trees released together, each as if alone and in order: the reasons before
         the baseline per tree (conversation windows read and written per tree, so a later tree of
         the same conversation sees an earlier one), then every tree's baseline sample appended in
@@ -234,6 +244,8 @@ class Scorer:
         extra = later + [op for ask in asks if ask is not None for op in self._inflation_ops(ask)]
         try:  # every baseline sample and inflation window of these trees: one round trip
             found, rest = self._baselines_before(wanted, extra)
+        except Replan:
+            raise
         except Exception as exc:  # noqa: BLE001 - the shared state out: no tree is judged on it
             for (i, _, _, key, _), ask in zip(judged, asks):
                 if key is not None or ask is not None:
@@ -521,6 +533,9 @@ class Scorer:
         it is new or too far behind); the caller judges the samples in order and applies each item
         before the next, so every sample is judged against all samples logged before it."""
         if not wanted and not extra:
+            # still one batch when a carried call is waiting (state/carry.py): these trees' reasons were
+            # found on the outcomes their spans name, and hold only if no outcome was held for them
+            self.state.batch([])
             return [], []
         cfg = self.cfg
         by_key: dict[str, list[bytes]] = {}

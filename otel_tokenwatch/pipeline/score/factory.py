@@ -97,7 +97,8 @@ class ScoreProcessor(BaseProcessor):
 
 
 def _create(cfg: ScoreConfig, ctx: ProcessorContext) -> ScoreProcessor:
-    return ScoreProcessor(cfg, ctx.state)
+    # the carry, not the bare store: its first round trip per release takes enrich's calls along
+    return ScoreProcessor(cfg, ctx.carry())
 
 
 FACTORY = ProcessorFactory(type="score", config_class=ScoreConfig, create=_create)
