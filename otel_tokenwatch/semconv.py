@@ -90,6 +90,9 @@ NOT_NORMALIZABLE = _a("tokenwatch.usage.invalid", "string", "span",
                       "Attributes that were present but could not be read (negative, NaN, wrong type); the call is uncounted.")
 COST_USD = _a("tokenwatch.cost_usd", "double", "call", "Cost of this call in USD (reported by the instrumentation or computed).")
 COST_SOURCE = _a("tokenwatch.cost.source", "string", "call", "reported | computed | unpriced.")
+PROVIDER_AT_HOST = _a("tokenwatch.provider", "string", "call",
+                      "The provider the call is priced and counted under where the span names another: an OpenAI client "
+                      "library names every OpenAI-compatible host openai, and server.address names the host.")
 PRICE_SOURCE = _a("tokenwatch.cost.price_source", "string", "call",
                   "Where a computed price came from: genai-prices@<version> or config.")
 TRACE_TOKENS = _a("tokenwatch.trace.tokens", "int", "root", "Input plus output tokens of the tree's counted calls.")

@@ -38,6 +38,8 @@ class Call:
     dialect: str = ""
     operation: str | None = None
     provider: str | None = None
+    #: the provider was read from server.address, not from what the span names (providers.provider_at_host)
+    provider_from_host: bool = False
     request_model: str | None = None
     response_model: str | None = None
     # usage (None = not reported; 0 = reported as zero)

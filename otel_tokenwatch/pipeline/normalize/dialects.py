@@ -15,7 +15,7 @@ from typing import Any
 from otel_tokenwatch.pipeline.call import Call, SpanKind, cut_by_finish_reason
 from otel_tokenwatch.pipeline.normalize import coerce
 from otel_tokenwatch.pipeline.normalize.content import KeyIndex, input_messages, keyed_hash
-from otel_tokenwatch.pipeline.normalize.providers import ALIASES, normalize_provider
+from otel_tokenwatch.pipeline.normalize.providers import ALIASES, normalize_provider, provider_at_host
 from otel_tokenwatch.pipeline.tree import SpanEntry
 
 #: Semantic Kernel names its model calls ``chat.completions``, ``chat.streaming_completions``,
@@ -335,6 +335,7 @@ class _Plan:
         "parent_input",
         "routed_model",
         "scope_provider",
+        "server_address",
         "shareable",
         "simple",
         "usage",
@@ -482,6 +483,8 @@ class _Plan:
         self.finish = tuple(k for k in FINISH_KEYS if k in a)
         self.params = next((k for k in PARAM_KEYS if k in a), None)
         self.flags = not FLAG_KEYS.isdisjoint(a)
+        #: the host the client called, which names an OpenAI-compatible provider the span calls openai
+        self.server_address = "server.address" in a
         #: where captured content and tool calls are, by key (content.KeyIndex), worked out once
         self.content = KeyIndex(a)
         #: nothing beyond names and identities to read (tool, agent and workflow spans mostly)
@@ -635,6 +638,12 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
             call.provider = normalize_provider(lsp)
     elif plan.scope_provider:
         call.provider = plan.scope_provider
+    if plan.server_address and call.provider in (None, "openai") and type(host := a["server.address"]) is str:
+        # an OpenAI client library says openai of every OpenAI-compatible host (DeepSeek, Azure, OpenRouter, Gemini's
+        # endpoint); the semantic conventions point to server.address for the actual system (providers.provider_at_host)
+        at = provider_at_host(host)
+        if at is not None:
+            call.provider, call.provider_from_host = at, True
     if p[F_REQUEST_MODEL]:
         call.request_model = _first(a, p[F_REQUEST_MODEL], s, inv)
     if p[F_RESPONSE_MODEL]:

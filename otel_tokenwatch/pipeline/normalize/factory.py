@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Literal
 
 from otel_tokenwatch import semconv
+from otel_tokenwatch.errors import TokenwatchError
 from otel_tokenwatch.pipeline.call import Call
 from otel_tokenwatch.pipeline.normalize import content, counting
 from otel_tokenwatch.pipeline.normalize.dialects import haystack_messages, read_call_and_plan
@@ -45,8 +46,13 @@ class NormalizeConfig:
     agent_tokens_from: Literal["events", "spans"] = "events"
 
 
+class UnreadableSpans(TokenwatchError):
+    """Some spans of a tree could not be read at all (an exception in a reader, never in the span)."""
+
+
 class NormalizeProcessor(BaseProcessor):
     name = "normalize"
+    _unreadable = 0
 
     def __init__(self, cfg: NormalizeConfig) -> None:
         self.cfg = cfg
@@ -54,6 +60,15 @@ class NormalizeProcessor(BaseProcessor):
         self._agent_events = cfg.agent_tokens_from == "events"
 
     def process(self, tree: Tree) -> None:
+        self._unreadable = 0
+        self._process(tree)
+        if self._unreadable:
+            # the tree is read as far as it could be and goes on; the chain marks it and counts the stage's
+            # failure, so a reader fault on every span of some instrumentation is seen, not just debug-logged
+            raise UnreadableSpans(f"{self._unreadable} of {len(tree.spans)} spans could not be read (a reader "
+                                  f"fault: their calls are uncounted and carry {semconv.NOT_NORMALIZABLE})")
+
+    def _process(self, tree: Tree) -> None:
         pending: list[tuple[SpanEntry, str]] = []
         for e in tree.spans:
             e.call = self._read(e, pending=pending)
@@ -105,6 +120,8 @@ class NormalizeProcessor(BaseProcessor):
             c, plan = read_call_and_plan(e, share=share and not agent)
         except Exception:
             log.debug("span could not be read", exc_info=True)
+            self._unreadable += 1
+            e.set(semconv.NOT_NORMALIZABLE, "<unreadable span>")  # said here: "other" spans are not annotated
             return Call(kind="other", invalid=["<unreadable span>"])
         if plan is None:
             if c.dialect == "haystack" and self.cfg.read_content:
@@ -152,6 +169,8 @@ class NormalizeProcessor(BaseProcessor):
         if c.kind not in ("inference", "embeddings") and not c.has_usage:
             return
         e.set(semconv.COUNTED, c.counted)
+        if c.provider_from_host:
+            e.set(semconv.PROVIDER_AT_HOST, c.provider)
         if c.counted:
             if c.cost_usd is not None:
                 e.set(semconv.COST_USD, float(c.cost_usd))

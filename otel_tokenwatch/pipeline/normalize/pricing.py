@@ -66,9 +66,12 @@ class Pricer:
                      + Decimal(str(o.cache_write if o.cache_write is not None else o.input)) * cw) / PER_MILLION
             return total, "config"
         provider = call.provider or provider_from_model(model)
-        got = _lookup(model, PRICE_PROVIDER.get(provider or "", None), inp, out, cr, cw)
+        # a provider without a semconv name (openrouter, together, fireworks: providers.provider_at_host) is
+        # genai-prices' own id; one genai-prices does not know is looked up under any provider (_known)
+        pid = PRICE_PROVIDER.get(provider, provider) if provider else None
+        got = _lookup(model, pid, inp, out, cr, cw)
         if got is None and call.request_model and call.request_model != model:
-            got = _lookup(call.request_model, PRICE_PROVIDER.get(provider or "", None), inp, out, cr, cw)
+            got = _lookup(call.request_model, pid, inp, out, cr, cw)
         if got is None:
             return None, None
         return got, self.source

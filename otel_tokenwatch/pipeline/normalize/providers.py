@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 ALIASES = {
     "openai": "openai", "OpenAI": "openai", "openai.chat": "openai", "openai.responses": "openai",
     "azure": "azure.ai.openai", "Azure": "azure.ai.openai", "az.ai.openai": "azure.ai.openai",
@@ -39,6 +41,33 @@ PRICE_PROVIDER = {
     "gcp.vertex_ai": "google", "gcp.gen_ai": "google", "aws.bedrock": "aws", "mistral_ai": "mistral",
     "x_ai": "x-ai", "groq": "groq", "deepseek": "deepseek", "cohere": "cohere", "perplexity": "perplexity",
 }
+
+
+#: genai-prices provider id -> semconv provider (PRICE_PROVIDER's other way; Google's by its host below)
+_FROM_PRICE_ID = {"azure": "azure.ai.openai", "aws": "aws.bedrock", "mistral": "mistral_ai", "x-ai": "x_ai"}
+
+
+@lru_cache(maxsize=1024)
+def provider_at_host(host: str) -> str | None:
+    """The provider an OpenAI-compatible host belongs to, when it is not OpenAI's own, else None.
+
+    The semantic conventions (gen_ai.provider.name): "Multiple systems, including Azure OpenAI and
+    Gemini, are accessible by OpenAI client libraries. In such cases, the gen_ai.provider.name is set
+    to openai based on the instrumentation's best knowledge ... The server.address attribute may help
+    identify the actual system in use." genai-prices matches each provider's API URL (its
+    ``api_pattern``); DeepSeek's, Azure's, OpenRouter's and Gemini's OpenAI-compatible endpoints are
+    priced there, not as OpenAI. A gateway or a local server matches nothing and stays openai."""
+    try:
+        from genai_prices import data_snapshot
+
+        pid = data_snapshot.get_snapshot().find_provider(None, None, f"https://{host}").id
+    except Exception:  # noqa: BLE001 - no match (LookupError), or a genai-prices without the call
+        return None
+    if pid.startswith("openai"):
+        return None
+    if pid == "google":
+        return "gcp.vertex_ai" if "aiplatform" in host else "gcp.gemini"
+    return _FROM_PRICE_ID.get(pid) or ALIASES.get(pid, pid)
 
 
 def normalize_provider(raw: str | None) -> str | None:
