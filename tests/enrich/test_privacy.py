@@ -105,7 +105,11 @@ CANARIES = (b"support assistant for ACME", b"Where is order", b"And order A-")
 #: opentelemetry-instrumentation-vertexai 2.2b0 under its default semconv too (patch.py
 #: _with_default_instrumentation: request_to_events / response_to_events, utils.py, are logger.emit'ed; the span
 #: gets request and response attributes only)
-CONTENT_IN_LOGS_ONLY = {"bedrock-otel.jsonl", "semantic-kernel-openai.jsonl", "vertexai-otel.jsonl"}
+#: elastic-opentelemetry-instrumentation-openai 1.2.0 likewise (__init__.py _chat_completion_wrapper: with
+#: capture_message_content the messages go to helpers.py _send_logs_from_messages / wrappers.py
+#: _send_logs_from_stream_choices as gen_ai.* log events, never onto the span)
+CONTENT_IN_LOGS_ONLY = {"bedrock-otel.jsonl", "semantic-kernel-openai.jsonl", "vertexai-otel.jsonl",
+                        "edot-openai.jsonl", "edot-openai-async.jsonl"}
 
 
 @pytest.mark.parametrize("path", CAPTURED, ids=lambda p: p.name)

@@ -185,6 +185,12 @@ def kind_of(a: dict[str, Any], name: str, op: str | None) -> SpanKind:
         return "embeddings"
     if name.startswith("execute_tool") or "gen_ai.tool.name" in a or "ai.toolCall.name" in a:
         return "tool"
+    if a.get("mcp.method.name") == "tools/call":
+        # the semantic conventions' MCP spans: ``tools/call`` is a tool execution (gen_ai.operation.name
+        # execute_tool, gen_ai.tool.name recommended); mcp 2.3's own client span names the method only
+        # (mcp/shared/jsonrpc_dispatcher.py: ``MCP send tools/call get_order``, mcp.method.name and
+        # jsonrpc.request.id), so it read as "other"
+        return "tool"
     if name.startswith("invoke_agent") or "gen_ai.agent.name" in a:
         return "agent"
     if any(k in a for k in USAGE_KEYS):
@@ -289,6 +295,8 @@ VERTEX_SCOPE = "opentelemetry.instrumentation.vertexai"
 SCOPE_PROVIDERS = {VERTEX_SCOPE: "gcp.vertex_ai",
                    "openinference.instrumentation.mistralai": "mistral_ai"}
 CREWAI_OLLM_SCOPE = "opentelemetry.instrumentation.crewai.instrumentation"
+#: azure-core-tracing-opentelemetry's scope: the Azure SDKs' spans, azure-ai-inference's chat spans among them
+AZURE_CORE_SCOPE = "azure.core.tracing.ext.opentelemetry_span"
 MASTRA_SCOPE = "@mastra/otel-exporter"
 MASTRA_STEP_INPUT = "mastra.model_step.input"
 #: instrumentation scopes whose Anthropic input tokens are Anthropic's own, cache excluded (see _Plan)
@@ -314,6 +322,7 @@ class _Plan:
         "adk_output",
         "anthropic_raw_input",
         "bedrock_raw_input",
+        "choice_events",
         "content",
         "cost",
         "dialect",
@@ -416,6 +425,8 @@ class _Plan:
         #: flows/llm_flows/core/_model_call.py call_llm_async; openinference-instrumentation-google-adk 1.0.5
         #: _wrappers.py _TraceCallLlm), ``invoke_agent {name}``
         self.adk_output = scope == "gcp.vertex.agent" and "gen_ai.output.messages" in a
+        #: spans whose finish reason may be only in their gen_ai.choice events (read where no attribute names one)
+        self.choice_events = self.dialect == "strands" or scope == AZURE_CORE_SCOPE
         #: OpenInference's LangChain.js tracer names no provider (@arizeai/openinference-instrumentation-langchain
         #: 4.1.1 dist/src/utils.js: no llm.provider / llm.system at all); the run's LangSmith params are in
         #: ``metadata`` (formatMetadata: run.extra.metadata as JSON), whose ``ls_provider`` the chat model sets
@@ -508,6 +519,28 @@ SHARED_KINDS = frozenset({"tool", "agent", "workflow"})
 #: and their types) -> Call. A tree of agent steps repeats a handful of tools; the Call is read once per shape.
 _SHARED: dict[tuple[Any, ...], Call] = {}
 _MAX_SHARED = 8192
+
+
+def _choice_event_reasons(events: Any) -> list[str]:
+    """Finish reasons from a span's gen_ai.choice events. Strands Agents' model span names its stop reason only
+    there, unless gen_ai_latest_experimental is opted in (strands-agents 1.62.0 telemetry/tracer.py
+    end_model_invoke_span: ``_add_event(span, "gen_ai.choice", {"finish_reason": str(stop_reason), ...})``);
+    azure-ai-inference 1.0.0b9's streamed chat span too, inside the event's JSON (tracing.py StreamWrapper:
+    gen_ai.response.finish_reasons comes from the last chunk, the usage chunk with no choices; the accumulated
+    ``finish_reason`` goes to ``gen_ai.event.content`` = ``json.dumps(accumulate)``)."""
+    reasons: list[str] = []
+    for ev in events:
+        if ev.name != "gen_ai.choice":
+            continue
+        for kv in ev.attributes:
+            v = kv.value.string_value
+            if kv.key == "finish_reason" and v:
+                reasons.append(v)
+            elif kv.key == "gen_ai.event.content" and '"finish_reason"' in v:
+                got = coerce.parse_structured(v)
+                if isinstance(got, dict) and isinstance(got.get("finish_reason"), str) and got["finish_reason"]:
+                    reasons.append(got["finish_reason"])
+    return reasons
 
 
 def _plan(a: dict[str, Any], scope: str) -> _Plan:
@@ -693,12 +726,8 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
         reasons = coerce.to_str_list(a[k]) if k != SK_FINISH_KEY else _sk_finish_reasons(a[k])
         if reasons:
             break
-    if not reasons and plan.dialect == "strands" and kind == "inference":
-        # Strands Agents' model span names its stop reason only in its gen_ai.choice span event, unless
-        # gen_ai_latest_experimental is opted in (strands-agents 1.62.0 telemetry/tracer.py end_model_invoke_span:
-        # ``_add_event(span, "gen_ai.choice", {"finish_reason": str(stop_reason), ...})``)
-        reasons = [kv.value.string_value for ev in e.span.events if ev.name == "gen_ai.choice"
-                   for kv in ev.attributes if kv.key == "finish_reason" and kv.value.string_value]
+    if not reasons and plan.choice_events and kind == "inference":
+        reasons = _choice_event_reasons(e.span.events)
     if plan.enum_finish:
         reasons = [r.rpartition(".")[2] for r in reasons]
     call.finish_reasons = tuple(reasons)
