@@ -170,6 +170,7 @@ class RedisStore:
                                           single_connection_client=True)
         self._transport_errors: tuple[type[BaseException], ...] = (
             redis.ConnectionError, redis.TimeoutError, OSError)
+        self._no_script = redis.exceptions.NoScriptError
         self._where = url.split("@")[-1]  # never a password in a message
         self._down_until = 0.0
         self._backoff = BACKOFF_MIN
@@ -258,7 +259,7 @@ class RedisStore:
             elif name not in BATCH_CALLS:
                 raise ValueError(f"batch takes {', '.join(sorted(BATCH_CALLS))}, not {name!r}")
         out: list[Any] = []
-        for (name, *_), r in zip(ops, self._batch(keys=keys, args=args)):
+        for (name, *_), r in zip(ops, self._script(keys, args)):
             if name in ("get", "pop"):
                 out.append(bytes(r) if r is not None else None)
             elif r is None:  # not run: a guard stopped the batch
@@ -273,6 +274,30 @@ class RedisStore:
             else:
                 out.append(None)
         return out
+
+    def _script(self, keys: list[str], args: list[Any]) -> Any:
+        """The batch script's EVALSHA on the client's one connection, under the client's own lock.
+
+        Every tree makes this call, and redis-py's command path around it (retry wrapper, response
+        callbacks, observability hooks) cost more than the call: 56-95 us of CPU per call against
+        31-62 us for the connection's own send and read (measured here, one run). A connection
+        error drops the connection (the next call reconnects, as the client would) and goes to the
+        breaker; a server that lost the script (restarted) gets it from the library's Script call."""
+        conn = getattr(self._r, "connection", None)
+        lock = getattr(self._r, "single_connection_lock", None)
+        if conn is None or lock is None:  # a caller's client on a pool: the library's own path
+            return self._batch(keys=keys, args=args)
+        with lock:
+            try:
+                conn.send_packed_command(conn.pack_command("EVALSHA", self._batch.sha, len(keys), *keys, *args),
+                                         check_health=False)
+                return conn.read_response()
+            except self._no_script:
+                pass
+            except self._transport_errors:
+                conn.disconnect()
+                raise
+        return self._batch(keys=keys, args=args)  # loads the script, then runs it
 
     @_guarded
     def keys(self, ns: str) -> list[str]:

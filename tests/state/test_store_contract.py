@@ -84,3 +84,15 @@ def test_a_guard_stops_the_batch_where_an_earlier_call_found_a_value(store: Any)
     # what came before the guard ran, nothing after it did
     assert store.get("o", "tree") == b"sum" and store.get("o", "planned2") is None
     assert store.log_read("b", "wf")[0] == 1
+
+
+def test_a_redis_that_lost_the_script_gets_it_again(redis_url: str) -> None:
+    """The batch script runs on the connection directly (RedisStore._script): a server that forgot it
+    (restarted, SCRIPT FLUSH) answers NOSCRIPT, and the call loads it and still gives its results."""
+    s = RedisStore(redis_url, prefix=fresh_prefix("noscript"))
+    s.put("o", "t:1", b"v", ttl=60)
+    assert s.batch([("get", "o", "t:1")]) == [b"v"]
+    redis.Redis.from_url(redis_url).script_flush()
+    assert s.batch([("pop", "o", "t:1"), ("get", "o", "t:1")]) == [b"v", None]
+    assert s.batch([("get", "o", "t:1")]) == [None]  # and the direct path works again after the load
+    s.close()
