@@ -107,9 +107,11 @@ CANARIES = (b"support assistant for ACME", b"Where is order", b"And order A-")
 #: gets request and response attributes only)
 #: elastic-opentelemetry-instrumentation-openai 1.2.0 likewise (__init__.py _chat_completion_wrapper: with
 #: capture_message_content the messages go to helpers.py _send_logs_from_messages / wrappers.py
-#: _send_logs_from_stream_choices as gen_ai.* log events, never onto the span)
+#: _send_logs_from_stream_choices as gen_ai.* log events, never onto the span); and its Node.js counterpart
+#: @opentelemetry/instrumentation-openai 0.21.0 (build/src/instrumentation.js: with captureMessageContent the
+#: messages go to this.logger.emit as gen_ai.* events only)
 CONTENT_IN_LOGS_ONLY = {"bedrock-otel.jsonl", "semantic-kernel-openai.jsonl", "vertexai-otel.jsonl",
-                        "edot-openai.jsonl", "edot-openai-async.jsonl"}
+                        "edot-openai.jsonl", "edot-openai-async.jsonl", "otel-js-openai.jsonl"}
 
 
 @pytest.mark.parametrize("path", CAPTURED, ids=lambda p: p.name)

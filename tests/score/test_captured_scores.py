@@ -109,11 +109,28 @@ KNOWN = {("anthropic-openllmetry.jsonl", "streaming"): {"truncated": 1},
          # names none (``input_tokens_details.get("cached_tokens", 0)``): with no prompt to compare, the second
          # healthy call's shape (1350 tokens in, the first call's 1200 + 150 resent, 0 cached) is a resent prefix
          ("mistralai-openlit.jsonl", "healthy"): {"uncached_prefix": 1},
+         # agno 3.1.10 agent/agent.py ``add_history_to_context: bool = False``: the 2nd healthy run sends the
+         # system prompt and the new question only, so the shared system prompt is 79% of the two calls' text;
+         # openlit 1.45.0 instrumentation/openai/utils.py writes gen_ai.usage.cache_read.input_tokens 0 whenever
+         # the API names none (``prompt_tokens_details.get("cached_tokens", 0) or 0``; OpenInference's agno span
+         # writes none, so agno-openinference rules nothing out), and no span carries per-message token counts:
+         # 79% of 1350 tokens in is a 1066-token uncached prefix, over OpenAI's 1024-token cache minimum
+         ("openlit-agno.jsonl", "healthy"): {"uncached_prefix": 1},
          # elastic-opentelemetry-instrumentation-openai 1.2.0 helpers.py _get_attributes_from_wrapper writes no
          # stream flag (stream=True only picks wrappers.py StreamWrapper): the stream cut at max tokens reads the
          # same as a truncated answer
          ("edot-openai.jsonl", "streaming"): {"truncated": 1},
          ("edot-openai-async.jsonl", "streaming"): {"truncated": 1},
+         # its OpenTelemetry JS contrib counterpart, @opentelemetry/instrumentation-openai 0.21.0
+         # build/src/instrumentation.js _startChatCompletionsSpan, likewise: model, penalties, max_tokens, stop,
+         # temperature, top_p and server.* only (params.stream just picks the _onChatCompletionsStreamIterator
+         # wrapper, isStreamPromise): its stream cut at max tokens reads as a truncated answer too
+         ("otel-js-openai.jsonl", "streaming"): {"truncated": 1},
+         # @traceloop/instrumentation-bedrock 0.27.0 dist/index.js _startSpan: one span per
+         # BedrockRuntimeClient.send, named and attributed from the InvokeModel body alone (model, max_tokens,
+         # temperature, top_p / top_k, messages); InvokeModelWithResponseStream differs only in _endSpan reading
+         # the chunks, and nothing records which command ran: the stream cut at max tokens reads as truncated
+         ("openllmetry-js-bedrock.jsonl", "streaming"): {"truncated": 1},
          # opentelemetry-instrumentation-openai 0.62.4 shared/chat_wrappers.py ChatStream.__anext__: on an error
          # mid-stream it runs _ensure_cleanup() first (status OK, span ended), then sets ERROR only ``if
          # self._span.is_recording()``, false by then: the broken stream's span reads as a success

@@ -48,6 +48,9 @@ CONTENT_KEYS = frozenset({
     # of every component run's inputs and outputs, the pipeline's input and output data)
     "haystack.component.input", "haystack.component.output", "haystack.pipeline.input_data",
     "haystack.pipeline.output_data",
+    # OpenLIT's Haystack pipeline span (openlit 1.45.0 instrumentation/haystack/utils.py: the pipeline's
+    # ``input_data`` as json.dumps, the chat messages' text among it; its output's str values kept as they are)
+    "gen_ai.framework.pipeline.input_data", "gen_ai.framework.pipeline.output_data",
     # openinference-instrumentation-smolagents 0.1.43 _wrappers.py _smolagent_run_attributes: the agent's task
     # (the user prompt smolagents puts in its first user message) and the run's additional_args (given to the
     # model with the task); a managed agent's prompts under smolagents.managed_agents.{i}. (_smolagents below)

@@ -97,6 +97,7 @@ def decide(tree: Tree) -> None:
         counted.append(e)
     if len(counted) > 1 and len({e.scope.name for e in counted}) > 1:
         _twins(counted, True)
+        _late_stream_twins(counted)
     if len(failed) > 1 and len({e.scope.name for e in failed}) > 1:
         _twins(failed, False)
     # aggregates: counted only when nothing below reports usage
@@ -166,6 +167,42 @@ def _twins(counted: list[SpanEntry], usage: bool) -> None:
             if usage:
                 outer.set(semconv.USAGE_MISMATCH, f"duplicate of span {inner.span_id.hex()} (the same call, "
                                                   f"reported by {inner.scope.name} too)")
+            break
+
+
+#: how long after a framework's span of a streamed call ends the client span made at the stream's end may start
+_LATE_TWIN_NS = 5_000_000
+
+
+def _late_stream_twins(counted: list[SpanEntry]) -> None:
+    """A streamed call whose client span is made only once the stream is exhausted, after the framework's span of
+    the same call has ended: openlit 1.45.0 instrumentation/google_ai_studio/async_google_ai_studio.py
+    ``TracedAsyncStream.__anext__`` starts its ``chat {model}`` span at ``StopAsyncIteration`` (``with
+    tracer.start_as_current_span(self._span_name)``, in the consumer's context), so under Google ADK (whose
+    ``generate_content`` span, scope gcp.vertex.agent, has ended by then) the two are siblings one after the
+    other. Same parent, another scope, same tokens and request model, the streamed span starting right after the
+    other ends: the later (client) span counts, as a child would."""
+    spans = sorted(counted, key=lambda e: e.view.end_time_unix_nano)
+    for n, outer in enumerate(spans):
+        oc = outer.call
+        assert oc is not None
+        if oc.report_of is not None or not oc.counted:
+            continue
+        end = outer.view.end_time_unix_nano
+        for inner in spans[n + 1:]:
+            ic = inner.call
+            assert ic is not None
+            start = inner.view.start_time_unix_nano
+            if not ic.streaming or ic.report_of is not None or not end <= start <= end + _LATE_TWIN_NS \
+                    or inner.parent_id != outer.parent_id or inner.scope.name == outer.scope.name \
+                    or (ic.input_tokens, ic.output_tokens, ic.request_model) != (
+                        oc.input_tokens, oc.output_tokens, oc.request_model):
+                continue
+            oc.counted = False
+            oc.report_of = inner.span_id
+            _fill(ic, oc)
+            outer.set(semconv.USAGE_MISMATCH, f"duplicate of span {inner.span_id.hex()} (the same streamed call, "
+                                              f"reported by {inner.scope.name} at the stream's end)")
             break
 
 
