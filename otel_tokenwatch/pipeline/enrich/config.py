@@ -34,7 +34,8 @@ class WorkflowRule:
 
 @dataclass(frozen=True)
 class WorkflowConfig:
-    #: span attributes that name the workflow, after gen_ai.workflow.name and traceloop.workflow.name
+    #: span attributes that name the workflow, after gen_ai.workflow.name, traceloop.workflow.name and
+    #: langfuse.trace.name
     attributes: list[str] = field(default_factory=lambda: ["app.workflow"])
     rules: list[WorkflowRule] = field(default_factory=list)
 

@@ -8,7 +8,10 @@ from typing import Any
 from otel_tokenwatch.pipeline.enrich.config import OutcomeConfig, TeamConfig, WorkflowConfig, WorkflowRule
 from otel_tokenwatch.pipeline.tree import SpanEntry, Tree
 
-WELL_KNOWN_WORKFLOW_KEYS = ("gen_ai.workflow.name", "traceloop.workflow.name")
+#: Langfuse's trace name too: its Python SDK (langfuse 5.2.0 _client/propagation.py propagate_attributes(
+#: trace_name=...), _client/attributes.py TRACE_NAME) writes ``langfuse.trace.name`` on the current span and every
+#: span started below it, the name its UI groups traces by
+WELL_KNOWN_WORKFLOW_KEYS = ("gen_ai.workflow.name", "traceloop.workflow.name", "langfuse.trace.name")
 OUTCOMES = ("success", "failure", "abandoned", "unknown")
 
 
