@@ -50,10 +50,6 @@ class Carry:
         self._guarded += [at + i for i in guard or ()]
         self._thens.append((len(ops), then))
 
-    @property
-    def pending(self) -> bool:
-        return bool(self._thens)
-
     def _take(self) -> tuple[list[tuple[Any, ...]], list[int], list[tuple[int, Then]]]:
         taken = self._ops, self._guarded, self._thens
         self._ops, self._guarded, self._thens = [], [], []
