@@ -200,72 +200,101 @@ class Scorer:
             return self._score_many(trees)
 
     def _score_many(self, trees: list[Tree]) -> list[TreeScore | Exception]:
-        """Score the trees released together, each as if alone and in order: the reasons before
-        the baseline per tree (conversation windows read and written per tree, so a later tree of
-        the same conversation sees an earlier one), then every tree's baseline sample appended in
-        one round trip, then the baseline and inflation reasons per tree, each tree judged against
-        the samples logged before its own. Per tree its score, or the exception it raised."""
+        """Score the trees released together, each as if alone and in order, on one round trip to the
+        shared state for all of them: what a tree adds to it (its baseline sample, its calls in their
+        conversations' windows, its inflation window entry) depends on its spans and outcome only,
+        not on its reasons, so it goes out with the reads the reasons need (the conversations'
+        windows) before any reason is found. Then per tree the reasons, the baseline judged against
+        the samples logged before its own and the inflation window as read after its own append; a
+        later tree of a conversation sees an earlier one through ``held``. Per tree its score, or the
+        exception it raised (a tree whose reasons fail has still added its sample: its total is a fact
+        of its spans, and every replica's log must hold what its sketch counts)."""
         out: list[TreeScore | Exception] = []
         for tree in trees:
             try:
                 out.append(TreeScore(tree, self.cfg, self.key))
             except Exception as exc:  # noqa: BLE001 - contained to this tree (the chain counts it)
                 out.append(exc)
-        # the conversations' windows, read once for all of them (a batch call), kept here as each tree
-        # adds to them (so a later tree of a conversation sees an earlier one) and written back with
-        # the baselines below
-        convs = sorted({c for ts in out if isinstance(ts, TreeScore) for c in ts.conversations})
-        held = dict(zip(convs, self.state.batch([("items", NS_CONV, c) for c in convs]))) if convs else {}
-        later: list[tuple[Any, ...]] = []
-        judged: list[tuple[int, TreeScore, str, str | None, float]] = []
+        # per tree: (outcome, baseline key, time, inflation ask, conversation items), before any reason
+        plans: list[tuple[str, str | None, float, tuple[str, str, float] | None, list[tuple[str, bytes]]] | None] = []
         for i, tree in enumerate(trees):
             ts = out[i]
-            if not isinstance(ts, TreeScore):
-                continue
-            try:
-                by_id = {e.span_id: e for e in tree.spans}
-                self.failed_calls(ts)
-                self.retries(ts)
-                self.duplicates(ts, held)
-                self.truncated(ts)
-                self.loops(ts, by_id)
-                self.uncached_prefix(ts)
-                if not tree.late:
-                    outcome = self.outcome_of(tree)
-                    self.failed_outcome(ts, outcome)
-                    judged.append((i, ts, outcome, self._baseline_key(ts, tree, outcome), self.clock()))
-                later += self._remember_conversation(ts, held)
-            except Exception as exc:  # noqa: BLE001 - contained to this tree (the chain counts it)
-                if judged and judged[-1][0] == i:
-                    judged.pop()
-                out[i] = exc
-        wanted = [(key, ts.total, now) for _, ts, _, key, now in judged if key is not None]
-        asks = [self._inflation_ask(ts, ts.tree, outcome) for _, ts, outcome, _, _ in judged]
-        extra = later + [op for ask in asks if ask is not None for op in self._inflation_ops(ask)]
-        try:  # every baseline sample and inflation window of these trees: one round trip
+            plan = None
+            if isinstance(ts, TreeScore):
+                try:
+                    items = self._conversation_items(ts)
+                    if tree.late:
+                        plan = ("", None, 0.0, None, items)
+                    else:
+                        outcome = self.outcome_of(tree)
+                        now = self.clock()
+                        plan = (outcome, self._baseline_key(ts, tree, outcome), now,
+                                self._inflation_ask(ts, tree, outcome, now), items)
+                except Exception as exc:  # noqa: BLE001
+                    out[i] = exc
+            plans.append(plan)
+        convs = sorted({c for ts, plan in zip(out, plans) if plan is not None
+                        for c in ts.conversations})  # type: ignore[union-attr]
+        appends = [("append", NS_CONV, conv, item, CONV_WINDOW_LEN, self.cfg.conversation_window)
+                   for plan in plans if plan is not None for conv, item in plan[4]]
+        wanted = [(plan[1], ts.total, plan[2]) for ts, plan in zip(out, plans)  # type: ignore[union-attr]
+                  if plan is not None and plan[1] is not None]
+        asks = [plan[3] for plan in plans if plan is not None and plan[3] is not None]
+        extra = [("items", NS_CONV, c) for c in convs] + appends + \
+            [op for ask in asks for op in self._inflation_ops(ask)]
+        try:  # every read and write of these trees: one round trip
             found, rest = self._baselines_before(wanted, extra)
         except Replan:
             raise
         except Exception as exc:  # noqa: BLE001 - the shared state out: no tree is judged on it
-            for (i, _, _, key, _), ask in zip(judged, asks):
-                if key is not None or ask is not None:
+            for i, plan in enumerate(plans):
+                if plan is not None and (plan[1] is not None or plan[3] is not None or plan[4]
+                                         or out[i].conversations):  # type: ignore[union-attr]
                     out[i] = exc
-            return out
-        baselines = iter(found)
-        windows = iter(rest[len(later) + 1::2])  # each tree's window as read after its own append
-        for (i, ts, _, key, now), ask in zip(judged, asks):
-            try:
-                if key is not None:
-                    sketch, item = next(baselines)
+                elif plan is not None:  # nothing of the shared state to judge it on
                     try:
-                        self._judge(ts, sketch, now)
-                    finally:  # the tree's own waste never moves the baseline it was judged against
-                        sketch.apply([item], now)
-                if ask is not None:
-                    self._inflation_judge(ts, ask, next(windows))
-            except Exception as exc:  # noqa: BLE001
+                        self._reasons(out[i], trees[i], plan[0], {})  # type: ignore[arg-type]
+                    except Exception as exc2:  # noqa: BLE001
+                        out[i] = exc2
+            return out
+        held: dict[str, list[bytes]] = dict(zip(convs, rest))
+        baselines = iter(found)
+        windows = iter(rest[len(convs) + len(appends) + 1::2])  # each ask's window as read after its append
+        for i, plan in enumerate(plans):
+            if plan is None:
+                continue
+            ts = out[i]
+            assert isinstance(ts, TreeScore)
+            outcome, key, now, ask, items = plan
+            baseline = next(baselines) if key is not None else None
+            window = next(windows) if ask is not None else None
+            try:
+                self._reasons(ts, trees[i], outcome, held)
+                if baseline is not None:
+                    self._judge(ts, baseline[0], now)
+                if window is not None:
+                    self._inflation_judge(ts, ask, window)  # type: ignore[arg-type]
+            except Exception as exc:  # noqa: BLE001 - contained to this tree (the chain counts it)
                 out[i] = exc
+            finally:
+                if baseline is not None:  # the tree's own waste never moves the baseline it was judged against
+                    baseline[0].apply([baseline[1]], now)
+                for conv, item in items:
+                    held[conv] = [*held.get(conv, ()), item][-CONV_WINDOW_LEN:]
         return out
+
+    def _reasons(self, ts: TreeScore, tree: Tree, outcome: str, held: dict[str, list[bytes]]) -> None:
+        """The reasons found on the tree alone and on its conversations' windows (``held``), in order:
+        each takes what the earlier ones left."""
+        by_id = {e.span_id: e for e in tree.spans}
+        self.failed_calls(ts)
+        self.retries(ts)
+        self.duplicates(ts, held)
+        self.truncated(ts)
+        self.loops(ts, by_id)
+        self.uncached_prefix(ts)
+        if not tree.late:
+            self.failed_outcome(ts, outcome)
 
     def failed_calls(self, ts: TreeScore) -> None:
         for e in ts.calls:
@@ -353,19 +382,17 @@ class Scorer:
                     seen.setdefault(d["fp"], d["span"])
         return seen
 
-    def _remember_conversation(self, ts: TreeScore, held: dict[str, list[bytes]]) -> list[tuple[Any, ...]]:
-        """The appends that add the tree's calls to their conversations' windows; also made to
-        ``held`` (as the store keeps them: the newest CONV_WINDOW_LEN)."""
-        ops: list[tuple[Any, ...]] = []
+    @staticmethod
+    def _conversation_items(ts: TreeScore) -> list[tuple[str, bytes]]:
+        """(conversation, window item) per call of the tree that its conversation's window gets."""
+        items: list[tuple[str, bytes]] = []
         for e in ts.calls:
             c = ts.call(e)
             if not c.conversation_id or c.error:
                 continue
-            conv = str(c.conversation_id)
-            item = orjson.dumps({"fp": ts.xfp(e), "span": e.span_id.hex(), "trace": ts.tree.trace_id_hex})
-            ops.append(("append", NS_CONV, conv, item, CONV_WINDOW_LEN, self.cfg.conversation_window))
-            held[conv] = [*held.get(conv, ()), item][-CONV_WINDOW_LEN:]
-        return ops
+            items.append((str(c.conversation_id), orjson.dumps(
+                {"fp": ts.xfp(e), "span": e.span_id.hex(), "trace": ts.tree.trace_id_hex})))
+        return items
 
     def truncated(self, ts: TreeScore) -> None:
         for e in ts.calls:
@@ -572,7 +599,7 @@ class Scorer:
             self._sketches[k] = (seq, sketch)
         return [(fresh.get(key, sketch), item) for (key, _, _), (sketch, item) in zip(wanted, out)], rest
 
-    def _inflation_ask(self, ts: TreeScore, tree: Tree, outcome: str) -> tuple[str, str, float] | None:
+    def _inflation_ask(self, ts: TreeScore, tree: Tree, outcome: str, now: float) -> tuple[str, str, float] | None:
         """(principal digest, fingerprint, time) of a tree the inflation reason looks at, else None."""
         if not ts.counted or outcome != "unknown":
             return None
@@ -584,7 +611,7 @@ class Scorer:
             root = tree.root() or tree.spans[0]
             principal = "service:" + root.resource.service_name
         pkey = hashlib.sha256(principal.encode()).hexdigest()[:32]  # never the identifier itself
-        return pkey, ts.xfp(ts.counted[0]), self.clock()
+        return pkey, ts.xfp(ts.counted[0]), now
 
     def _inflation_ops(self, ask: tuple[str, str, float]) -> list[tuple[Any, ...]]:
         """Add the tree to its principal's window and read the window back (in order: a later tree of
