@@ -43,8 +43,9 @@ GAPS: dict[tuple[str, str, str], Any] = {
 FINISH = {"langchain-embed-openllmetry": {"tool_calls": "tool_call"}}
 #: the streamed calls' flag as read: ChatOpenAI.stream() reports its run's invocation params, langchain-openai
 #: 1.7.4 chat_models/base.py ``"stream": self.streaming`` (False: _stream sets ``stream=True`` for the request only),
-#: which OpenInference writes into llm.invocation_parameters; OpenLLMetry's langchain span writes no stream flag
-STREAMED = {"langchain-embed-openinference": [False, False], "langchain-embed-openllmetry": [None, None],
+#: which OpenInference writes into llm.invocation_parameters, but its output.value is the merged
+#: ChatGenerationChunk (dialects._langchain_streamed); OpenLLMetry's langchain span writes no stream flag
+STREAMED = {"langchain-embed-openinference": [True, True], "langchain-embed-openllmetry": [None, None],
             "litellm-openinference": [True, True]}
 
 
@@ -119,3 +120,23 @@ def test_streams_as_their_spans_tell(source: str) -> None:
     assert streamed == STREAMED[source]
     assert not any(e.call.streaming for sc in ("healthy", "cached", "duplicate")  # type: ignore[union-attr]
                    for e in counted(source, sc))
+
+
+def test_a_langchain_stream_is_told_by_its_generation_type_not_by_words() -> None:
+    """OpenInference's LangChain output.value: the streamed run's generation is a ChatGenerationChunk, an
+    invoked one's a ChatGeneration; an answer that names the class is still not a stream."""
+    from otel_tokenwatch.pipeline.normalize.dialects import _langchain_streamed
+
+    def outputs(scenario: str) -> list[str]:
+        return [e.attrs["output.value"] for e in counted("langchain-embed-openinference", scenario)
+                if e.call is not None and e.call.kind == "inference"]
+
+    streamed, invoked = outputs("streaming"), outputs("healthy")
+    assert streamed and invoked
+    assert all(_langchain_streamed(v) for v in streamed)
+    assert not any(_langchain_streamed(v) for v in invoked)
+    answer = json.loads(invoked[0])
+    answer["generations"][0][0]["text"] = "ChatGenerationChunk"  # quoted in the JSON as the type is
+    worded = json.dumps(answer)
+    assert '"ChatGenerationChunk"' in worded and not _langchain_streamed(worded)
+    assert not _langchain_streamed('{"generations": "ChatGenerationChunk"}') and not _langchain_streamed(None)

@@ -100,12 +100,12 @@ KNOWN = {("anthropic-openllmetry.jsonl", "streaming"): {"truncated": 1},
          ("mastra-otel.jsonl", "streaming"): {"truncated": 1},
          # ChatOpenAI(...).stream() (langchain-openai 1.7.4): the run's invocation params are
          # chat_models/base.py _default_params ``"stream": self.streaming`` (False unless streaming=True; _stream
-         # sets ``kwargs["stream"] = True`` for the request only), so openinference-instrumentation-langchain
-         # 0.1.80 writes llm.invocation_parameters ``"stream": false`` and OpenLLMetry's
+         # sets ``kwargs["stream"] = True`` for the request only). OpenInference's output.value tells the stream
+         # by its ChatGenerationChunk (dialects._langchain_streamed); OpenLLMetry's
          # opentelemetry-instrumentation-langchain 0.62.4 (callback_handler.py, request params: model, max_tokens,
-         # temperature) no stream flag at all, and suppresses the OpenAI SDK span below it: the stream cut at max
-         # tokens reads as a truncated answer
-         **{(f"langchain-embed-{lib}.jsonl", "streaming"): {"truncated": 1} for lib in ("openinference", "openllmetry")},
+         # temperature) writes no stream flag and no output type, and suppresses the OpenAI SDK span below it: the
+         # stream cut at max tokens reads as a truncated answer
+         ("langchain-embed-openllmetry.jsonl", "streaming"): {"truncated": 1},
          # LangChain's Embeddings interface has no callbacks (langchain-core 1.8.3 embeddings/embeddings.py: no
          # callback manager, no run), and openinference-instrumentation-langchain 0.1.80 is a callback tracer
          # (_tracer.py OpenInferenceTracer(BaseTracer)): OpenAIEmbeddings' calls make no span, the 429 on the

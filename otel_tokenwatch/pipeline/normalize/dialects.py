@@ -833,6 +833,18 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
             # ``inspect.stack()[1].function``: ``stream_generate_content``) and AutoGen's (openinference-
             # instrumentation-autogen-agentchat 0.1.22 _wrappers.py: ``f"{instance.__class__.__name__}.create_stream"``)
             call.streaming = True
+        if call.streaming is not True and plan.dialect == "openinference" and kind == "inference" \
+                and e.scope.name == OI_LANGCHAIN_SCOPE and _langchain_streamed(a.get("output.value")):
+            # ``chat_model.stream()``: LangChain's run params say ``"stream": self.streaming``, the model's option
+            # (langchain-openai 1.7.4 chat_models/base.py _default_params; _stream sets ``stream=True`` for the
+            # request only), but the run's result is the merged chunks (langchain-core 1.8.3
+            # language_models/chat_models.py BaseChatModel.stream: ``generation = merge_chat_generation_chunks(
+            # chunks)``, ``run_manager.on_llm_end(LLMResult(generations=[[generation]]))``), a
+            # ChatGenerationChunk, where invoke()'s is a ChatGeneration (generate_from_stream too), and
+            # openinference-instrumentation-langchain 0.1.80 (_tracer.py ``_as_output(_convert_io(run.outputs))``)
+            # writes it as output.value. A model invoked with a streaming callback handler (astream_events) streams
+            # with a ChatGeneration and says nothing of it
+            call.streaming = True
         if call.streaming is None and type(rm := a.get("rpc.method")) is str and kind == "inference":
             call.streaming = AWS_STREAM_OPS.get(rm)
         if call.streaming is None and plan.dialect in ("litellm", "openllmetry"):
@@ -950,6 +962,22 @@ def haystack_messages(a: dict[str, Any]) -> list[tuple[str, str]] | None:
 
 
 SK_FINISH_KEY = "gen_ai.response.finish_reason"
+
+
+OI_LANGCHAIN_SCOPE = "openinference.instrumentation.langchain"
+
+
+def _langchain_streamed(v: Any) -> bool:
+    """A LangChain run's output (OpenInference's output.value) holds a ChatGenerationChunk: the merged chunks
+    of ``stream()`` (see read_call_and_plan). Parsed only when the name is there at all; a prompt or answer
+    that names the class is content, not the generation's own ``type``."""
+    if type(v) is not str or '"ChatGenerationChunk"' not in v:
+        return False
+    got = coerce.parse_structured(v)
+    gens = got.get("generations") if isinstance(got, dict) else None
+    return isinstance(gens, list) and any(
+        isinstance(g, dict) and g.get("type") == "ChatGenerationChunk"
+        for row in gens if isinstance(row, list) for g in row)
 
 
 def _adk_streamed(v: Any) -> bool | None:
