@@ -58,6 +58,10 @@ CONTENT_KEYS = frozenset({
     # @arizeai/openinference-genai 0.3.10 attributes.js mapSystemInstructions (run by @arizeai/openinference-vercel
     # 3.2.1 on AI SDK v7 spans) keeps the system prompt "for preservation" as OpenInference metadata
     "metadata.gen_ai.system_instructions",
+    # Firebase Genkit's action spans: the whole request and response as JSON (@genkit-ai/core 1.42.0
+    # lib/tracing/instrumentation.js metadataToAttributes: ``genkit:input`` / ``genkit:output`` = JSON.stringify),
+    # messages and tool arguments among them; the usage inside genkit:output is read at normalize, before this
+    "genkit:input", "genkit:output",
 })
 CONTENT_PREFIXES = ("gen_ai.prompt.", "gen_ai.completion.", "llm.input_messages.", "llm.output_messages.",
                     "llm.prompts.", "llm.prompt_template.", "gen_ai.input.", "gen_ai.output.messages.",
@@ -218,7 +222,20 @@ SCOPE_CONTENT_KEYS = {"logfire.openai_agents": frozenset({"input", "output"}),
                       # OpenLIT's pydantic-ai instrumentation (openlit 1.45.0 instrumentation/pydantic_ai/utils.py):
                       # ``str(getattr(instance, "_system_prompts", ""))``, the agent's system prompts, as
                       # gen_ai.agent.description on its agent, task and model_request spans
-                      "openlit.instrumentation.pydantic_ai": frozenset({"gen_ai.agent.description"})}
+                      "openlit.instrumentation.pydantic_ai": frozenset({"gen_ai.agent.description"}),
+                      # OpenLIT's vector stores write the request's data as db.query.text and repeat it in
+                      # db.query.summary (openlit 1.45.0 instrumentation/chroma/utils.py: ``texts={query_texts}``
+                      # for a query, ``documents={documents}`` for add / update / upsert; instrumentation/qdrant/
+                      # utils.py: ``str(points)`` with their payloads, ``str(query)``): a RAG app's documents and
+                      # questions; captured: tests/normalize/data/{chroma,qdrant}-openlit.jsonl
+                      **dict.fromkeys(("openlit.instrumentation.chroma", "openlit.instrumentation.qdrant"),
+                                      frozenset({"db.query.text", "db.query.summary", "db.filter"})),
+                      # opentelemetry-instrumentation-chromadb 0.62.4 wrapper.py _add_query_result_events: one
+                      # db.query.result event per hit with the retrieved document's text and metadata (the RAG
+                      # context the prompt is built from); _encode_where_document: the query's text filter
+                      "opentelemetry.instrumentation.chromadb": frozenset({
+                          "db.query.result.document", "db.query.result.metadata", "db.chroma.query.where_document",
+                          "db.chroma.get.where_document", "db.chroma.delete.where_document"})}
 #: span events that are content in one scope only: Claude Code's claude_code.tool ``tool.output`` event holds the
 #: tool's input and output bodies with OTEL_LOG_TOOL_CONTENT=1 (monitoring-usage "Traces (beta)"; captured
 #: 2.1.332: ``bash_command`` and ``output`` for Bash)

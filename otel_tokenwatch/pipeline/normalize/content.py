@@ -143,8 +143,11 @@ def _adk_request(v: Any) -> list[tuple[str, str]] | None:
 def input_messages(a: dict[str, Any], index: KeyIndex | None = None) -> list[tuple[str, str]] | None:
     # ai.prompt.messages: the Vercel AI SDK's doGenerate/doStream spans (v4-v6 and v7's legacy telemetry), the
     # messages as sent to the provider, system message included (ai/core/telemetry: recordInputs)
+    # genkit:input: a Genkit model action's GenerateRequest as JSON, ``{"messages": [{role, content: [{text}, ...]}],
+    # config, tools}`` (@genkit-ai/core 1.42.0 lib/tracing/instrumentation.js metadataToAttributes; @genkit-ai/ai
+    # lib/model-types.js GenerateRequestSchema), system message included
     for key in ("gen_ai.input.messages", "langfuse.observation.input", "pydantic_ai.all_messages",
-                "traceloop.entity.input", "ai.prompt.messages"):
+                "traceloop.entity.input", "ai.prompt.messages", "genkit:input"):
         if key in a:
             msgs = _messages(a[key])
             if msgs:

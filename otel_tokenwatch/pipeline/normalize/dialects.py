@@ -111,6 +111,8 @@ def _marks(a: dict[str, Any]) -> set[str]:
 
 
 def dialect_of(a: dict[str, Any], scope: str) -> str:
+    if "genkit:type" in a:
+        return "genkit"  # Firebase Genkit's own action spans (GENKIT_KINDS, _genkit_call)
     s = scope.lower()
     m = _marks(a)
     # LiteLLM's OTel v2 span carries canonical gen_ai.*, legacy names and OpenInference llm.token_count.*
@@ -158,6 +160,11 @@ def kind_of(a: dict[str, Any], name: str, op: str | None) -> SpanKind:
         k = _OP_KINDS.get(op)
         if k is not None:
             return k
+    gt = a.get("genkit:type")
+    if gt is not None:
+        # Firebase Genkit's own spans, one per action it runs (@genkit-ai/core 1.42.0 lib/tracing/instrumentation.js
+        # runInNewSpan: ``genkit:type`` the action type, ``genkit:metadata:subtype`` its kind: model, tool, flow, ...)
+        return GENKIT_KINDS.get(a.get("genkit:metadata:subtype") or gt) or GENKIT_KINDS.get(gt, "other")
     # the Vercel AI SDK names the step in ``ai.operationId`` (also ``operation.name``, with the functionId);
     # the span name is that id only until an exporter or processor renames the span
     vid = a.get("ai.operationId")
@@ -215,6 +222,17 @@ def kind_of(a: dict[str, Any], name: str, op: str | None) -> SpanKind:
     return "other"
 
 
+#: Genkit's action kinds (``genkit:metadata:subtype``, else ``genkit:type``): a ``model`` action is one model call
+#: (@genkit-ai/ai 1.42.0 lib/model.js defineModel: actionType "model"; genkit.dev docs "Observability": one span per
+#: action), ``embedder`` one embeddings call, ``tool`` a tool run (lib/tool.js); a ``flow`` (lib/flow.js) and the
+#: ``generate`` util span (lib/generate.js: ``runInNewSpan`` with ``genkit:type`` util around the model calls and
+#: tools of one generate, whose output repeats the last call's usage) are the app's workflow
+GENKIT_KINDS: dict[str, SpanKind] = {"model": "inference", "embedder": "embeddings", "tool": "tool", "flow": "workflow",
+                                     "util": "workflow"}
+#: Genkit plugin names (the head of a model action's name) that providers.normalize_provider does not know:
+#: @genkit-ai/google-genai's Gemini API plugin registers its models as ``googleai/{model}`` (googleai/gemini.ts
+#: commonRef); ``vertexai/`` and compat-oai's ``openai/`` (or the name the app gives openAICompatible) it reads
+GENKIT_PLUGINS = {"googleai": "gcp.gemini", "googleAI": "gcp.gemini"}
 LOGFIRE_AGENTS_SCOPE = "logfire.openai_agents"
 LOGFIRE_AGENTS_KINDS: dict[str, SpanKind] = {
     "Responses API with {gen_ai.request.model!r}": "inference", "Responses API": "inference",
@@ -428,7 +446,9 @@ class _Plan:
             scope == VERTEX_SCOPE and "llm.usage.total_tokens" in a)
         #: OpenLIT's google-genai spans write ``str()`` of the SDK's enum as the finish reason (utils.py
         #: ``str(candidates[0].get("finish_reason"))``: ``FinishReason.MAX_TOKENS``): the member's name is the reason
-        self.enum_finish = scope == OPENLIT_GOOGLE_SCOPE
+        #: OpenLIT's together spans the same with together's FinishReason (together 1.6.0 types/common.py), whose member
+        #: names are not the API's values (``FinishReason.StopSequence`` is "stop"): TOGETHER_FINISH maps them
+        self.enum_finish = scope == OPENLIT_GOOGLE_SCOPE or scope == OPENLIT_TOGETHER_SCOPE
         #: ADK's own span, whose output messages tell a stream (_adk_streamed); also where OpenInference's Google
         #: ADK instrumentation adds its llm.* keys, which make the span read as OpenInference: under ADK's schema
         #: v2 there is no call_llm span and both record onto the span that is current (google-adk 2.13
@@ -641,6 +661,8 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
             return _haystack_call(e), None
         return Call(kind=kind, operation=op), None  # not GenAI: nothing more is read or written
     plan = _plan(a, e.scope.name)
+    if plan.dialect == "genkit":
+        return _genkit_call(e, kind), plan  # the plan's content index: factory reads genkit:input's messages
     key: tuple[Any, ...] | None = None
     if share and plan.shareable and kind in SHARED_KINDS:
         get = plan.identity_get
@@ -738,8 +760,8 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
             break
     if not reasons and plan.choice_events and kind == "inference":
         reasons = _choice_event_reasons(e.span.events)
-    if plan.enum_finish:
-        reasons = [r.rpartition(".")[2] for r in reasons]
+    if plan.enum_finish:  # "None": str() of no reason (OpenLIT together utils.py process_chunk on the usage chunk)
+        reasons = [TOGETHER_FINISH.get(r) or r.rpartition(".")[2] for r in reasons if r != "None"]
     call.finish_reasons = tuple(reasons)
     if plan.flags:
         call.error_type = s(a.get("error.type"))
@@ -847,11 +869,13 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
             call.streaming = True
         if call.streaming is None and type(rm := a.get("rpc.method")) is str and kind == "inference":
             call.streaming = AWS_STREAM_OPS.get(rm)
-        if call.streaming is None and plan.dialect in ("litellm", "openllmetry"):
+        if call.streaming is None and (plan.dialect in ("litellm", "openllmetry") or "llm.request.type" in a):
             # LiteLLM's legacy attribute, ``str(optional_params.get("stream", False))`` (litellm 1.110
             # integrations/opentelemetry.py set_attributes, SpanAttributes.LLM_IS_STREAMING); OpenLLMetry's
             # Ollama instrumentation writes only it (opentelemetry-instrumentation-ollama 0.62.4 span_utils.py
-            # set_model_input_attributes: ``LLM_IS_STREAMING, kwargs.get("stream") or False``)
+            # set_model_input_attributes: ``LLM_IS_STREAMING, kwargs.get("stream") or False``); its Together span of a
+            # stream has no llm.usage.* key to tell the dialect by, only Traceloop's llm.request.type
+            # (opentelemetry-instrumentation-together 0.62.4 span_utils.py set_model_prompt_attributes)
             call.streaming = coerce.to_bool(a.get("llm.is_streaming"))
         call.auxiliary = coerce.to_bool(a.get("tokenwatch.usage.auxiliary")) is True
     if call.streaming is None and plan.mlflow_kwargs:
@@ -879,6 +903,10 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
 
 OPENLIT_SCOPE = "openlit.instrumentation."
 OPENLIT_GOOGLE_SCOPE = "openlit.instrumentation.google_ai_studio"
+OPENLIT_TOGETHER_SCOPE = "openlit.instrumentation.together"
+#: together 1.6.0 types/common.py FinishReason, str() of a member -> its value (the API's finish reason)
+TOGETHER_FINISH = {"FinishReason.Length": "length", "FinishReason.StopSequence": "stop", "FinishReason.EOS": "eos",
+                   "FinishReason.ToolCalls": "tool_calls", "FinishReason.Error": "error"}
 OPENLIT_LITELLM_SCOPE = "openlit.instrumentation.litellm"
 #: OpenInference's Vertex AI instrumentation too (openinference-instrumentation-vertexai 0.1.29 _wrapper.py
 #: _parse_usage_metadata: llm.token_count.completion = candidates_token_count, total = total_token_count)
@@ -909,6 +937,53 @@ HAYSTACK_TYPE = "haystack.component.type"
 #: the chat generators whose output is OpenAI's Chat Completions answer, by component type, and the provider
 HAYSTACK_GENERATORS = {"OpenAIChatGenerator": "openai", "OpenAIGenerator": "openai",
                        "AzureOpenAIChatGenerator": "azure.ai.openai", "AzureOpenAIGenerator": "azure.ai.openai"}
+
+
+def _genkit_call(e: SpanEntry, kind: SpanKind) -> Call:
+    """A Genkit action span (GENKIT_KINDS). Its whole request and response are JSON attributes
+    (@genkit-ai/core 1.42.0 instrumentation.js metadataToAttributes: ``genkit:input`` / ``genkit:output`` =
+    ``JSON.stringify``): a model action's input is the GenerateRequest (messages, ``config``: maxOutputTokens,
+    temperature), its output the GenerateResponse (@genkit-ai/ai lib/model-types.js GenerationUsageSchema:
+    ``usage.inputTokens`` / ``outputTokens``, ``cachedContentTokens`` "cached input tokens", ``thoughtsTokens``;
+    ``finishReason``: stop, length, blocked, interrupted, other, unknown). The model is the action's name,
+    ``{plugin}/{model}`` (genkit:name), the plugin naming the provider. Only model and embedder spans are read
+    for usage: the ``generate`` util span's output repeats its last model call's usage (lib/generate/action.js)."""
+    a = e.attrs
+    call = Call(kind=kind, dialect="genkit")
+    call.error = e.view.status_code == 2 or a.get("genkit:state") == "error"
+    name = coerce.to_str(a.get("genkit:name"))
+    if kind == "tool":
+        call.tool_name = name
+        return call
+    if kind not in ("inference", "embeddings") or name is None:
+        return call
+    head, _, model = name.partition("/")
+    call.provider = (GENKIT_PLUGINS.get(head) or normalize_provider(head)) if model else None
+    call.request_model = model or name
+    inv = call.invalid
+    req = _json_field(a, "genkit:input", inv)
+    cfg = req.get("config")
+    if isinstance(cfg, dict):
+        call.max_tokens = _safe_int(cfg.get("maxOutputTokens"))
+        call.temperature = _safe_float(cfg.get("temperature"))
+    if "genkit:output" not in a:
+        return call
+    out = _json_field(a, "genkit:output", inv)
+    usage = out.get("usage")
+    if isinstance(usage, dict):
+        call.input_tokens = _safe_int(usage.get("inputTokens"))
+        call.output_tokens = _safe_int(usage.get("outputTokens"))
+        call.cache_read_tokens = _safe_int(usage.get("cachedContentTokens"))
+        call.reasoning_tokens = _safe_int(usage.get("thoughtsTokens"))
+        if call.reasoning_tokens and call.output_tokens is not None:
+            # thoughtsTokens lie outside outputTokens: Genkit's Gemini plugins write the Gemini API's counts,
+            # ``outputTokens: usageMetadata.candidatesTokenCount, thoughtsTokens: thoughtsTokenCount`` (genkit
+            # js/plugins/google-genai googleai/gemini.ts; Gemini's totalTokenCount = prompt + candidates +
+            # thoughts), and cachedContentTokens = cachedContentTokenCount lies inside inputTokens (promptTokenCount)
+            call.output_tokens += call.reasoning_tokens
+    if type(fr := out.get("finishReason")) is str:
+        call.finish_reasons = (fr,)
+    return call
 
 
 def _haystack_call(e: SpanEntry) -> Call:

@@ -144,6 +144,14 @@ class NormalizeProcessor(BaseProcessor):
                     pending.append((e, plan.parent_input))  # the prompt is on the parent span (Mastra)
             c.requested_tools = content.requested_tools(a, index)
             c.tool_definitions_digest = content.tool_definitions_digest(a, index)
+        elif c.kind == "embeddings" and self.cfg.read_content:
+            # the embedded text, where the span records it, so that two embeddings of different texts with the
+            # same token count (a RAG app's questions) are two requests, not a shape duplicate: openlit 1.45.0
+            # instrumentation/openai/utils.py common_embedding_logic and opentelemetry-instrumentation-openai
+            # 0.62.4 shared/embeddings_wrappers.py _set_prompts write the input as gen_ai.input.messages
+            msgs = content.input_messages(a, index)
+            if msgs:
+                c.system_content, c.input_content = content.split_system(msgs, a)
         elif c.kind == "tool" and index.tool_args:
             c.tool_args_hash = content.tool_arguments_hash(a, index)
         return c

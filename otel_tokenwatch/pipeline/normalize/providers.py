@@ -27,6 +27,10 @@ ALIASES = {
     # OpenLIT's google-genai instrumentation scope (openlit.instrumentation.google_ai_studio), the provider of
     # its failed calls' spans (dialects._openlit_failure); its successful ones say gen_ai.provider.name "gemini"
     "google_ai_studio": "gcp.gemini",
+    # Together AI, genai-prices' id "together": OpenLLMetry's gen_ai.system "TogetherAI"
+    # (opentelemetry-instrumentation-together 0.62.4 __init__.py _wrap), OpenLIT's gen_ai.provider.name "together"
+    # (SemanticConvention.GEN_AI_SYSTEM_TOGETHER), LiteLLM's custom_llm_provider "together_ai"
+    "TogetherAI": "together", "togetherai": "together", "together_ai": "together",
 }
 #: frameworks and servers that instrumentations put where a provider belongs: Strands writes gen_ai.system /
 #: gen_ai.provider.name = "strands-agents" (src/strands/telemetry/tracer.py), Google ADK gen_ai.system =
