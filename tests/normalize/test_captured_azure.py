@@ -40,9 +40,6 @@ GAPS: dict[tuple[str, str, str], Any] = {
     # reasoning count (the package never reads completion_tokens_details)
     ("azure-openai-v2", "cached", "cache_read"): 0,
     ("azure-openai-v2", "tool_use", "reasoning"): 0,
-    # ... and ChatStreamWrapper keeps ``finish_reasons: list = []`` (never appended to), so a streamed chat span
-    # has no gen_ai.response.finish_reasons, the cut stream included
-    ("azure-openai-v2", "streaming", "finish_reasons"): [],
     # openlit 1.45.0 instrumentation/openai/utils.py common_chat_logic (Chat Completions) writes input, output and
     # cache counts but no reasoning count (only common_response_logic, the Responses API, does)
     ("azure-openlit", "tool_use", "reasoning"): 0,
@@ -70,9 +67,11 @@ PROVIDER = {"azure-openai-v2": "openai", "azure-openinference": "azure.ai.openai
 #: OPENAI_FINISH_REASON_MAP writes the semantic conventions' ``tool_call`` for OpenAI's ``tool_calls``
 FINISH = {"azure-openllmetry": {"tool_calls": "tool_call"}}
 #: streamed as read: openai-v2 2.4b0's chat span has no stream attribute (patch.py starts the same invocation
-#: either way; is_streaming(kwargs) only picks ChatStreamWrapper for the answer)
+#: either way; is_streaming(kwargs) only picks ChatStreamWrapper for the answer), but its stream is the span with
+#: finish reasons in the output messages only (ChatStreamWrapper keeps ``finish_reasons: list = []``, never
+#: appended to: dialects._Plan.output_finish / util_stream)
 #: azure-ai-inference 1.0.0b9's chat span neither (tracing.py _add_request_chat_attributes writes no stream flag)
-STREAMED = {"azure-openai-v2": [None, None], "azure-ai-inference": [None, None]}
+STREAMED = {"azure-openai-v2": [True, True], "azure-ai-inference": [None, None]}
 
 
 def expected(source: str, scenario: str) -> dict[str, Any]:

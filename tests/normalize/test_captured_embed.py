@@ -29,10 +29,6 @@ GAPS: dict[tuple[str, str, str], Any] = {
     # cache_read_input_tokens (prompt_tokens_details.cached_tokens is read for the Responses API only,
     # response_extractors.py): its chat spans carry no cache read
     ("embed-openai-v2", "cached", "cache_read"): 0,
-    # ... and ChatStreamWrapper keeps ``finish_reasons: list = []`` (a class attribute never appended to; the
-    # chunks' finish_reason goes to choice_buffers, for the output messages only), so cleanup() hands the
-    # invocation an empty list: a streamed chat span has no gen_ai.response.finish_reasons, the cut stream included
-    ("embed-openai-v2", "streaming", "finish_reasons"): [],
 }
 
 #: finish reasons a library renames: opentelemetry-instrumentation-openai 0.62.4 shared/__init__.py
@@ -104,9 +100,12 @@ def test_nothing_counted_twice_and_root_totals(source: str) -> None:
 def test_streams_are_streams(source: str) -> None:
     """OpenInference, OpenLLMetry and OpenLIT flag a streamed chat call; openai-v2 2.4b0 does not (its chat span
     has no stream attribute: patch.py traced_method starts the same ``create_chat_invocation(handler, kwargs, ...)``
-    either way, ``is_streaming(kwargs)`` only picks ChatStreamWrapper for the answer)."""
+    either way, ``is_streaming(kwargs)`` only picks ChatStreamWrapper for the answer), but its ChatStreamWrapper
+    keeps ``finish_reasons: list = []`` (a class attribute never appended to; the chunks' finish_reason goes to
+    choice_buffers, for the output messages only): a chat span whose reasons are in its output messages only is
+    a stream (dialects._Plan.output_finish / util_stream)."""
     streamed = [e.call.streaming for e in counted(source, "streaming") if e.call.kind == "inference"]  # type: ignore[union-attr]
-    assert streamed == ([None, None] if source == "embed-openai-v2" else [True, True])
+    assert streamed == [True, True]
     assert not any(e.call.streaming for sc in ("healthy", "cached", "duplicate")  # type: ignore[union-attr]
                    for e in counted(source, sc))
 

@@ -49,10 +49,6 @@ GAPS: dict[tuple[str, str, str], Any] = {
     # has cache_read_input_tokens for them
     ("autogen-openai-v2", "cached", "cache_read"): 0,
     ("autogen-openai-v2", "tool_use", "reasoning"): 0,
-    # ... and its ChatStreamWrapper.cleanup sets ``invocation.finish_reasons = self.finish_reasons``, a class-level
-    # empty list that build_streaming_response never fills (the finish reason goes into the choice buffers, so
-    # only gen_ai.output.messages, content, has it): a streamed span has no gen_ai.response.finish_reasons
-    ("autogen-openai-v2", "streaming", "finish_reasons"): [],
 }
 # smolagents 1.26 models.py OpenAIModel.generate / generate_stream keep ``TokenUsage(input_tokens=
 # usage.prompt_tokens, output_tokens=usage.completion_tokens)`` and drop the rest of the response for the span
@@ -192,9 +188,11 @@ def test_smolagents_agent_spans_carry_cumulative_usage_never_counted() -> None:
 
 
 #: streamed as read. openai-v2 2.4b0 writes no stream flag (the InferenceInvocation's _request_stream is set by
-#: util-genai's own stream wrapper only, stream.py; the instrumentation's ChatStreamWrapper never sets it), and
-#: nothing else on its span says so
-STREAMED = {"autogen-openai-v2": [None, None], "smolagents-openinference": [True, True],
+#: util-genai's own stream wrapper only, stream.py; the instrumentation's ChatStreamWrapper never sets it), but
+#: its ChatStreamWrapper.cleanup sets ``invocation.finish_reasons = self.finish_reasons``, a class-level empty list
+#: never filled (the reason goes into the choice buffers, so only gen_ai.output.messages has it): that tells the
+#: stream (dialects._Plan.output_finish / util_stream)
+STREAMED = {"autogen-openai-v2": [True, True], "smolagents-openinference": [True, True],
             "langgraph-openinference": [True, True], "crewai-openllmetry": [True, True],
             # the crewai LLM span: request and response models, the operation, max_tokens; no stream flag
             # (opentelemetry-instrumentation-crewai 0.62.4 crewai_span_attributes.py _process_llm)

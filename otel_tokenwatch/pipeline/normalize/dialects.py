@@ -368,6 +368,7 @@ class _Plan:
         "ls_provider",
         "mlflow_kwargs",
         "oi_vertex_cache",
+        "output_finish",
         "params",
         "parent_input",
         "routed_model",
@@ -377,6 +378,7 @@ class _Plan:
         "simple",
         "usage",
         "usage_raw",
+        "util_stream",
         "vercel_cache_meta",
     )
 
@@ -522,6 +524,16 @@ class _Plan:
         #: parent's prompt is read from, else None
         self.parent_input = MASTRA_STEP_INPUT if scope == MASTRA_SCOPE and "gen_ai.input.messages" not in a else None
         self.finish = tuple(k for k in FINISH_KEYS if k in a)
+        #: no finish reasons key, but the semantic conventions' output messages, each with its ``finish_reason``
+        #: (gen-ai output messages JSON schema: OutputMessage.finish_reason, required): OTel contrib's openai-v2
+        #: streams (opentelemetry-util-genai 1.1b0: the ChatStreamWrapper fills no finish_reasons) and
+        #: OpenLLMetry's async OpenAI and JS Anthropic spans write the reason only there
+        self.output_finish = not self.finish and "gen_ai.output.messages" in a
+        #: ... which on openai-v2's chat spans means a stream: its non-streamed path sets the invocation's
+        #: finish_reasons from the choices, its ChatStreamWrapper never fills them (opentelemetry-instrumentation-
+        #: openai-v2 2.4b0 patch.py: ``finish_reasons: list = []``, never appended to) but writes each choice's
+        #: reason into the output messages (_set_output_messages); it writes no stream flag
+        self.util_stream = self.output_finish and scope == UTIL_GENAI_SCOPE
         self.params = next((k for k in PARAM_KEYS if k in a), None)
         self.flags = not FLAG_KEYS.isdisjoint(a)
         #: the host the client called, which names an OpenAI-compatible provider the span calls openai
@@ -571,6 +583,14 @@ def _choice_event_reasons(events: Any) -> list[str]:
                 if isinstance(got, dict) and isinstance(got.get("finish_reason"), str) and got["finish_reason"]:
                     reasons.append(got["finish_reason"])
     return reasons
+
+
+def _output_message_reasons(v: Any) -> list[str]:
+    """The ``finish_reason`` of each output message (gen_ai.output.messages, the semantic conventions' JSON)."""
+    got = coerce.parse_structured(v)
+    if not isinstance(got, list):
+        return []
+    return [r for m in got if isinstance(m, dict) and type(r := m.get("finish_reason")) is str and r]
 
 
 def _plan(a: dict[str, Any], scope: str) -> _Plan:
@@ -760,6 +780,10 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
             break
     if not reasons and plan.choice_events and kind == "inference":
         reasons = _choice_event_reasons(e.span.events)
+    if not reasons and plan.output_finish and kind == "inference":
+        # "error" there is openai-v2's word for a choice that got no reason (patch.py ``choice.finish_reason or
+        # "error"``: a stream the app stopped reading); an error is told by the span's status and error.type
+        reasons = [r for r in _output_message_reasons(a["gen_ai.output.messages"]) if r != "error"]
     if plan.enum_finish:  # "None": str() of no reason (OpenLIT together utils.py process_chunk on the usage chunk)
         reasons = [TOGETHER_FINISH.get(r) or r.rpartition(".")[2] for r in reasons if r != "None"]
     call.finish_reasons = tuple(reasons)
@@ -878,6 +902,8 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
             # (opentelemetry-instrumentation-together 0.62.4 span_utils.py set_model_prompt_attributes)
             call.streaming = coerce.to_bool(a.get("llm.is_streaming"))
         call.auxiliary = coerce.to_bool(a.get("tokenwatch.usage.auxiliary")) is True
+    if call.streaming is None and plan.util_stream and kind == "inference" and a.get("gen_ai.provider.name") == "openai":
+        call.streaming = True  # openai-v2's stream (see _Plan.util_stream)
     if call.streaming is None and plan.mlflow_kwargs:
         call.streaming = coerce.to_bool(a.get("stream"))
     if call.streaming is None and plan.dialect == "pydantic-ai" and span.name.startswith(LOGFIRE_STREAM_SPAN):
@@ -902,6 +928,8 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
 
 
 OPENLIT_SCOPE = "openlit.instrumentation."
+#: opentelemetry-util-genai's handler, the scope of the spans OTel contrib's openai-v2 2.x makes through it
+UTIL_GENAI_SCOPE = "opentelemetry.util.genai.handler"
 OPENLIT_GOOGLE_SCOPE = "openlit.instrumentation.google_ai_studio"
 OPENLIT_TOGETHER_SCOPE = "openlit.instrumentation.together"
 #: together 1.6.0 types/common.py FinishReason, str() of a member -> its value (the API's finish reason)

@@ -345,7 +345,7 @@ class Scorer:
     def _continues(ts: TreeScore, prev: SpanEntry, cur: SpanEntry) -> bool:
         """The later call follows a tool call of the earlier one (an agent step), so it is not a re-ask."""
         p = ts.call(prev)
-        if p.requested_tools or any(r.lower() in ("tool_calls", "tool_use", "function_call")
+        if p.requested_tools or any(r.lower() in ("tool_calls", "tool_call", "tool_use", "function_call")
                                     for r in p.finish_reasons):
             return True
         lo, hi = prev.view.start_time_unix_nano, cur.view.start_time_unix_nano
