@@ -133,3 +133,14 @@ def test_gemini_plugin_usage_reads_thoughts_into_the_output() -> None:
     assert (c.input_tokens, c.cache_read_tokens, c.output_tokens, c.reasoning_tokens) == (1300, 1024, 100, 60)
     assert (c.max_tokens, c.temperature) == (100, 0.2)
     assert by["generate"].kind == "workflow" and not by["generate"].has_usage
+
+
+def test_tool_requests_and_answers_are_part_of_the_prompt() -> None:
+    """The agent step after a tool call carries the model's tool request and the tool's answer (Genkit's
+    toolRequest / toolResponse parts): they are read into the prompt, so two steps that differ only by what a
+    tool answered are two requests, not an exact duplicate."""
+    step = max(counted(SOURCE, "tool_use"), key=lambda e: int(e.view.start_time_unix_nano)).call
+    assert step is not None and step.input_content is not None
+    texts = dict(json.loads(step.input_content))  # (role, text) pairs
+    assert json.loads(texts["model"])["toolRequest"]["input"] == {"order_id": "A-1001"}
+    assert json.loads(texts["tool"])["toolResponse"]["output"]["status"] == "in transit"

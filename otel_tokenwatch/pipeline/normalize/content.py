@@ -84,8 +84,8 @@ def _text_of(msg: Any) -> str:
                          if isinstance(p, dict) else str(p) for p in msg["parts"])
     c = msg.get("content")
     if isinstance(c, list):
-        return "\n".join(_text_of(x.get("text", x.get("content", _tool_output(x)))) if isinstance(x, dict) else str(x)
-                         for x in c)
+        return "\n".join(_text_of(x.get("text", x.get("content", _tool_output(x) or _genkit_tool_part(x))))
+                         if isinstance(x, dict) else str(x) for x in c)
     return "" if c is None else str(c)
 
 
@@ -97,6 +97,16 @@ def _tool_output(part: dict[str, Any]) -> str:
         return ""
     v = out.get("value", "")
     return v if isinstance(v, str) else orjson.dumps(v, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def _genkit_tool_part(part: dict[str, Any]) -> str:
+    """Genkit's tool parts, ``{"toolRequest": {ref, name, input}}`` and ``{"toolResponse": {ref, name, output}}``
+    (@genkit-ai/ai 1.42.0 lib/model-types.js ToolRequestPartSchema / ToolResponsePartSchema), as canonical JSON: an
+    agent's next call differs from the last by the tool's answer, which must not read as empty."""
+    for k in ("toolRequest", "toolResponse"):
+        if k in part:
+            return orjson.dumps({k: part[k]}, option=orjson.OPT_SORT_KEYS).decode()
+    return ""
 
 
 def _messages(v: Any) -> list[tuple[str, str]] | None:
