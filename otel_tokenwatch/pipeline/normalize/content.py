@@ -25,6 +25,11 @@ _OI_IN = re.compile(r"^llm\.input_messages\.(\d+)\.message\.(role|content|conten
 _PROMPT = re.compile(r"^gen_ai\.prompt\.(\d+)\.(role|content)$")
 _OI_TOOL = re.compile(r"^llm\.output_messages\.(\d+)\.message\.tool_calls\.(\d+)\.tool_call\.function\.(name|arguments)$")
 _COMPLETION_TOOL = re.compile(r"^gen_ai\.completion\.(\d+)\.tool_calls\.(\d+)\.(name|arguments)$")
+#: the tool calls of the request's own messages (an agent's history): OpenInference's flattened input messages
+#: (openinference-semantic-conventions MESSAGE_TOOL_CALLS, TOOL_CALL_FUNCTION_NAME / _ARGUMENTS_JSON) and
+#: OpenLLMetry's legacy prompts (``gen_ai.prompt.{i}.tool_calls.{j}.name`` / ``.arguments``)
+_IN_TOOL = re.compile(r"^(?:llm\.input_messages\.(\d+)\.message\.tool_calls\.(\d+)\.tool_call\.function|"
+                      r"gen_ai\.prompt\.(\d+)\.tool_calls\.(\d+))\.(name|arguments)$")
 
 
 TOOL_ARG_KEYS = ("gen_ai.tool.call.arguments", "gen_ai.tool.args", "tool.parameters", "ai.toolCall.args", "input.value")
@@ -44,7 +49,12 @@ class KeyIndex:
         self.inputs: list[tuple[int, str, str]] = []
         self.tool_calls: list[tuple[tuple[int, int], str, str]] = []
         parts: list[tuple[int, int, str]] = []
+        calls: list[tuple[int, int, bool, str]] = []
         for k in keys:
+            t = _IN_TOOL.match(k)
+            if t:
+                calls.append((int(t.group(1) or t.group(3)), int(t.group(2) or t.group(4)), t.group(5) == "arguments", k))
+                continue
             m = _OI_IN.match(k)
             if m and m.group(3) is not None:
                 parts.append((int(m.group(1)), int(m.group(3)), k))
@@ -57,6 +67,8 @@ class KeyIndex:
                 self.tool_calls.append(((int(m.group(1)), int(m.group(2))), m.group(3), k))
         # content parts after any whole content, in part order: input_messages joins them into one text
         self.inputs += [(n, "content", k) for n, _, k in sorted(parts)]
+        # and each message's tool calls, name before arguments, in call order
+        self.inputs += [(n, "tool", k) for n, _, _, k in sorted(calls)]
         self.llm_tools = sorted(k for k in keys if k.startswith("llm.tools."))
         self.tool_args = tuple(k for k in TOOL_ARG_KEYS if k in keys)
 
@@ -74,19 +86,53 @@ def keyed_hash(value: Any) -> str:
 
 
 def _text_of(msg: Any) -> str:
+    """A message's text for fingerprints, its tool calls and tool answers included: an agent's next step differs
+    from the last by what the model asked a tool and what the tool said, which must not read as empty (two steps
+    alike but for a tool's arguments would be one request twice)."""
     if isinstance(msg, str):
         return msg
     if not isinstance(msg, dict):
         return str(msg)
     if "parts" in msg and isinstance(msg["parts"], list):
-        # ToolCallResponsePart keeps the tool's answer as ``response`` (semconv gen-ai input messages schema)
-        return "\n".join(_text_of(p.get("content", p.get("arguments", p.get("response", ""))))
-                         if isinstance(p, dict) else str(p) for p in msg["parts"])
+        return "\n".join(_part_text(p) for p in msg["parts"])
     c = msg.get("content")
-    if isinstance(c, list):
-        return "\n".join(_text_of(x.get("text", x.get("content", _tool_output(x) or _genkit_tool_part(x))))
-                         if isinstance(x, dict) else str(x) for x in c)
-    return "" if c is None else str(c)
+    text = "\n".join(_item_text(x) for x in c) if isinstance(c, list) else ("" if c is None else str(c))
+    calls = msg.get("tool_calls")
+    if isinstance(calls, list) and calls:
+        # OpenAI's assistant message (Chat Completions): ``tool_calls: [{id, type, function: {name, arguments}}]``
+        # beside ``content: null``; the ids are per response, the request is the names and arguments
+        text += ("\n" if text else "") + _canonical([(f.get("name"), f.get("arguments")) for tc in calls
+                                                      if isinstance(tc, dict) and isinstance(f := tc.get("function"), dict)])
+    return text
+
+
+def _canonical(v: Any) -> str:
+    return v if isinstance(v, str) else orjson.dumps(v, option=orjson.OPT_SORT_KEYS, default=str).decode()
+
+
+def _part_text(p: Any) -> str:
+    """A part of the semantic conventions' messages (gen-ai input messages schema): TextPart ``content``,
+    ToolCallRequestPart ``name`` and ``arguments`` (any JSON), ToolCallResponsePart ``response``."""
+    if not isinstance(p, dict):
+        return str(p)
+    if "content" in p:
+        return _text_of(p["content"])
+    if "arguments" in p or p.get("type") == "tool_call":
+        return _canonical({"tool_call": p.get("name"), "arguments": p.get("arguments")})
+    if "response" in p:
+        return _canonical({"tool_call_response": p.get("response")})
+    return ""
+
+
+def _item_text(x: Any) -> str:
+    """An item of a message's content list: a text block, or a tool call or tool answer in a provider's shape."""
+    if not isinstance(x, dict):
+        return str(x)
+    if "text" in x:
+        return _text_of(x["text"])
+    if "content" in x:  # Anthropic's tool_result, and content blocks of others
+        return _text_of(x["content"])
+    return _tool_output(x) or _tool_part(x)
 
 
 def _tool_output(part: dict[str, Any]) -> str:
@@ -99,13 +145,27 @@ def _tool_output(part: dict[str, Any]) -> str:
     return v if isinstance(v, str) else orjson.dumps(v, option=orjson.OPT_SORT_KEYS).decode()
 
 
-def _genkit_tool_part(part: dict[str, Any]) -> str:
-    """Genkit's tool parts, ``{"toolRequest": {ref, name, input}}`` and ``{"toolResponse": {ref, name, output}}``
-    (@genkit-ai/ai 1.42.0 lib/model-types.js ToolRequestPartSchema / ToolResponsePartSchema), as canonical JSON: an
-    agent's next call differs from the last by the tool's answer, which must not read as empty."""
-    for k in ("toolRequest", "toolResponse"):
-        if k in part:
-            return orjson.dumps({k: part[k]}, option=orjson.OPT_SORT_KEYS).decode()
+#: a tool call's request in a content list, by shape: what identifies it (never its per-response id)
+_TOOL_PARTS = (
+    # Genkit (@genkit-ai/ai 1.42.0 lib/model-types.js ToolRequestPartSchema / ToolResponsePartSchema:
+    # ``{"toolRequest": {ref, name, input}}``, ``{"toolResponse": {ref, name, output}}``)
+    ("toolRequest", ("name", "input")), ("toolResponse", ("name", "output")),
+    # the Gemini API's parts (``functionCall: {name, args}``, ``functionResponse: {name, response}``)
+    ("functionCall", ("name", "args")), ("functionResponse", ("name", "response")),
+    ("function_call", ("name", "args")), ("function_response", ("name", "response")),
+)
+
+
+def _tool_part(x: dict[str, Any]) -> str:
+    for key, fields in _TOOL_PARTS:
+        v = x.get(key)
+        if isinstance(v, dict):
+            return _canonical({key: {f: v.get(f) for f in fields}})
+    t = x.get("type")
+    if t == "tool_use":  # Anthropic's content block: ``{"type": "tool_use", "id", "name", "input"}``
+        return _canonical({"tool_use": x.get("name"), "input": x.get("input")})
+    if t == "tool-call":  # the AI SDK's ToolCallPart: ``{"type": "tool-call", toolCallId, toolName, input (args)}``
+        return _canonical({"tool-call": x.get("toolName"), "input": x.get("input", x.get("args"))})
     return ""
 
 
@@ -182,7 +242,8 @@ def input_messages(a: dict[str, Any], index: KeyIndex | None = None) -> list[tup
         d = indexed.setdefault(n, {})
         d[part] = d[part] + "\n" + str(a[k]) if part in d else str(a[k])
     if indexed:
-        return [(d.get("role", ""), d.get("content", "")) for _, d in sorted(indexed.items())]
+        return [(d.get("role", ""), d.get("content", "") + ("\n" + d["tool"] if "tool" in d else ""))
+                for _, d in sorted(indexed.items())]
     if "input.value" in a:
         return _messages(a["input.value"])
     return None
