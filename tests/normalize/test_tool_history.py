@@ -1,9 +1,10 @@
 """An agent's step after a tool call carries, in its prompt, what the model asked the tool: the tool
 call's name and arguments are part of the request, in whatever shape the instrumentation records the
 history (the semantic conventions' parts, OpenAI's ``tool_calls``, Anthropic's ``tool_use`` blocks, the
-AI SDK's ``tool-call`` parts, Gemini's ``functionCall``, Genkit's ``toolRequest``, OpenInference's and
-OpenLLMetry's flattened messages). Read as empty, two steps alike but for a tool's arguments would be one
-request twice (an exact duplicate), and a re-ask would match a step it never repeated.
+AI SDK's ``tool-call`` parts, Gemini's ``functionCall``, Genkit's ``toolRequest``, Haystack's ``tool_call``,
+OpenInference's and OpenLLMetry's flattened messages). Read as empty, two steps alike but for a tool's
+arguments would be one request twice (an exact duplicate), and a re-ask would match a step it never
+repeated.
 
 Checked on real captures (tests/normalize/data/), each source's ``tool_use`` scenario: the model asks
 ``get_order_status`` for order A-1001, the app runs it and calls the model again."""
@@ -25,6 +26,8 @@ SHAPES = {
     "OpenInference flattened messages": ["openinference-js-openai", "langgraph-openinference",
                                          "anthropic-openinference"],
     "OpenLLMetry flattened prompts": ["ollama-openllmetry"],
+    "OpenAI tool_calls beside empty semconv parts (LiteLLM)": ["litellm-otel", "litellm-proxy-openai"],
+    "Haystack ChatMessage tool_call content": ["haystack-otel"],
 }
 SOURCES = [s for group in SHAPES.values() for s in group]
 

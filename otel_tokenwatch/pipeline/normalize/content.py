@@ -94,13 +94,15 @@ def _text_of(msg: Any) -> str:
     if not isinstance(msg, dict):
         return str(msg)
     if "parts" in msg and isinstance(msg["parts"], list):
-        return "\n".join(_part_text(p) for p in msg["parts"])
-    c = msg.get("content")
-    text = "\n".join(_item_text(x) for x in c) if isinstance(c, list) else ("" if c is None else str(c))
+        text = "\n".join(_part_text(p) for p in msg["parts"])
+    else:
+        c = msg.get("content")
+        text = "\n".join(_item_text(x) for x in c) if isinstance(c, list) else ("" if c is None else str(c))
     calls = msg.get("tool_calls")
     if isinstance(calls, list) and calls:
         # OpenAI's assistant message (Chat Completions): ``tool_calls: [{id, type, function: {name, arguments}}]``
-        # beside ``content: null``; the ids are per response, the request is the names and arguments
+        # beside ``content: null``; the ids are per response, the request is the names and arguments. LiteLLM's
+        # OTel logger keeps them so beside empty semconv ``parts`` (captured: tests/normalize/data/litellm-otel.jsonl)
         text += ("\n" if text else "") + _canonical([(f.get("name"), f.get("arguments")) for tc in calls
                                                       if isinstance(tc, dict) and isinstance(f := tc.get("function"), dict)])
     return text
@@ -153,6 +155,9 @@ _TOOL_PARTS = (
     # the Gemini API's parts (``functionCall: {name, args}``, ``functionResponse: {name, response}``)
     ("functionCall", ("name", "args")), ("functionResponse", ("name", "response")),
     ("function_call", ("name", "args")), ("function_response", ("name", "response")),
+    # Haystack's ChatMessage content (haystack 2.31 dataclasses/chat_message.py ToolCall, ToolCallResult:
+    # ``{"tool_call": {tool_name, arguments, id}}``, ``{"tool_call_result": {result, origin, error}}``)
+    ("tool_call", ("tool_name", "arguments")), ("tool_call_result", ("result", "error")),
 )
 
 
