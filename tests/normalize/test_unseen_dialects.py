@@ -206,3 +206,18 @@ def test_provider_spellings_of_spring_ai_litellm_vercel_pydantic_ai() -> None:
 def test_kind_of_reads_vercel_operation_id_before_the_name() -> None:
     assert kind_of({"ai.operationId": "ai.streamText.doStream"}, "custom name", None) == "inference"
     assert kind_of({"ai.operationId": "ai.streamText"}, "custom name", None) == "agent"
+
+
+def test_sentry_spells_cache_and_reasoning_as_subkeys_of_the_totals() -> None:
+    # Sentry's conventions (getsentry/relay relay-conventions, the attributes its SDKs' AI integrations write):
+    # gen_ai.usage.input_tokens "including cached input tokens", gen_ai.usage.input_tokens.cached and
+    # .cache_write within it, gen_ai.usage.output_tokens.reasoning within the output
+    c = run(tree_of((1, 0, "chat gpt-4o-mini", {
+        "sentry.op": "gen_ai.chat", "sentry.origin": "auto.ai.openai", "gen_ai.operation.name": "chat",
+        "gen_ai.system": "openai", "gen_ai.request.model": "gpt-4o-mini", "gen_ai.usage.input_tokens": 1200,
+        "gen_ai.usage.input_tokens.cached": 1024, "gen_ai.usage.input_tokens.cache_write": 100,
+        "gen_ai.usage.output_tokens": 300, "gen_ai.usage.output_tokens.reasoning": 128,
+        "gen_ai.usage.total_tokens": 1500})))["chat gpt-4o-mini"].call
+    assert c is not None and c.counted
+    assert (c.input_tokens, c.cache_read_tokens, c.cache_write_tokens) == (1200, 1024, 100)
+    assert (c.output_tokens, c.reasoning_tokens, c.uncached_input_tokens) == (300, 128, 76)

@@ -244,15 +244,19 @@ LOGFIRE_AGENTS_KINDS: dict[str, SpanKind] = {
 #: (``metadata.usage.cached_prompt_tokens`` / ``cached_creation_tokens``: BeeAI's ChatModelUsage, which
 #: openinference-instrumentation-beeai 0.1.30 processors/chat.py writes only as metadata; beeai-framework 0.1.85
 #: adapters/litellm/utils.py parse_chat_model_usage: prompt_tokens_details.cached_tokens, within the prompt)
+#: Sentry's SDKs (their AI integrations, on OpenTelemetry in @sentry/node) spell the subsets
+#: ``gen_ai.usage.input_tokens.cached`` / ``.cache_write`` and ``gen_ai.usage.output_tokens.reasoning``, with
+#: gen_ai.usage.input_tokens "including cached input tokens" (getsentry/relay relay-conventions: aliases of
+#: gen_ai.usage.cache_read.input_tokens, gen_ai.usage.cache_creation.input_tokens, gen_ai.usage.reasoning.output_tokens)
 _FIELD_KEYS: tuple[tuple[str, ...], ...] = (
     ("gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system", "ai.model.provider", "mlflow.llm.provider"),  # F_PROVIDER
     ("gen_ai.request.model", "llm.request.model_name", "llm.model_name", "embedding.model_name", "langfuse.observation.model.name", "ai.model.id", "mlflow.llm.model", "model_name"),  # F_REQUEST_MODEL
     ("gen_ai.response.model", "llm.response.model_name", "ai.response.model"),  # F_RESPONSE_MODEL
     ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.token_count.prompt", "ai.usage.inputTokens", "ai.usage.promptTokens", "ai.usage.tokens", "gen_ai.response.prompt_tokens"),  # F_INPUT
     ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens", "llm.token_count.completion", "ai.usage.outputTokens", "ai.usage.completionTokens", "gen_ai.response.completion_tokens"),  # F_OUTPUT
-    ("gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.cache_read_input_tokens", "llm.token_count.prompt_details.cache_read", "llm.token_count.prompt_details.cache_input", "ai.usage.inputTokenDetails.cacheReadTokens", "ai.usage.cachedInputTokens", "gen_ai.usage.details.cache_read_tokens", "metadata.usage.cached_prompt_tokens"),  # F_CACHE_READ
-    ("gen_ai.usage.cache_write.input_tokens", "gen_ai.usage.cache_creation.input_tokens", "gen_ai.usage.cache_creation_input_tokens", "gen_ai.usage.cache_write_input_tokens", "llm.token_count.prompt_details.cache_write", "ai.usage.inputTokenDetails.cacheWriteTokens", "gen_ai.usage.details.cache_write_tokens", "metadata.usage.cached_creation_tokens"),  # F_CACHE_WRITE
-    ("gen_ai.usage.reasoning.output_tokens", "gen_ai.usage.reasoning_tokens", "llm.usage.reasoning_tokens", "llm.token_count.completion_details.reasoning", "gen_ai.usage.details.reasoning_tokens", "ai.usage.outputTokenDetails.reasoningTokens", "ai.usage.reasoningTokens"),  # F_REASONING
+    ("gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.cache_read_input_tokens", "gen_ai.usage.input_tokens.cached", "llm.token_count.prompt_details.cache_read", "llm.token_count.prompt_details.cache_input", "ai.usage.inputTokenDetails.cacheReadTokens", "ai.usage.cachedInputTokens", "gen_ai.usage.details.cache_read_tokens", "metadata.usage.cached_prompt_tokens"),  # F_CACHE_READ
+    ("gen_ai.usage.cache_write.input_tokens", "gen_ai.usage.cache_creation.input_tokens", "gen_ai.usage.input_tokens.cache_write", "gen_ai.usage.cache_creation_input_tokens", "gen_ai.usage.cache_write_input_tokens", "llm.token_count.prompt_details.cache_write", "ai.usage.inputTokenDetails.cacheWriteTokens", "gen_ai.usage.details.cache_write_tokens", "metadata.usage.cached_creation_tokens"),  # F_CACHE_WRITE
+    ("gen_ai.usage.reasoning.output_tokens", "gen_ai.usage.reasoning_tokens", "gen_ai.usage.output_tokens.reasoning", "llm.usage.reasoning_tokens", "llm.token_count.completion_details.reasoning", "gen_ai.usage.details.reasoning_tokens", "ai.usage.outputTokenDetails.reasoningTokens", "ai.usage.reasoningTokens"),  # F_REASONING
     ("gen_ai.usage.cost", "llm.cost.total", "gen_ai.cost.total_cost", "litellm.cost.total", "operation.cost", "cost_usd"),  # F_COST
     ("gen_ai.response.id", "ai.response.id"),  # F_RESPONSE_ID
     ("gen_ai.agent.name", "agent.name", "agent_name"),  # F_AGENT
