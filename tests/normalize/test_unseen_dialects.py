@@ -221,3 +221,17 @@ def test_sentry_spells_cache_and_reasoning_as_subkeys_of_the_totals() -> None:
     assert c is not None and c.counted
     assert (c.input_tokens, c.cache_read_tokens, c.cache_write_tokens) == (1200, 1024, 100)
     assert (c.output_tokens, c.reasoning_tokens, c.uncached_input_tokens) == (300, 128, 76)
+
+
+def test_azure_ai_agents_run_is_priced_as_azure_openai() -> None:
+    # azure-ai-agents telemetry (_utils.py): a run span with gen_ai.system "az.ai.agents", the run's usage and
+    # model, gen_ai.request.max_output_tokens; the JS SDKs say gen_ai.provider.name "microsoft.foundry"
+    for attrs in ({"gen_ai.system": "az.ai.agents"}, {"gen_ai.provider.name": "microsoft.foundry"}):
+        c = run(tree_of((1, 0, "process_thread_run", {
+            **attrs, "gen_ai.operation.name": "process_thread_run", "gen_ai.agent.id": "asst_1",
+            "gen_ai.thread.id": "thread_1", "gen_ai.thread.run.id": "run_1", "gen_ai.response.model": "gpt-4o",
+            "gen_ai.request.max_output_tokens": 512, "gen_ai.usage.input_tokens": 900,
+            "gen_ai.usage.output_tokens": 80, "server.address": "acme.services.ai.azure.com"})))["process_thread_run"].call
+        assert c is not None and c.counted and c.provider == "azure.ai.openai", attrs
+        assert (c.input_tokens, c.output_tokens, c.max_tokens) == (900, 80, 512)
+        assert c.cost_usd is not None and c.cost_usd > 0

@@ -248,6 +248,8 @@ LOGFIRE_AGENTS_KINDS: dict[str, SpanKind] = {
 #: ``gen_ai.usage.input_tokens.cached`` / ``.cache_write`` and ``gen_ai.usage.output_tokens.reasoning``, with
 #: gen_ai.usage.input_tokens "including cached input tokens" (getsentry/relay relay-conventions: aliases of
 #: gen_ai.usage.cache_read.input_tokens, gen_ai.usage.cache_creation.input_tokens, gen_ai.usage.reasoning.output_tokens)
+#: Azure AI Foundry's agent SDKs write the output limit as gen_ai.request.max_output_tokens (azure-ai-agents
+#: telemetry/_utils.py GEN_AI_REQUEST_MAX_OUTPUT_TOKENS, beside gen_ai.request.max_input_tokens)
 _FIELD_KEYS: tuple[tuple[str, ...], ...] = (
     ("gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system", "ai.model.provider", "mlflow.llm.provider"),  # F_PROVIDER
     ("gen_ai.request.model", "llm.request.model_name", "llm.model_name", "embedding.model_name", "langfuse.observation.model.name", "ai.model.id", "mlflow.llm.model", "model_name"),  # F_REQUEST_MODEL
@@ -263,7 +265,7 @@ _FIELD_KEYS: tuple[tuple[str, ...], ...] = (
     ("gen_ai.conversation.id", "session.id", "gen_ai.session.id", "langfuse.session.id", "traceloop.association.properties.session_id", "gcp.vertex.agent.session_id"),  # F_CONVERSATION
     ("enduser.id", "user.id", "gen_ai.user.id", "gen_ai.request.user", "langfuse.user.id"),  # F_PRINCIPAL
     ("gen_ai.tool.name", "tool.name", "ai.toolCall.name", "traceloop.entity.name"),  # F_TOOL
-    ("gen_ai.request.max_tokens", "llm.invocation_parameters.max_tokens"),  # F_MAX_TOKENS
+    ("gen_ai.request.max_tokens", "llm.invocation_parameters.max_tokens", "gen_ai.request.max_output_tokens"),  # F_MAX_TOKENS
     ("gen_ai.request.temperature",),  # F_TEMPERATURE
     ("attempt", "gen_ai.request.attempt", "http.request.resend_count"),  # F_ATTEMPTS
     # the reported total: never added, only read to tell whether a source's input includes cache and its

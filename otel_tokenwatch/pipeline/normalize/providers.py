@@ -31,6 +31,10 @@ ALIASES = {
     # (opentelemetry-instrumentation-together 0.62.4 __init__.py _wrap), OpenLIT's gen_ai.provider.name "together"
     # (SemanticConvention.GEN_AI_SYSTEM_TOGETHER), LiteLLM's custom_llm_provider "together_ai"
     "TogetherAI": "together", "togetherai": "together", "together_ai": "together",
+    # Azure AI Foundry's agent service, whose runs use the project's Azure OpenAI deployments: azure-ai-agents'
+    # and azure-ai-projects' tracing write gen_ai.system "az.ai.agents" (telemetry/_utils.py AZ_AI_AGENT_SYSTEM;
+    # AZURE_AI_AGENTS "azure.ai.agents"), the JS SDKs gen_ai.provider.name "microsoft.foundry" (AGENTS_PROVIDER)
+    "az.ai.agents": "azure.ai.openai", "azure.ai.agents": "azure.ai.openai", "microsoft.foundry": "azure.ai.openai",
 }
 #: frameworks and servers that instrumentations put where a provider belongs: Strands writes gen_ai.system /
 #: gen_ai.provider.name = "strands-agents" (src/strands/telemetry/tracer.py), Google ADK gen_ai.system =
