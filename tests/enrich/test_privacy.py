@@ -193,3 +193,16 @@ def test_command_line_with_the_prompt_leaves_the_spans_resource() -> None:
         assert b"AFX-SCENARIO" not in out and b"process.command_args" not in out
         assert b"service.name" in out
     assert seen > 0
+
+
+def test_semconv_retrieval_query_and_documents_are_content() -> None:
+    """The semantic conventions' retrieval span (operation ``retrieval``): the query text and the documents
+    found "may contain sensitive information" (semantic-conventions-genai registry.yaml); dropped with content."""
+    s = stage({"privacy": {"drop_content": True}})
+    tree = tree_of((1, 0, "retrieval orders", {
+        "gen_ai.operation.name": "retrieval", "gen_ai.data_source.id": "orders-kb",
+        "gen_ai.retrieval.query.text": "Where is order A-1001?",
+        "gen_ai.retrieval.documents": '[{"id": "doc_1", "score": 0.9, "content": "A-1001 shipped"}]'}))
+    s.process(tree)
+    out = encode_spans(tree.spans)
+    assert b"A-1001" not in out and b"orders-kb" in out

@@ -235,3 +235,22 @@ def test_azure_ai_agents_run_is_priced_as_azure_openai() -> None:
         assert c is not None and c.counted and c.provider == "azure.ai.openai", attrs
         assert (c.input_tokens, c.output_tokens, c.max_tokens) == (900, 80, 512)
         assert c.cost_usd is not None and c.cost_usd > 0
+
+
+def test_semconv_plan_spans_are_steps_and_tool_results_are_read() -> None:
+    # semantic-conventions-genai model/gen-ai/registry.yaml: gen_ai.operation.name ``plan`` (an agent's planning
+    # phase, holding model calls of its own) and the input messages' example, whose tool_call_response part
+    # keeps the tool's answer as ``result``
+    msgs = [{"role": "user", "parts": [{"type": "text", "content": "Weather in Paris?"}]},
+            {"role": "assistant", "parts": [{"type": "tool_call", "id": "call_1", "name": "get_weather",
+                                             "arguments": {"location": "Paris"}}]},
+            {"role": "tool", "parts": [{"type": "tool_call_response", "id": "call_1", "result": "rainy, 57F"}]}]
+    spans = run(tree_of(
+        (1, 0, "plan trip", {"gen_ai.operation.name": "plan", "gen_ai.agent.name": "planner"}),
+        (2, 1, "chat gpt-4o", {"gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai",
+                               "gen_ai.request.model": "gpt-4o", "gen_ai.usage.input_tokens": 50,
+                               "gen_ai.usage.output_tokens": 10, "gen_ai.input.messages": json.dumps(msgs)})))
+    assert spans["plan trip"].call.kind == "workflow" and not spans["plan trip"].call.counted
+    c = spans["chat gpt-4o"].call
+    assert c.counted and c.input_content is not None
+    assert "rainy, 57F" in c.input_content and "get_weather" in c.input_content and "Paris" in c.input_content

@@ -25,6 +25,9 @@ from otel_tokenwatch.pipeline.tree import ResourceInfo, SpanEntry
 CONTENT_KEYS = frozenset({
     "gen_ai.input.messages", "gen_ai.output.messages", "gen_ai.system_instructions", "gen_ai.prompt",
     "gen_ai.completion", "gen_ai.tool.call.arguments", "gen_ai.tool.call.result", "gen_ai.tool.definitions",
+    # the semantic conventions' retrieval spans: the query and the documents found (registry.yaml: "may contain
+    # sensitive information")
+    "gen_ai.retrieval.query.text", "gen_ai.retrieval.documents",
     "input.value", "output.value", "traceloop.entity.input", "traceloop.entity.output",
     "langfuse.observation.input", "langfuse.observation.output", "langfuse.trace.input", "langfuse.trace.output",
     "pydantic_ai.all_messages", "all_messages_events", "final_result", "tool_arguments", "tool_response",

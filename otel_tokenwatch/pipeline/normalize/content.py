@@ -114,15 +114,16 @@ def _canonical(v: Any) -> str:
 
 def _part_text(p: Any) -> str:
     """A part of the semantic conventions' messages (gen-ai input messages schema): TextPart ``content``,
-    ToolCallRequestPart ``name`` and ``arguments`` (any JSON), ToolCallResponsePart ``response``."""
+    ToolCallRequestPart ``name`` and ``arguments`` (any JSON), ToolCallResponsePart ``response`` (``result`` in
+    the registry's own example, semantic-conventions-genai model/gen-ai/registry.yaml gen_ai.input.messages)."""
     if not isinstance(p, dict):
         return str(p)
     if "content" in p:
         return _text_of(p["content"])
     if "arguments" in p or p.get("type") == "tool_call":
         return _canonical({"tool_call": p.get("name"), "arguments": p.get("arguments")})
-    if "response" in p:
-        return _canonical({"tool_call_response": p.get("response")})
+    if "response" in p or "result" in p:
+        return _canonical({"tool_call_response": p.get("response", p.get("result"))})
     return ""
 
 

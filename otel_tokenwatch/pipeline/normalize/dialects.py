@@ -30,7 +30,9 @@ TOOL_OPS = {"execute_tool", "tool_call"}
 #: Strands multi-agent runs are ``invoke_swarm`` / ``invoke_graph`` (strands-agents/sdk-python
 #: src/strands/telemetry/tracer.py, start_multiagent_span: ``f"invoke_{instance}"``)
 AGENT_OPS = {"invoke_agent", "create_agent", "agent_call", "invoke_swarm", "invoke_graph"}
-WORKFLOW_OPS = {"invoke_workflow", "workflow"}
+#: the semantic conventions' ``plan`` (an agent's planning or task decomposition phase, semantic-conventions-genai
+#: model/gen-ai/registry.yaml gen_ai.operation.name) holds model calls of its own: a step, not a call
+WORKFLOW_OPS = {"invoke_workflow", "workflow", "plan"}
 
 OI_KINDS: dict[str, SpanKind] = {"LLM": "inference", "EMBEDDING": "embeddings", "TOOL": "tool", "AGENT": "agent",
                                  "CHAIN": "workflow"}
