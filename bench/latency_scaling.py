@@ -341,8 +341,12 @@ async def run(args: argparse.Namespace) -> None:
                            f"of {len(mem)})")
         finally:
             STATE_URL = url
+    # this machine's speed moves by a third within minutes: the peak measured again after the rounds says
+    # whether "half load" stayed half (a load near the peak queues, and then the p50 rises too)
+    after = await throughput(trees, 1, full, per_trace=True, label="latency traffic again, after the rounds: ")
     at = f"{rate:,.0f} spans/s" + ("" if args.rate else " (half of the per-trace peak)")
-    print(f"p99 of added latency at {at} by round: {'; '.join(summary)}", flush=True)
+    print(f"p99 of added latency at {at} by round: {'; '.join(summary)}; the load was {rate / peak:.0%} of the "
+          f"peak measured before the rounds and {rate / after:.0%} of the peak measured after them", flush=True)
 
 
 if __name__ == "__main__":
