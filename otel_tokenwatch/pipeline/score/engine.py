@@ -11,7 +11,7 @@ import hashlib
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -178,6 +178,16 @@ def _start(e: SpanEntry) -> int:
     return e.view.start_time_unix_nano  # type: ignore[no-any-return]
 
 
+class _Planned(NamedTuple):
+    """What a tree reads from and adds to the shared state, known before any of its reasons."""
+
+    outcome: str
+    key: str | None  # the workflow baseline it is judged against and adds its sample to
+    now: float
+    ask: tuple[str, str, float] | None  # its inflation window entry
+    items: list[tuple[str, bytes]]  # (conversation, window item) per call
+
+
 class Scorer:
     def __init__(self, cfg: ScoreConfig, state: Any, clock: Any = time.time) -> None:
         self.cfg = cfg
@@ -215,8 +225,7 @@ class Scorer:
                 out.append(TreeScore(tree, self.cfg, self.key))
             except Exception as exc:  # noqa: BLE001 - contained to this tree (the chain counts it)
                 out.append(exc)
-        # per tree: (outcome, baseline key, time, inflation ask, conversation items), before any reason
-        plans: list[tuple[str, str | None, float, tuple[str, str, float] | None, list[tuple[str, bytes]]] | None] = []
+        plans: list[_Planned | None] = []  # per tree, before any reason; None: the tree failed
         for i, tree in enumerate(trees):
             ts = out[i]
             plan = None
@@ -224,22 +233,22 @@ class Scorer:
                 try:
                     items = self._conversation_items(ts)
                     if tree.late:
-                        plan = ("", None, 0.0, None, items)
+                        plan = _Planned("", None, 0.0, None, items)
                     else:
                         outcome = self.outcome_of(tree)
                         now = self.clock()
-                        plan = (outcome, self._baseline_key(ts, tree, outcome), now,
-                                self._inflation_ask(ts, tree, outcome, now), items)
+                        plan = _Planned(outcome, self._baseline_key(ts, tree, outcome), now,
+                                        self._inflation_ask(ts, tree, outcome, now), items)
                 except Exception as exc:  # noqa: BLE001
                     out[i] = exc
             plans.append(plan)
         convs = sorted({c for ts, plan in zip(out, plans) if plan is not None
                         for c in ts.conversations})  # type: ignore[union-attr]
         appends = [("append", NS_CONV, conv, item, CONV_WINDOW_LEN, self.cfg.conversation_window)
-                   for plan in plans if plan is not None for conv, item in plan[4]]
-        wanted = [(plan[1], ts.total, plan[2]) for ts, plan in zip(out, plans)  # type: ignore[union-attr]
-                  if plan is not None and plan[1] is not None]
-        asks = [plan[3] for plan in plans if plan is not None and plan[3] is not None]
+                   for plan in plans if plan is not None for conv, item in plan.items]
+        wanted = [(plan.key, ts.total, plan.now) for ts, plan in zip(out, plans)  # type: ignore[union-attr]
+                  if plan is not None and plan.key is not None]
+        asks = [plan.ask for plan in plans if plan is not None and plan.ask is not None]
         extra = [("items", NS_CONV, c) for c in convs] + appends + \
             [op for ask in asks for op in self._inflation_ops(ask)]
         try:  # every read and write of these trees: one round trip
@@ -248,12 +257,13 @@ class Scorer:
             raise
         except Exception as exc:  # noqa: BLE001 - the shared state out: no tree is judged on it
             for i, plan in enumerate(plans):
-                if plan is not None and (plan[1] is not None or plan[3] is not None or plan[4]
+                # its conversation items are a subset of its conversations
+                if plan is not None and (plan.key is not None or plan.ask is not None
                                          or out[i].conversations):  # type: ignore[union-attr]
                     out[i] = exc
                 elif plan is not None:  # nothing of the shared state to judge it on
                     try:
-                        self._reasons(out[i], trees[i], plan[0], {})  # type: ignore[arg-type]
+                        self._reasons(out[i], trees[i], plan.outcome, {})  # type: ignore[arg-type]
                     except Exception as exc2:  # noqa: BLE001
                         out[i] = exc2
             return out
@@ -265,21 +275,20 @@ class Scorer:
                 continue
             ts = out[i]
             assert isinstance(ts, TreeScore)
-            outcome, key, now, ask, items = plan
-            baseline = next(baselines) if key is not None else None
-            window = next(windows) if ask is not None else None
+            baseline = next(baselines) if plan.key is not None else None
+            window = next(windows) if plan.ask is not None else None
             try:
-                self._reasons(ts, trees[i], outcome, held)
+                self._reasons(ts, trees[i], plan.outcome, held)
                 if baseline is not None:
-                    self._judge(ts, baseline[0], now)
+                    self._judge(ts, baseline[0], plan.now)
                 if window is not None:
-                    self._inflation_judge(ts, ask, window)  # type: ignore[arg-type]
+                    self._inflation_judge(ts, plan.ask, window)  # type: ignore[arg-type]
             except Exception as exc:  # noqa: BLE001 - contained to this tree (the chain counts it)
                 out[i] = exc
             finally:
                 if baseline is not None:  # the tree's own waste never moves the baseline it was judged against
-                    baseline[0].apply([baseline[1]], now)
-                for conv, item in items:
+                    baseline[0].apply([baseline[1]], plan.now)
+                for conv, item in plan.items:
                     held[conv] = [*held.get(conv, ()), item][-CONV_WINDOW_LEN:]
         return out
 
