@@ -96,3 +96,14 @@ def test_a_redis_that_lost_the_script_gets_it_again(redis_url: str) -> None:
     assert s.batch([("pop", "o", "t:1"), ("get", "o", "t:1")]) == [b"v", None]
     assert s.batch([("get", "o", "t:1")]) == [None]  # and the direct path works again after the load
     s.close()
+
+
+def test_the_client_parses_with_hiredis(redis_url: str) -> None:
+    """The ``redis`` extra brings hiredis, and redis-py picks it up on its own: replies parsed and commands
+    packed in compiled code (README, Dependencies). Without it every call still works, at several times
+    the CPU for a batch that reads long windows; this says when an install step lost it."""
+    s = RedisStore(redis_url, prefix=fresh_prefix("hiredis"))
+    conn = s._r.connection
+    assert type(conn._parser).__name__ == "_HiredisParser"
+    assert "Hiredis" in type(conn._command_packer).__name__
+    s.close()
