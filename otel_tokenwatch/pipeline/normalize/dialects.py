@@ -66,6 +66,11 @@ def _op(a: dict[str, Any]) -> str | None:
     if raw is None:
         raw = a.get("llm.request.type")
     if raw is None:
+        # AgentOps' spelling of Traceloop's llm.request.type (agentops 0.4.21 semconv/span_attributes.py
+        # LLM_REQUEST_TYPE; instrumentation/providers/openai/wrappers/chat.py handle_chat_attributes writes
+        # "chat" on every call, the failed ones, which carry nothing else to tell their kind, included)
+        raw = a.get("gen_ai.request.type")
+    if raw is None:
         return None
     got = _OPS.get(raw) if type(raw) is str else None
     if got is None:
@@ -250,6 +255,9 @@ LOGFIRE_AGENTS_KINDS: dict[str, SpanKind] = {
 #: ``gen_ai.usage.input_tokens.cached`` / ``.cache_write`` and ``gen_ai.usage.output_tokens.reasoning``, with
 #: gen_ai.usage.input_tokens "including cached input tokens" (getsentry/relay relay-conventions: aliases of
 #: gen_ai.usage.cache_read.input_tokens, gen_ai.usage.cache_creation.input_tokens, gen_ai.usage.reasoning.output_tokens)
+#: Langtrace (langtrace-python-sdk 3.8.21 instrumentation/openai/patch.py _set_response_attributes) writes OpenAI's
+#: ``usage.prompt_tokens_details.cached_tokens`` as ``gen_ai.usage.cached_tokens``, within gen_ai.usage.input_tokens
+#: (its prompt_tokens)
 #: Azure AI Foundry's agent SDKs write the output limit as gen_ai.request.max_output_tokens (azure-ai-agents
 #: telemetry/_utils.py GEN_AI_REQUEST_MAX_OUTPUT_TOKENS, beside gen_ai.request.max_input_tokens)
 _FIELD_KEYS: tuple[tuple[str, ...], ...] = (
@@ -258,7 +266,7 @@ _FIELD_KEYS: tuple[tuple[str, ...], ...] = (
     ("gen_ai.response.model", "llm.response.model_name", "ai.response.model"),  # F_RESPONSE_MODEL
     ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.token_count.prompt", "ai.usage.inputTokens", "ai.usage.promptTokens", "ai.usage.tokens", "gen_ai.response.prompt_tokens"),  # F_INPUT
     ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens", "llm.token_count.completion", "ai.usage.outputTokens", "ai.usage.completionTokens", "gen_ai.response.completion_tokens"),  # F_OUTPUT
-    ("gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.cache_read_input_tokens", "gen_ai.usage.input_tokens.cached", "llm.token_count.prompt_details.cache_read", "llm.token_count.prompt_details.cache_input", "ai.usage.inputTokenDetails.cacheReadTokens", "ai.usage.cachedInputTokens", "gen_ai.usage.details.cache_read_tokens", "metadata.usage.cached_prompt_tokens"),  # F_CACHE_READ
+    ("gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.cache_read_input_tokens", "gen_ai.usage.input_tokens.cached", "llm.token_count.prompt_details.cache_read", "llm.token_count.prompt_details.cache_input", "ai.usage.inputTokenDetails.cacheReadTokens", "ai.usage.cachedInputTokens", "gen_ai.usage.details.cache_read_tokens", "metadata.usage.cached_prompt_tokens", "gen_ai.usage.cached_tokens"),  # F_CACHE_READ
     ("gen_ai.usage.cache_write.input_tokens", "gen_ai.usage.cache_creation.input_tokens", "gen_ai.usage.input_tokens.cache_write", "gen_ai.usage.cache_creation_input_tokens", "gen_ai.usage.cache_write_input_tokens", "llm.token_count.prompt_details.cache_write", "ai.usage.inputTokenDetails.cacheWriteTokens", "gen_ai.usage.details.cache_write_tokens", "metadata.usage.cached_creation_tokens"),  # F_CACHE_WRITE
     ("gen_ai.usage.reasoning.output_tokens", "gen_ai.usage.reasoning_tokens", "gen_ai.usage.output_tokens.reasoning", "llm.usage.reasoning_tokens", "llm.token_count.completion_details.reasoning", "gen_ai.usage.details.reasoning_tokens", "ai.usage.outputTokenDetails.reasoningTokens", "ai.usage.reasoningTokens"),  # F_REASONING
     ("gen_ai.usage.cost", "llm.cost.total", "gen_ai.cost.total_cost", "litellm.cost.total", "operation.cost", "cost_usd"),  # F_COST
@@ -312,7 +320,7 @@ PARAM_KEYS = ("langfuse.observation.model.parameters", "llm.invocation_parameter
 FIRST_CHUNK_KEYS = frozenset({"ai.response.msToFirstChunk", "gen_ai.client.operation.time_to_first_chunk",
                               "gen_ai.response.time_to_first_chunk"})
 FLAG_KEYS = frozenset({"error.type", "langfuse.observation.level", "gen_ai.request.stream", "gen_ai.is_streaming",
-                       "gen_ai.request.is_stream",
+                       "gen_ai.request.is_stream", "gen_ai.request.streaming",
                        "langfuse.observation.completion_start_time", "tokenwatch.usage.auxiliary",
                        "ai.operationId", "rpc.method", "llm.is_streaming"}) | FIRST_CHUNK_KEYS
 #: instrumentation scopes whose Bedrock input tokens are Bedrock's own, cache excluded (see _Plan)
@@ -860,6 +868,11 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
             # and the Responses setter: ``span.setAttribute(GEN_AI_REQUEST_IS_STREAM, stream)``,
             # semantic-convention.js ``'gen_ai.request.is_stream'``), on every call, false when not streamed
             call.streaming = coerce.to_bool(a["gen_ai.request.is_stream"])
+        if call.streaming is None and "gen_ai.request.streaming" in a:
+            # AgentOps' flag (agentops 0.4.21 semconv/span_attributes.py LLM_REQUEST_STREAMING;
+            # instrumentation/providers/openai/wrappers/chat.py handle_chat_attributes: ``kwargs.get("stream",
+            # False)``), on every call
+            call.streaming = coerce.to_bool(a["gen_ai.request.streaming"])
         if call.streaming is None and plan.dialect == "langfuse" and kind == "inference":
             # Langfuse records the first token's time only for streamed generations: without it, not streamed
             call.streaming = "langfuse.observation.completion_start_time" in a
