@@ -264,6 +264,19 @@ def event_messages(events: Any) -> list[tuple[str, str]] | None:
     return out or None
 
 
+def prompt_event_messages(events: Any) -> list[tuple[str, str]] | None:
+    """The request kept as a ``gen_ai.content.prompt`` span event, its messages as JSON in ``gen_ai.prompt`` (the
+    semantic conventions' event before the per-message ones, semconv 1.26/1.27): Langtrace's form
+    (langtrace-python-sdk 3.8.21 utils/__init__.py set_span_attribute -> set_event_prompt: the request's
+    ``gen_ai.prompt`` attribute, the messages as JSON from utils/llm.py get_llm_request_attributes, becomes
+    ``span.add_event(name="gen_ai.content.prompt", attributes={"gen_ai.prompt": prompt})``)."""
+    for ev in events:
+        if ev.name == "gen_ai.content.prompt":
+            v = next((kv.value.string_value for kv in ev.attributes if kv.key == "gen_ai.prompt"), "")
+            return _messages(v) if v else None
+    return None
+
+
 def split_system(msgs: list[tuple[str, str]], a: dict[str, Any]) -> tuple[str | None, str | None]:
     """(system content, the rest) as canonical strings."""
     system = [t for r, t in msgs if r in ("system", "developer")]
