@@ -292,9 +292,12 @@ def run(source: str) -> None:
             pass
         with client.messages.stream(model=SONNET, max_tokens=64, system=system_blocks,
                                     messages=[{"role": "user", "content": "List every shipment event."}]) as s:
-            for _ in s.text_stream:
+            # Langtrace's wrapper stream (langtrace-python-sdk 3.8.21 instrumentation/anthropic/patch.py
+            # messages_stream, InstrumentedStream) has only __next__ and close: an app iterates its events
+            for _ in getattr(s, "text_stream", s):
                 pass
-            s.get_final_message()
+            if hasattr(s, "get_final_message"):
+                s.get_final_message()
     rec.flush("streaming")
 
     # tool_use: the model asks for get_order_status twice, the app runs it, then the model answers
