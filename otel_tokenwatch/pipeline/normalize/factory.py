@@ -138,7 +138,7 @@ class NormalizeProcessor(BaseProcessor):
                 msgs = content.input_messages(a, index)
                 if not msgs and plan.dialect == "strands":
                     msgs = content.event_messages(e.span.events)  # Strands' default: messages as span events
-                if not msgs and e.span.events:
+                if not msgs and e.may_contain(b"gen_ai.content.prompt"):  # a byte search before a full decode
                     msgs = content.prompt_event_messages(e.span.events)  # Langtrace's: one gen_ai.content.prompt
                 if msgs:
                     c.system_content, c.input_content = content.split_system(msgs, a)
