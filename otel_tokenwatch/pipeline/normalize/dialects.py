@@ -1017,7 +1017,15 @@ def _genkit_call(e: SpanEntry, kind: SpanKind) -> Call:
             # js/plugins/google-genai googleai/gemini.ts; Gemini's totalTokenCount = prompt + candidates +
             # thoughts), and cachedContentTokens = cachedContentTokenCount lies inside inputTokens (promptTokenCount)
             call.output_tokens += call.reasoning_tokens
-    if type(fr := out.get("finishReason")) is str:
+    fr = out.get("finishReason")
+    cands = out.get("candidates")
+    if fr is None and isinstance(cands, list) and cands and isinstance(cands[0], dict):
+        # the deprecated GenerateResponse.candidates (@genkit-ai/ai 1.42.0 lib/model-types.js: "only the first
+        # candidate will be used"), which Genkit's Gemini API plugin still returns in place of finishReason:
+        # ``{candidates: candidates.map(fromGeminiCandidate), custom, usage}`` (@genkit-ai/google-genai 1.42.0
+        # lib/googleai/gemini.js defineModel; the candidate's finishReason mapped by fromGeminiFinishReason)
+        fr = cands[0].get("finishReason")
+    if type(fr) is str:
         call.finish_reasons = (fr,)
     return call
 
