@@ -213,6 +213,12 @@ def kind_of(a: dict[str, Any], name: str, op: str | None) -> SpanKind:
         return "inference"
     if "gen_ai.request.model" in a and ("gen_ai.response.id" in a or "gen_ai.response.finish_reasons" in a):
         return "inference"  # a model call that names no operation (Claude Code's claude_code.llm_request)
+    if op is None and "gen_ai.provider.name" in a and "gen_ai.request.model" in a:
+        # no operation, a provider asked for a model, nothing more: OpenLLMetry JS's Bedrock span of a call it cannot read
+        # (@traceloop/instrumentation-bedrock 0.27.0 dist/index.js _startSpan: ``bedrock.completion`` with only
+        # gen_ai.provider.name and gen_ai.request.model unless ``input.body`` is a string, i.e. every Converse /
+        # ConverseStream call; _endSpan reads ``result.body`` only): still one model call, with no usage
+        return "inference"
     t = a.get("logfire.msg_template")
     if type(t) is str:
         # Logfire's OpenAI Agents SDK spans (logfire 5.4 _internal/integrations/openai_agents.py, the span name
