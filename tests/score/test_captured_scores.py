@@ -32,6 +32,13 @@ KNOWN = {("anthropic-openllmetry.jsonl", "streaming"): {"truncated": 1},
          # output and subtype only; ``streamingRequested`` (``!!options?.onChunk``) goes to the model function, not
          # onto the span, and the GenerateRequest in genkit:input has no stream field: a cut stream reads the same
          ("genkit-openai.jsonl", "streaming"): {"truncated": 1},
+         # the same over Genkit's Gemini API plugin (@genkit-ai/google-genai 1.42.0 lib/googleai/gemini.js: a
+         # streamed request calls streamGenerateContent, nothing of it reaches the model action's span)
+         ("genkit-googleai.jsonl", "streaming"): {"truncated": 1},
+         # @traceloop/instrumentation-bedrock 0.27.0 dist/index.js: InvokeModelWithResponseStream's span has the
+         # name and attributes InvokeModel's has (``chat <model>``; _endSpan reads the chunks into the same keys),
+         # no stream flag, so the stream cut at max_tokens reads the same
+         ("bedrock-converse-openllmetry-js.jsonl", "streaming"): {"truncated": 1},
          # Traceloop's opentelemetry-instrumentation-vertexai 0.62.4 __init__.py _wrap starts the call's span with
          # tracer.start_span and ends it only after ``wrapped(...)`` returns: a call that raises (the 429, the 500)
          # leaves a span never ended, never exported: no failed call to see

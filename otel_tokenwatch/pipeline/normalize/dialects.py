@@ -218,6 +218,12 @@ def kind_of(a: dict[str, Any], name: str, op: str | None) -> SpanKind:
         return "inference"
     if "gen_ai.request.model" in a and ("gen_ai.response.id" in a or "gen_ai.response.finish_reasons" in a):
         return "inference"  # a model call that names no operation (Claude Code's claude_code.llm_request)
+    if op is None and "gen_ai.provider.name" in a and "gen_ai.request.model" in a:
+        # no operation, a provider asked for a model, nothing more: OpenLLMetry JS's Bedrock span of a call it cannot read
+        # (@traceloop/instrumentation-bedrock 0.27.0 dist/index.js _startSpan: ``bedrock.completion`` with only
+        # gen_ai.provider.name and gen_ai.request.model unless ``input.body`` is a string, i.e. every Converse /
+        # ConverseStream call; _endSpan reads ``result.body`` only): still one model call, with no usage
+        return "inference"
     t = a.get("logfire.msg_template")
     if type(t) is str:
         # Logfire's OpenAI Agents SDK spans (logfire 5.4 _internal/integrations/openai_agents.py, the span name
@@ -1030,7 +1036,15 @@ def _genkit_call(e: SpanEntry, kind: SpanKind) -> Call:
             # js/plugins/google-genai googleai/gemini.ts; Gemini's totalTokenCount = prompt + candidates +
             # thoughts), and cachedContentTokens = cachedContentTokenCount lies inside inputTokens (promptTokenCount)
             call.output_tokens += call.reasoning_tokens
-    if type(fr := out.get("finishReason")) is str:
+    fr = out.get("finishReason")
+    cands = out.get("candidates")
+    if fr is None and isinstance(cands, list) and cands and isinstance(cands[0], dict):
+        # the deprecated GenerateResponse.candidates (@genkit-ai/ai 1.42.0 lib/model-types.js: "only the first
+        # candidate will be used"), which Genkit's Gemini API plugin still returns in place of finishReason:
+        # ``{candidates: candidates.map(fromGeminiCandidate), custom, usage}`` (@genkit-ai/google-genai 1.42.0
+        # lib/googleai/gemini.js defineModel; the candidate's finishReason mapped by fromGeminiFinishReason)
+        fr = cands[0].get("finishReason")
+    if type(fr) is str:
         call.finish_reasons = (fr,)
     return call
 

@@ -330,7 +330,10 @@ class Scorer:
             c = ts.call(e)
             fp, basis = ts.fps[e.span_id]
             for prev in reversed(ok[:j]):
-                if ts.fps[prev.span_id][0] == fp:
+                if ts.fps[prev.span_id][0] == fp and (basis == "content" or c.input_tokens is not None):
+                    # a shape without its size is the model and the parent only: two calls a library leaves bare
+                    # (@traceloop/instrumentation-bedrock 0.27.0 dist/index.js _startSpan: a Converse call's span
+                    # has provider and model only) are two calls, not one request made twice
                     pi = ts.call(prev).input_tokens
                     if basis == "content" and c.input_tokens and pi and c.input_tokens != pi:
                         # the same recorded content, a different request: an identical request has the same
