@@ -103,3 +103,15 @@ def test_scenario_totals_are_what_the_generator_chose() -> None:
     assert by == {"healthy": (2, 0, 2550, 0, 240, 0), "cached": (3, 0, 27770, 17920, 330, 0),
                   "streaming": (2, 0, 1340, 0, 112, 0), "tool_use": (2, 0, 890, 0, 240, 192),
                   "errors": (2, 2, 0, 0, 0, 0), "duplicate": (2, 0, 1040, 0, 60, 0)}
+
+
+def test_system_prompt_read_once() -> None:
+    """OpenLIT's LiteLLM span names DSPy's system message twice (gen_ai.system_instructions and the system entry
+    of gen_ai.input.messages): one system prompt (content.split_system), the other messages apart."""
+    for scenario in ("healthy", "cached", "duplicate"):
+        for e in counted(SOURCE, scenario):
+            c = e.call
+            assert c is not None and c.system_content is not None and c.input_content is not None
+            assert c.system_content.count("Your input fields are:") == 1, scenario
+            assert c.system_content.endswith("Answer briefly and politely.") or "POLICY:" in c.system_content
+            assert '"system"' not in c.input_content
