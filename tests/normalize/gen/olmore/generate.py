@@ -19,12 +19,28 @@ OpenLIT in place of their instrumentations:
                     1.110.2 llms/openai/openai.py ``make_sync_openai_chat_completion_request`` (and its async twin)
                     calls ``openai_client.post("/chat/completions", ...)`` itself, so no OpenAI span appears: one
                     span per call
+* ``openlit-vertexai``  google-cloud-aiplatform 2.7.0 ``vertexai.generative_models.GenerativeModel``
+                    (``gemini-2.5-flash``, ``vertexai.init(api_transport="rest", api_endpoint=<loopback>,
+                    credentials=AnonymousCredentials())``) against the fake Vertex AI REST API of ``../contrib3``
+                    (``vertex_handler`` over ``../gemini_langchain``'s Gemini truth), its ``run_vertex`` unchanged
+                    with the OTel contrib instrumentor it turns on stubbed: OpenLIT instead (as ``../oi3`` does with
+                    OpenInference's). OpenLIT's instrumentation/vertexai wraps ``GenerativeModel.generate_content``
+                    (and ChatSession's); the SDK does not call google-genai (installed beside it, instrumented
+                    too), so one span per call. openlit 1.45.0 fails on most of these calls AFTER the SDK answered
+                    and returns the answer all the same (vertexai.py ``try: process_chat_response(...) except
+                    Exception as e: handle_exception(span, e)``): on a ``GenerationConfig`` object (utils.py
+                    common_chat_logic ``inference_config.get(key)``, a dict's method), on every stream (utils.py
+                    format_content ``part.video_metadata``, not an attribute of the SDK's Part) and on a
+                    function-call answer (process_chat_response ``getattr(response, "text", "")``: the SDK's
+                    ``text`` raises ValueError)
+* ``openlit-vertexai-dict-config``  the same with each ``GenerationConfig(...)`` given as its dict (the SDK takes
+                    either), so OpenLIT's non-streamed path works: its usage, cache reads and finish reasons
 
-Scenarios (``../py_frameworks``'): ``healthy`` (2 calls), ``cached`` (3 calls over a big system prompt, the 2nd and
-3rd with cached tokens), ``streaming`` (2 streamed calls through ``dspy.streamify``, the 2nd cut at max tokens),
-``tool_use`` (o4-mini asks for get_order_status with reasoning tokens, the app runs the tool, the model answers),
-``errors`` (a 429 then a 500 surfaced to the app: 2 failed calls) and ``duplicate`` (the identical request twice,
-temperature 0).
+Scenarios (``../py_frameworks``' and ``../contrib3``'): ``healthy`` (2 calls), ``cached`` (3 calls over a big
+system prompt, the 2nd and 3rd with cached tokens), ``streaming`` (2 streamed calls, DSPy's through
+``dspy.streamify``, the 2nd cut at max tokens), ``tool_use`` (the model asks for get_order_status, with reasoning
+tokens, the app runs the tool, the model answers), ``errors`` (a 429 then a 500 surfaced to the app: 2 failed
+calls) and ``duplicate`` (the identical request twice, temperature 0).
 
 Re-run (Python 3.11; one venv per source under /tmp, never the project's .venv; exact versions in requirements.txt,
 one section per venv, installed ``--no-deps``: openlit 1.45.0's full dependency set does not resolve)::
@@ -33,6 +49,10 @@ one section per venv, installed ``--no-deps``: openlit 1.45.0's full dependency 
     sed -n '/^# \\[dspy\\]/,/^# \\[end\\]/p' requirements.txt > /tmp/olm-dspy.txt
     python3 -m venv /tmp/olm-dspy && /tmp/olm-dspy/bin/pip install --no-deps -r /tmp/olm-dspy.txt
     /tmp/olm-dspy/bin/python generate.py dspy-openlit
+    sed -n '/^# \\[vertex\\]/,/^# \\[end\\]/p' requirements.txt > /tmp/olm-vertex.txt
+    python3 -m venv /tmp/olm-vertex && /tmp/olm-vertex/bin/pip install --no-deps -r /tmp/olm-vertex.txt
+    /tmp/olm-vertex/bin/python generate.py openlit-vertexai
+    /tmp/olm-vertex/bin/python generate.py openlit-vertexai-dict-config
 
 Each run writes ``tests/normalize/data/<source>.jsonl`` (the shared fixtures' line format: ``{"scenario",
 "source", "otlp"}``, OTLP/JSON with lowercase hex ids, int64 as strings, machine paths in stack traces as /app/)
@@ -56,7 +76,8 @@ from capture import Recorder
 
 TRUTH = HERE.parent.parent / "data" / "olmore-truth.json"
 #: the libraries each source calls (their versions go to the truth file)
-LIBS = {"dspy-openlit": ("dspy", "litellm", "openai")}
+LIBS = {"dspy-openlit": ("dspy", "litellm", "openai"), "openlit-vertexai": ("google-cloud-aiplatform",),
+        "openlit-vertexai-dict-config": ("google-cloud-aiplatform",)}
 
 
 def recorder(source: str, **kw: Any) -> Recorder:
@@ -90,7 +111,39 @@ def run_dspy(source: str) -> None:
     pf.run_dspy("dspy-openinference-litellm")
 
 
-RUNNERS = {"dspy-openlit": run_dspy}
+class _OpenLITForContrib:
+    """What contrib3's run_vertex instruments with (``VertexAIInstrumentor().instrument(tracer_provider=,
+    logger_provider=)``): OpenLIT instead, py_vendors2's init (the Recorder's global TracerProvider)."""
+
+    def instrument(self, **_: Any) -> None:
+        ol2.pv2.openlit_init()
+
+
+def run_vertex(source: str) -> None:
+    import contrib3.generate as c3
+
+    # run_vertex imports ``opentelemetry.instrumentation.vertexai.VertexAIInstrumentor`` as it runs (as oi3's does)
+    ol2._stub("opentelemetry.instrumentation.vertexai", VertexAIInstrumentor=_OpenLITForContrib)
+    c3.TRUTH = TRUTH
+    if source == "openlit-vertexai-dict-config":
+        # the SDK takes ``generation_config`` as a GenerationConfig or a dict (vertexai/generative_models/
+        # _generative_models.py ``GenerationConfigType = Union["GenerationConfig", GenerationConfigDict]``); OpenLIT reads it
+        # as a dict only (instrumentation/vertexai/utils.py common_chat_logic ``inference_config.get(key)``): the
+        # same scenarios with each GenerationConfig(...) given as its dict
+        import vertexai.generative_models as gm
+
+        gm.GenerationConfig = lambda **kw: dict(kw)  # type: ignore[assignment,misc]
+    c3.versions = lambda *_: {n: version(n) for n in (*LIBS[source], "openlit", "opentelemetry-sdk")}
+    c3.run_vertex(source)
+
+
+def version(name: str) -> str:
+    from importlib.metadata import version as v
+
+    return v(name)
+
+
+RUNNERS = {"dspy-openlit": run_dspy, "openlit-vertexai": run_vertex, "openlit-vertexai-dict-config": run_vertex}
 
 if __name__ == "__main__":
     if len(sys.argv) != 2 or sys.argv[1] not in RUNNERS:
