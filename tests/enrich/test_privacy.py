@@ -112,6 +112,12 @@ CANARIES = (b"support assistant for ACME", b"Where is order", b"And order A-")
 #: messages go to this.logger.emit as gen_ai.* events only)
 CONTENT_IN_LOGS_ONLY = {"bedrock-otel.jsonl", "semantic-kernel-openai.jsonl", "vertexai-otel.jsonl",
                         "edot-openai.jsonl", "edot-openai-async.jsonl", "otel-js-openai.jsonl"}
+#: captures whose spans carry no prompt text at all, though content capture is on: openlit 1.45.0
+#: instrumentation/vertexai/utils.py process_chat_response reads the request's contents from ``kwargs`` only
+#: (``scope._args = [kwargs.get("contents", [])]``: passed positionally they are dropped, gen_ai.input.messages
+#: "[]"), never the model's system_instruction, and its streamed spans fail before any content
+#: (tests/normalize/test_captured_olmore.py)
+NO_PROMPT_TEXT = {"openlit-vertexai.jsonl", "openlit-vertexai-dict-config.jsonl"}
 
 
 @pytest.mark.parametrize("path", CAPTURED, ids=lambda p: p.name)
@@ -130,6 +136,9 @@ def test_content_removal_on_instrumentations_beyond_the_fixtures(path: Path) -> 
     if path.name in CONTENT_IN_LOGS_ONLY:
         logs = [rec.request.SerializeToString() for rec in read(path) if rec.signal == "logs"]
         assert seen == 0 and all(any(c in raw for raw in logs) for c in CANARIES), path.name
+        return
+    if path.name in NO_PROMPT_TEXT:
+        assert seen == 0, path.name
         return
     assert seen > 0, f"{path.name}: the capture should carry prompt text"
 

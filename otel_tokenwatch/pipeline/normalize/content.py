@@ -287,7 +287,13 @@ def split_system(msgs: list[tuple[str, str]], a: dict[str, Any]) -> tuple[str | 
             # the semconv's form: a JSON array of parts, ``[{"type": "text", "content": ...}]`` (written so by
             # @ai-sdk/otel 1.0.173 and openlit 1.15.0 dist/instrumentation/openai/wrapper.js): their texts
             v = {"parts": v}
-        system.insert(0, _text_of(v) if not isinstance(v, str) else v)
+        text = _text_of(v) if not isinstance(v, str) else v
+        # the same instructions twice is one system prompt: openlit 1.45.0 instrumentation/litellm/utils.py
+        # common_chat_logic writes gen_ai.system_instructions from the request's system messages
+        # (__helpers.py build_system_instructions_from_messages) AND keeps those messages in
+        # gen_ai.input.messages (build_input_messages: every role)
+        if text not in system and text != "\n".join(system):
+            system.insert(0, text)
     rest = [(r, t) for r, t in msgs if r not in ("system", "developer")]
     return ("\n".join(system) if system else None,
             orjson.dumps(rest).decode() if rest else None)

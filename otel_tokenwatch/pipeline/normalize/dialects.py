@@ -472,7 +472,11 @@ class _Plan:
         #: ``str(candidates[0].get("finish_reason"))``: ``FinishReason.MAX_TOKENS``): the member's name is the reason
         #: OpenLIT's together spans the same with together's FinishReason (together 1.6.0 types/common.py), whose member
         #: names are not the API's values (``FinishReason.StopSequence`` is "stop"): TOGETHER_FINISH maps them
-        self.enum_finish = scope == OPENLIT_GOOGLE_SCOPE or scope == OPENLIT_TOGETHER_SCOPE
+        #: OpenLIT's Vertex AI spans likewise (instrumentation/vertexai/utils.py process_chat_response
+        #: ``str(getattr(first_candidate, "finish_reason", None) or "")``), but that enum is the proto's
+        #: (google.cloud.aiplatform_v1 Candidate.FinishReason, a proto-plus IntEnum): str() of it is its number on
+        #: Python 3.11+ ("1"), its qualified name before; VERTEX_FINISH names the numbers
+        self.enum_finish = scope in (OPENLIT_GOOGLE_SCOPE, OPENLIT_TOGETHER_SCOPE, OPENLIT_VERTEX_SCOPE)
         #: ADK's own span, whose output messages tell a stream (_adk_streamed); also where OpenInference's Google
         #: ADK instrumentation adds its llm.* keys, which make the span read as OpenInference: under ADK's schema
         #: v2 there is no call_llm span and both record onto the span that is current (google-adk 2.13
@@ -807,22 +811,27 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
         # "error"``: a stream the app stopped reading); an error is told by the span's status and error.type
         reasons = [r for r in _output_message_reasons(a["gen_ai.output.messages"]) if r != "error"]
     if plan.enum_finish:  # "None": str() of no reason (OpenLIT together utils.py process_chunk on the usage chunk)
-        reasons = [TOGETHER_FINISH.get(r) or r.rpartition(".")[2] for r in reasons if r != "None"]
+        reasons = [TOGETHER_FINISH.get(r) or VERTEX_FINISH.get(r) or r.rpartition(".")[2] for r in reasons
+                   if r not in ("None", "0")]  # 0: FINISH_REASON_UNSPECIFIED, no reason
     call.finish_reasons = tuple(reasons)
     if plan.flags:
         call.error_type = s(a.get("error.type"))
     call.error = span.status_code == 2 or call.error_type is not None or "error" in call.finish_reasons \
         or (plan.flags and s(a.get("langfuse.observation.level")) == "ERROR") \
         or (plan.langsmith and any(ev.name == "exception" for ev in e.span.events))
-    if call.error and call.finish_reasons and "error" not in call.finish_reasons \
-            and e.scope.name.startswith(OPENLIT_SCOPE):
+    if call.error and (call.finish_reasons and "error" not in call.finish_reasons
+                       or "gen_ai.server.time_to_first_token" in a) and e.scope.name.startswith(OPENLIT_SCOPE):
         # OpenLIT's own fault, not the call's: its wrappers call the SDK, then read the response inside
         # ``try: process_chat_response(...) except Exception as e: handle_exception(span, e)`` (openlit 1.45.0
         # instrumentation/groq/groq.py chat; __helpers.py handle_exception "when LLM Function fails or trace
         # creation fails": ERROR status, error.type), and the response is returned to the app all the same. An
         # API error raises before any response attribute is set (see _openlit_failure), so a span that names
         # the provider's finish reason got an answer: groq's common_chat_logic fails on a tool call
-        # (utils.py ``scope._tools.get``, a list) after the finish reason, before the usage
+        # (utils.py ``scope._tools.get``, a list) after the finish reason, before the usage. A time to first
+        # token is measured from the answer too (semconv gen_ai.server.time_to_first_token; OpenLIT writes it
+        # in __helpers.py common_span_attributes, from the response's processing): openlit 1.45.0
+        # instrumentation/vertexai/utils.py common_chat_logic fails after it, before any finish reason or usage,
+        # on a GenerationConfig object (``inference_config.get(key)``, a dict's method)
         call.error, call.error_type = False, None
     if call.error and plan.litellm_failure_zeros and not call.input_tokens and not call.output_tokens:
         call.input_tokens = call.output_tokens = call.cache_read_tokens = call.cache_write_tokens = None
@@ -963,6 +972,11 @@ OPENLIT_TOGETHER_SCOPE = "openlit.instrumentation.together"
 TOGETHER_FINISH = {"FinishReason.Length": "length", "FinishReason.StopSequence": "stop", "FinishReason.EOS": "eos",
                    "FinishReason.ToolCalls": "tool_calls", "FinishReason.Error": "error"}
 OPENLIT_LITELLM_SCOPE = "openlit.instrumentation.litellm"
+OPENLIT_VERTEX_SCOPE = "openlit.instrumentation.vertexai"
+#: google.cloud.aiplatform_v1 types/content.py Candidate.FinishReason (google-cloud-aiplatform 2.7.0) by number:
+#: only OpenLIT's Vertex AI spans write a bare number (together's and google-genai's enums are str enums)
+VERTEX_FINISH = {"1": "STOP", "2": "MAX_TOKENS", "3": "SAFETY", "4": "RECITATION", "5": "OTHER", "6": "BLOCKLIST",
+                 "7": "PROHIBITED_CONTENT", "8": "SPII", "9": "MALFORMED_FUNCTION_CALL", "10": "MODEL_ARMOR"}
 #: OpenInference's Vertex AI instrumentation too (openinference-instrumentation-vertexai 0.1.29 _wrapper.py
 #: _parse_usage_metadata: llm.token_count.completion = candidates_token_count, total = total_token_count)
 GEMINI_RAW_OUTPUT_SCOPES = frozenset({OPENLIT_GOOGLE_SCOPE, "opentelemetry.instrumentation.google_generativeai",
