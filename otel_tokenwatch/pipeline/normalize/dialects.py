@@ -264,6 +264,9 @@ LOGFIRE_AGENTS_KINDS: dict[str, SpanKind] = {
 #: Langtrace (langtrace-python-sdk 3.8.21 instrumentation/openai/patch.py _set_response_attributes) writes OpenAI's
 #: ``usage.prompt_tokens_details.cached_tokens`` as ``gen_ai.usage.cached_tokens``, within gen_ai.usage.input_tokens
 #: (its prompt_tokens)
+#: pydantic-ai's Gemini usage keeps thoughtsTokenCount as ``gen_ai.usage.details.thoughts_tokens`` (pydantic-ai-slim
+#: 2.68 models/google.py _usage_metadata_as_usage ``details['thoughts_tokens']``), inside gen_ai.usage.output_tokens
+#: (RequestUsage.extract with genai-prices' Google extractor: candidatesTokenCount + thoughtsTokenCount)
 #: Azure AI Foundry's agent SDKs write the output limit as gen_ai.request.max_output_tokens (azure-ai-agents
 #: telemetry/_utils.py GEN_AI_REQUEST_MAX_OUTPUT_TOKENS, beside gen_ai.request.max_input_tokens)
 _FIELD_KEYS: tuple[tuple[str, ...], ...] = (
@@ -274,7 +277,7 @@ _FIELD_KEYS: tuple[tuple[str, ...], ...] = (
     ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens", "llm.token_count.completion", "ai.usage.outputTokens", "ai.usage.completionTokens", "gen_ai.response.completion_tokens"),  # F_OUTPUT
     ("gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.cache_read_input_tokens", "gen_ai.usage.input_tokens.cached", "llm.token_count.prompt_details.cache_read", "llm.token_count.prompt_details.cache_input", "ai.usage.inputTokenDetails.cacheReadTokens", "ai.usage.cachedInputTokens", "gen_ai.usage.details.cache_read_tokens", "metadata.usage.cached_prompt_tokens", "gen_ai.usage.cached_tokens"),  # F_CACHE_READ
     ("gen_ai.usage.cache_write.input_tokens", "gen_ai.usage.cache_creation.input_tokens", "gen_ai.usage.input_tokens.cache_write", "gen_ai.usage.cache_creation_input_tokens", "gen_ai.usage.cache_write_input_tokens", "llm.token_count.prompt_details.cache_write", "ai.usage.inputTokenDetails.cacheWriteTokens", "gen_ai.usage.details.cache_write_tokens", "metadata.usage.cached_creation_tokens"),  # F_CACHE_WRITE
-    ("gen_ai.usage.reasoning.output_tokens", "gen_ai.usage.reasoning_tokens", "gen_ai.usage.output_tokens.reasoning", "llm.usage.reasoning_tokens", "llm.token_count.completion_details.reasoning", "gen_ai.usage.details.reasoning_tokens", "ai.usage.outputTokenDetails.reasoningTokens", "ai.usage.reasoningTokens"),  # F_REASONING
+    ("gen_ai.usage.reasoning.output_tokens", "gen_ai.usage.reasoning_tokens", "gen_ai.usage.output_tokens.reasoning", "llm.usage.reasoning_tokens", "llm.token_count.completion_details.reasoning", "gen_ai.usage.details.reasoning_tokens", "gen_ai.usage.details.thoughts_tokens", "ai.usage.outputTokenDetails.reasoningTokens", "ai.usage.reasoningTokens"),  # F_REASONING
     ("gen_ai.usage.cost", "llm.cost.total", "gen_ai.cost.total_cost", "litellm.cost.total", "operation.cost", "cost_usd"),  # F_COST
     ("gen_ai.response.id", "ai.response.id"),  # F_RESPONSE_ID
     ("gen_ai.agent.name", "agent.name", "agent_name"),  # F_AGENT

@@ -22,8 +22,10 @@ ALIASES = {
     "watsonx": "ibm.watsonx.ai", "ollama_chat": "ollama", "cohere_chat": "cohere",
     # Vercel AI SDK ai.model.provider: "google.vertex.chat", "vertex.anthropic.messages" (head before the dot)
     "google.vertex": "gcp.vertex_ai", "vertex": "gcp.vertex_ai",
-    # pydantic-ai's GoogleModel system names (Gemini API / Vertex AI)
-    "google-gla": "gcp.gemini", "google-vertex": "gcp.vertex_ai",
+    # pydantic-ai's GoogleModel system names (Gemini API / Vertex AI); since its GoogleCloudProvider
+    # (pydantic-ai-slim 2.68 providers/google_cloud.py name ``google-cloud``) the Vertex AI one is "google-cloud",
+    # while GoogleProvider's "google" stays the generic gcp.gen_ai (it keeps that name over a Vertex client too)
+    "google-gla": "gcp.gemini", "google-vertex": "gcp.vertex_ai", "google-cloud": "gcp.vertex_ai",
     # OpenLIT's google-genai instrumentation scope (openlit.instrumentation.google_ai_studio), the provider of
     # its failed calls' spans (dialects._openlit_failure); its successful ones say gen_ai.provider.name "gemini"
     "google_ai_studio": "gcp.gemini",
