@@ -254,3 +254,18 @@ def test_semconv_plan_spans_are_steps_and_tool_results_are_read() -> None:
     c = spans["chat gpt-4o"].call
     assert c.counted and c.input_content is not None
     assert "rainy, 57F" in c.input_content and "get_weather" in c.input_content and "Paris" in c.input_content
+
+
+def test_openinference_output_message_finish_reasons() -> None:
+    # openinference-instrumentation-strands-agents 0.1.12 processor.py: each output message's
+    # ``message.finish_reason`` (from the gen_ai.choice event it strips); read in message order where no
+    # finish reasons key is there (llm.finish_reason first), on any OpenInference span of a model call
+    msgs = {f"llm.output_messages.{n}.message.{k}": v for n, r in ((10, "max_tokens"), (2, "end_turn"))
+            for k, v in (("role", "assistant"), ("content", "ok"), ("finish_reason", r))}
+    usage = {"openinference.span.kind": "LLM", "llm.model_name": "gpt-4o-mini", "llm.token_count.prompt": 10,
+             "llm.token_count.completion": 2}
+    spans = run(tree_of((1, 0, "chat", {**usage, **msgs}), (2, 0, "llm", {**usage, **msgs, "llm.finish_reason": "stop"}),
+                        (3, 0, "agent", {"openinference.span.kind": "AGENT", **msgs})))
+    assert spans["chat"].call.finish_reasons == ("end_turn", "max_tokens")
+    assert spans["llm"].call.finish_reasons == ("stop",)
+    assert spans["agent"].call.finish_reasons == ()  # not a model call

@@ -60,6 +60,12 @@ KNOWN = {("anthropic-openllmetry.jsonl", "streaming"): {"truncated": 1},
          # (convert_non_streaming_to_streaming) and telemetry/tracer.py writes the same model span either way
          # (``chat``, gen_ai.server.time_to_first_token on both, no stream flag)
          ("strands-bedrock.jsonl", "streaming"): {"truncated": 1},
+         # ... and openinference-instrumentation-strands-agents 0.1.12 (processor.py) rewrites those spans, adding
+         # no stream flag (its llm.invocation_parameters come from gen_ai.request.* keys Strands does not write);
+         # Strands' OpenAIModel (models/openai.py stream(): a non-streamed completion replayed as stream events)
+         # makes the same model span streamed or not: both cut streams read as truncated answers
+         **{(f"{s}.jsonl", "streaming"): {"truncated": 1}
+            for s in ("strands-bedrock-openinference", "strands-openinference")},
          # semantic-kernel 1.45.0 utils/telemetry/model_diagnostics/decorators.py: trace_streaming_chat_completion
          # opens the very span trace_chat_completion does (_get_completion_span(CHAT_COMPLETION_OPERATION, ...):
          # ``chat <model>``, same attributes, no stream flag), so its stream cut at max_tokens reads the same

@@ -392,6 +392,7 @@ class _Plan:
         "litellm_usage",
         "ls_provider",
         "mlflow_kwargs",
+        "oi_output_finish",
         "oi_vertex_cache",
         "output_finish",
         "params",
@@ -563,6 +564,13 @@ class _Plan:
         #: openai-v2 2.4b0 patch.py: ``finish_reasons: list = []``, never appended to) but writes each choice's
         #: reason into the output messages (_set_output_messages); it writes no stream flag
         self.util_stream = self.output_finish and scope == UTIL_GENAI_SCOPE
+        #: no finish reasons key, but OpenInference output messages, each with its ``message.finish_reason``
+        #: (not in OpenInference's semantic conventions, which have only ``llm.finish_reason``, but the choice's
+        #: reason where it is written): openinference-instrumentation-strands-agents 0.1.12 processor.py
+        #: _extract_messages_from_events puts the gen_ai.choice event's ``finish_reason`` there and then strips
+        #: the event (_strip_genai_events). The keys in message order, found once per key sequence
+        self.oi_output_finish = _oi_output_finish_keys(a) if not self.finish and self.dialect == "openinference" \
+            else ()
         self.params = next((k for k in PARAM_KEYS if k in a), None)
         self.flags = not FLAG_KEYS.isdisjoint(a)
         #: the host the client called, which names an OpenAI-compatible provider the span calls openai
@@ -570,7 +578,7 @@ class _Plan:
         #: where captured content and tool calls are, by key (content.KeyIndex), worked out once
         self.content = KeyIndex(a)
         #: nothing beyond names and identities to read (tool, agent and workflow spans mostly)
-        self.simple = not (self.usage or self.cost or self.finish or self.flags or self.params or self.mlflow_kwargs
+        self.simple = not (self.usage or self.cost or self.finish or self.oi_output_finish or self.flags or self.params or self.mlflow_kwargs
                            or self.langsmith
                            or self.fields[F_MAX_TOKENS] or self.fields[F_TEMPERATURE] or self.fields[F_ATTEMPTS]
                            or (self.routed_model and self.fields[F_REQUEST_MODEL]))
@@ -612,6 +620,17 @@ def _choice_event_reasons(events: Any) -> list[str]:
                 if isinstance(got, dict) and isinstance(got.get("finish_reason"), str) and got["finish_reason"]:
                     reasons.append(got["finish_reason"])
     return reasons
+
+
+OI_OUTPUT_PREFIX = "llm.output_messages."
+OI_FINISH_SUFFIX = ".message.finish_reason"
+
+
+def _oi_output_finish_keys(a: dict[str, Any]) -> tuple[str, ...]:
+    """The ``llm.output_messages.{i}.message.finish_reason`` keys of a key sequence, by message index."""
+    got = [(int(mid), k) for k in a if k.startswith(OI_OUTPUT_PREFIX) and k.endswith(OI_FINISH_SUFFIX)
+           and (mid := k[len(OI_OUTPUT_PREFIX):-len(OI_FINISH_SUFFIX)]).isdigit()]
+    return tuple(k for _, k in sorted(got))
 
 
 def _output_message_reasons(v: Any) -> list[str]:
@@ -809,6 +828,8 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
             break
     if not reasons and plan.choice_events and kind == "inference":
         reasons = _choice_event_reasons(e.span.events)
+    if not reasons and plan.oi_output_finish and kind == "inference":
+        reasons = [r for k in plan.oi_output_finish if (r := s(a[k]))]
     if not reasons and plan.output_finish and kind == "inference":
         # "error" there is openai-v2's word for a choice that got no reason (patch.py ``choice.finish_reason or
         # "error"``: a stream the app stopped reading); an error is told by the span's status and error.type
