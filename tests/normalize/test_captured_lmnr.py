@@ -16,7 +16,11 @@ lmnr-truth.json):
 Both: no operation name (neither ``gen_ai.operation.name`` nor ``llm.request.type``), so a failed call's span (model,
 provider, messages, error.type, nothing else) is known as a model call by Laminar's ``lmnr.span.type`` LLM alone;
 ``@observe`` spans (DEFAULT, TOOL) and ``Laminar.start_as_current_span`` ones are the app's (dialects.LMNR_KINDS).
-Every Laminar span has scope ``lmnr.tracer``. Laminar writes no cost: every cost is computed.
+Every Laminar span has scope ``lmnr.tracer`` (the wrapped library is only in ``lmnr.span.instrumentation_scope.name``,
+so no scope-keyed rule of the reader can apply to Laminar's spans). Laminar writes no cost: every cost is computed.
+Laminar's context is its own: by default an ``@observe`` span starts a new trace even inside an app's OpenTelemetry
+span (the generator passes ``preserve_global_context=True``), so an app that mixes both gets its calls in traces apart
+from its own root, each then counted once there.
 """
 
 from __future__ import annotations
