@@ -182,7 +182,12 @@ KNOWN = {("anthropic-openllmetry.jsonl", "streaming"): {"truncated": 1},
          # opentelemetry-instrumentation-openai 0.62.4 shared/chat_wrappers.py ChatStream.__anext__: on an error
          # mid-stream it runs _ensure_cleanup() first (status OK, span ended), then sets ERROR only ``if
          # self._span.is_recording()``, false by then: the broken stream's span reads as a success
-         ("async-openllmetry.jsonl", "stream_edges"): {}}
+         ("async-openllmetry.jsonl", "stream_edges"): {},
+         # Laminar's fork of Traceloop's Anthropic instrumentation (lmnr 0.8.2 opentelemetry_lib/opentelemetry/
+         # instrumentation/anthropic/span_utils.py: ``llm.is_streaming`` = ``kwargs.get("stream")``) names
+         # messages.stream() ``anthropic.chat`` like create() and writes no flag for it: the stream cut at
+         # max_tokens reads as a truncated answer, as anthropic-openllmetry's does
+         ("lmnr-anthropic.jsonl", "streaming"): {"truncated": 1}}
 
 
 def reasons(path: Path) -> dict[str, Counter[str]]:

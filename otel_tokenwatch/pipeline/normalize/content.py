@@ -310,6 +310,10 @@ def requested_tools(a: dict[str, Any], index: KeyIndex | None = None) -> tuple[t
         for m in msgs:
             if not isinstance(m, dict):
                 continue
+            if isinstance(inner := m.get("message"), dict):
+                # an OpenAI Chat Completions choice, ``{finish_reason, index, message}``: Laminar's OpenAI spans
+                # write the response's choices as the output messages (lmnr 0.8.2 instrumentation/openai)
+                m = inner
             for p in m.get("parts", []) or []:
                 if isinstance(p, dict) and p.get("type") == "tool_call" and p.get("name"):
                     out.append((str(p["name"]), keyed_hash(p.get("arguments")) if p.get("arguments") else None))
@@ -317,6 +321,12 @@ def requested_tools(a: dict[str, Any], index: KeyIndex | None = None) -> tuple[t
                 fn = tc.get("function", tc) if isinstance(tc, dict) else {}
                 if isinstance(fn, dict) and fn.get("name"):
                     out.append((str(fn["name"]), keyed_hash(fn.get("arguments")) if fn.get("arguments") else None))
+            if type(blocks := m.get("content")) is list:
+                # Anthropic's content blocks, ``{"type": "tool_use", "id", "name", "input"}``, as Laminar's
+                # Anthropic spans keep the Message's content (lmnr 0.8.2 instrumentation/anthropic/span_utils.py)
+                for b in blocks:
+                    if isinstance(b, dict) and b.get("type") == "tool_use" and b.get("name"):
+                        out.append((str(b["name"]), keyed_hash(b["input"]) if b.get("input") else None))
         if out:
             return tuple(out)
     indexed: dict[tuple[int, int], dict[str, str]] = {}

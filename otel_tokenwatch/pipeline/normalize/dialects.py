@@ -42,6 +42,11 @@ LANGFUSE_KINDS: dict[str, SpanKind] = {"generation": "inference", "embedding": "
                                        "agent": "agent", "chain": "workflow"}
 MLFLOW_KINDS: dict[str, SpanKind] = {"LLM": "inference", "CHAT_MODEL": "inference", "EMBEDDING": "embeddings",
                                      "TOOL": "tool", "AGENT": "agent", "CHAIN": "workflow"}
+#: Laminar's span types (lmnr 0.8.2 sdk/types.py LaminarSpanType: DEFAULT, LLM, TOOL, EVALUATION, EXECUTOR,
+#: EVALUATOR; attribute ``lmnr.span.type``): its instrumentations mark each model call LLM, ``@observe`` writes the
+#: type it is given (DEFAULT unless told). Only these two decide; the others are the app's own functions and
+#: evaluation runs, read by the rules that follow (a DEFAULT span is "other" there)
+LMNR_KINDS: dict[str, SpanKind] = {"LLM": "inference", "TOOL": "tool"}
 
 USAGE_KEYS = ("gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens", "gen_ai.usage.prompt_tokens",
               "gen_ai.usage.completion_tokens", "llm.token_count.prompt", "llm.token_count.completion",
@@ -140,7 +145,10 @@ def dialect_of(a: dict[str, Any], scope: str) -> str:
         return "mlflow"
     if "ai" in m:
         return "vercel-ai"
-    if "traceloop" in s or "traceloop" in m or "llm.usage." in m \
+    # Laminar's own instrumentations are forks of OpenLLMetry's (lmnr 0.8.2 opentelemetry_lib/opentelemetry/
+    # instrumentation/{openai,anthropic}, opentelemetry-semantic-conventions-ai's names) under one scope,
+    # ``lmnr.tracer``; a streamed Anthropic call's span has no llm.usage.total_tokens to tell them by
+    if "traceloop" in s or "traceloop" in m or "llm.usage." in m or "lmnr.span.type" in a \
             or ("opentelemetry.instrumentation.openai" in s and "v2" not in s):
         return "openllmetry"
     if "gemini_cli" in s or "gemini-cli" in s:
@@ -198,6 +206,11 @@ def kind_of(a: dict[str, Any], name: str, op: str | None) -> SpanKind:
             if k is not None:
                 return k
             return "other"
+    lt = a.get("lmnr.span.type")
+    if type(lt) is str and lt in LMNR_KINDS:
+        # a failed call's span has no usage, no operation name, nothing but Laminar's type to tell it
+        # (its OpenAI and Anthropic forks of OpenLLMetry write no llm.request.type)
+        return LMNR_KINDS[lt]
     if name.startswith("ai.") and name.endswith((".doGenerate", ".doStream")):
         return "inference"
     if name.startswith(("ai.generateText", "ai.streamText", "ai.generateObject", "ai.streamObject")):
@@ -634,11 +647,14 @@ def _oi_output_finish_keys(a: dict[str, Any]) -> tuple[str, ...]:
 
 
 def _output_message_reasons(v: Any) -> list[str]:
-    """The ``finish_reason`` of each output message (gen_ai.output.messages, the semantic conventions' JSON)."""
+    """The ``finish_reason`` of each output message (gen_ai.output.messages, the semantic conventions' JSON), else
+    its ``stop_reason``: Anthropic's name for it, which Laminar's Anthropic spans keep on each output message
+    (lmnr 0.8.2 instrumentation/anthropic/span_utils.py: ``{"role", "content", "stop_reason"}``)."""
     got = coerce.parse_structured(v)
     if not isinstance(got, list):
         return []
-    return [r for m in got if isinstance(m, dict) and type(r := m.get("finish_reason")) is str and r]
+    return [r for m in got if isinstance(m, dict)
+            and type(r := m.get("finish_reason") or m.get("stop_reason")) is str and r]
 
 
 def _plan(a: dict[str, Any], scope: str) -> _Plan:
