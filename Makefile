@@ -30,6 +30,7 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check otel_tokenwatch tests bench
+	$(BIN)/python -m mypy otel_tokenwatch
 
 clean:
 	rm -rf $(VENV) tokenwatch-data .pytest_cache

@@ -96,7 +96,7 @@ class TracesPipeline:
                 len(spans) for _, _, scopes in split_traces(raw or b"") for _, _, spans in scopes)
         self.spans_in += n
         if self.assembler is None:
-            data = raw if raw is not None else request.SerializeToString()
+            data = raw if raw is not None else request.SerializeToString()  # type: ignore[union-attr]  # one is given
             self.spans_out += n
             self.fanout.offer(data, n, self._releaser({source} if source is not None else set()))
             return 1

@@ -15,7 +15,7 @@ import os
 import signal
 import time
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from otel_tokenwatch import __version__, semconv
 from otel_tokenwatch.components import factory_for
@@ -28,6 +28,9 @@ from otel_tokenwatch.pipeline.processor import ProcessorChain, ProcessorContext,
 from otel_tokenwatch.pipelines import Consumers, Fanout, PassthroughPipeline, TracesPipeline
 from otel_tokenwatch.state import MemoryStore, StateStore
 from otel_tokenwatch.telemetry.selfmetrics import SelfTelemetry
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.metrics.export import MetricReader
 
 log = logging.getLogger("otel_tokenwatch.service")
 
@@ -80,7 +83,7 @@ def build_state(config: Config) -> StateStore:
     if url:
         from otel_tokenwatch.state.redis_store import RedisStore  # optional dependency
 
-        return RedisStore(url, prefix=config.service.state.key_prefix)  # type: ignore[no-any-return]
+        return RedisStore(url, prefix=config.service.state.key_prefix)
     return MemoryStore(snapshot_path=os.path.join(config.service.data_dir, "state", "state.json"))
 
 
@@ -93,6 +96,7 @@ def build_processors(config: Config, pipeline_id: str, ctx: ProcessorContext) ->
     for cid in pipe.processors:
         comp = config.processors[cid]
         fac = factory_for("processors", comp.type)
+        assert fac is not None  # the config named only known types
         if comp.type == "assemble":
             assemble = comp.config
         stage = fac.create(comp.config, ctx)
@@ -106,7 +110,7 @@ class Service:
         self.config = config
         self._loop: asyncio.AbstractEventLoop | None = None
         mt = config.service.telemetry.metrics
-        readers = []
+        readers: list[MetricReader] = []
         if telemetry is None and mt.export_interval > 0:
             from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 
@@ -141,6 +145,7 @@ class Service:
         if key not in self.exporters:
             comp = self.config.exporters[cid]
             fac = factory_for("exporters", comp.type)
+            assert fac is not None  # the config named only known types
             self.exporters[key] = fac.create(comp.config, ExporterContext(
                 id=cid, signal=signal_name, telemetry=self.telemetry,  # type: ignore[arg-type]
                 data_dir=self.config.service.data_dir,
@@ -178,7 +183,9 @@ class Service:
                     side = self._sides.get(cid)
                     if side is None:
                         comp = self.config.processors[cid]
-                        side = factory_for("processors", comp.type).create(comp.config, self.ctx)
+                        fac = factory_for("processors", comp.type)
+                        assert fac is not None  # the config named only known types
+                        side = fac.create(comp.config, self.ctx)
                         side.emit = lambda tree, cfg=comp.config: self._emit_session(tree, cfg)
                         side.privacy = lambda: self.ctx.extras.get("record_privacy")
                         self._sides[cid] = side
@@ -206,6 +213,7 @@ class Service:
             if not any(consumers[rid].accepts(s) for s in ("traces", "metrics", "logs")):
                 continue
             fac = factory_for("receivers", comp.type)
+            assert fac is not None  # the config named only known types
             self.receivers[rid] = fac.create(comp.config, ReceiverContext(
                 id=rid, consumers=consumers[rid], telemetry=self.telemetry, extras=self.ctx.extras))
         self.telemetry.observe(semconv.M_MEMORY, lambda: [(float(self.limits.rss), {})])
@@ -276,7 +284,7 @@ class Service:
                     for c in targets:
                         for p in getattr(c, f"{signal_name}_pipelines"):
                             items += 1
-                            p.consume_raw(body, 0, lambda ok, s=seq: self.journal.release(s))  # type: ignore[union-attr]
+                            p.consume_raw(body, 0, lambda ok, s=seq: self.journal.release(s))
             except Exception:
                 log.exception("journal record could not be replayed", extra={"seq": seq})
             self.journal.hold(seq, items)

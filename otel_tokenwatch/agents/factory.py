@@ -73,7 +73,7 @@ class AgentSessions:
         req = ExportLogsServiceRequest.FromString(raw)
         changed = False
         privacy = self.privacy() if callable(self.privacy) else None
-        drop = privacy is not None and privacy.drop_content
+        drop = privacy is not None and privacy.drop_content  # so privacy is not None where drop (type: ignores below)
         for rl in req.resource_logs:
             service = _service(rl.resource)
             agent_seen = False
@@ -83,7 +83,7 @@ class AgentSessions:
                         or lr.event_name or lr.body.string_value
                     tool = tool_of(service, sl.scope.name, name)
                     if tool is None:
-                        if drop and privacy.drop_genai_event(lr, lr.event_name or name):
+                        if drop and privacy.drop_genai_event(lr, lr.event_name or name):  # type: ignore[union-attr]
                             changed = True
                         continue
                     changed = agent_seen = True
@@ -96,7 +96,7 @@ class AgentSessions:
                             name == "codex.sse_event" and codex_has_usage({kv.key for kv in lr.attributes})):
                         lr.attributes.add(key="tokenwatch.usage.counted").value.bool_value = True
             if agent_seen and drop:
-                privacy.apply_to_resource(rl.resource)  # the command line holds a headless run's prompt
+                privacy.apply_to_resource(rl.resource)  # type: ignore[union-attr]  # the command line holds a headless run's prompt
         return req.SerializeToString() if changed else raw
 
     def transform_metrics(self, raw: bytes) -> bytes:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -157,7 +158,7 @@ def check_endpoint(value: str, path: str) -> None:
 _ENV = re.compile(r"\$\{(?:env:)?([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
-def expand_env(value: Any, environ: dict[str, str] | None = None) -> Any:
+def expand_env(value: Any, environ: Mapping[str, str] | None = None) -> Any:
     """Replace ${env:NAME}, ${NAME} and ${env:NAME:-default} in every string, as the Collector does."""
     env = os.environ if environ is None else environ
     if isinstance(value, str):

@@ -10,6 +10,7 @@ data with a retry hint instead of dropping anything already accepted.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -65,6 +66,6 @@ class Exporter(Protocol):
 @dataclass
 class ExporterFactory:
     type: str
-    config_class: type
+    config_class: builtins.type  # builtins: the field "type" shadows it in the class body
     create: Callable[[Any, ExporterContext], Exporter]
     stability: str = "alpha"

@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import os
 import threading
+from typing import TYPE_CHECKING
 
 from otel_tokenwatch.otlp.jsoncodec import dumps
+
+if TYPE_CHECKING:
+    from google.protobuf.message import Message
 
 _REQUESTS = {
     "traces": "opentelemetry.proto.collector.trace.v1.trace_service_pb2:ExportTraceServiceRequest",
@@ -19,7 +23,7 @@ _REQUESTS = {
 }
 
 
-def request_class(signal: str) -> type:
+def request_class(signal: str) -> type[Message]:
     import importlib
 
     mod, _, name = _REQUESTS[signal].partition(":")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import grpc
 from google.rpc import error_details_pb2, status_pb2
@@ -50,7 +50,7 @@ def retry_delay(err: grpc.aio.AioRpcError) -> float | None:
                 if d.Is(error_details_pb2.RetryInfo.DESCRIPTOR):
                     info = error_details_pb2.RetryInfo()
                     d.Unpack(info)
-                    return info.retry_delay.seconds + info.retry_delay.nanos / 1e9
+                    return cast(float, info.retry_delay.seconds + info.retry_delay.nanos / 1e9)
     return None
 
 

@@ -10,7 +10,7 @@ import email.utils
 import gzip
 import time
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import aiohttp
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
@@ -24,9 +24,13 @@ from otel_tokenwatch.exporters.outcome import SENT, SendResult
 from otel_tokenwatch.exporters.queued import QueuedExporter
 from otel_tokenwatch.exporters.settings import ClientTLSConfig, SendingConfig
 
-_RESPONSES = {"traces": (ExportTraceServiceResponse, "rejected_spans"),
-              "metrics": (ExportMetricsServiceResponse, "rejected_data_points"),
-              "logs": (ExportLogsServiceResponse, "rejected_log_records")}
+if TYPE_CHECKING:
+    from google.protobuf.message import Message
+
+_RESPONSES: dict[str, tuple[type[Message], str]] = {
+    "traces": (ExportTraceServiceResponse, "rejected_spans"),
+    "metrics": (ExportMetricsServiceResponse, "rejected_data_points"),
+    "logs": (ExportLogsServiceResponse, "rejected_log_records")}
 
 
 def parse_response(raw: bytes, signal: str) -> SendResult:

@@ -197,7 +197,7 @@ class QueuedExporter:
 
     def _batch_ready(self) -> bool:
         b = self.sending.batch
-        if self._closing or b.flush_timeout == 0 or not self.in_flight:
+        if self._closing or b.flush_timeout == 0.0 or not self.in_flight:
             # nothing in flight: waiting for more would only add latency; while a send is in flight,
             # what arrives meanwhile gathers into the next batch (up to flush_timeout or a full batch)
             return True

@@ -1,5 +1,6 @@
 """Durability: requests journaled before the acknowledgement, released after delivery."""
 
-from otel_tokenwatch.journal.journal import DurabilityConfig, Journal
+from otel_tokenwatch.config.service import DurabilityConfig
+from otel_tokenwatch.journal.journal import Journal
 
 __all__ = ["DurabilityConfig", "Journal"]

@@ -121,7 +121,9 @@ class Journal:
         self._dirty = False
         fds = [s.fd for s in self._segments if s.fd is not None]
         self._sync_task = None
-        await asyncio.get_running_loop().run_in_executor(None, lambda: [os.fsync(fd) for fd in fds])
+        # the list is only a loop (os.fsync returns None)
+        await asyncio.get_running_loop().run_in_executor(
+            None, lambda: [os.fsync(fd) for fd in fds])  # type: ignore[func-returns-value]
 
     # --- reference counting --------------------------------------------------------------
     def hold(self, seq: int, items: int) -> None:

@@ -48,8 +48,8 @@ class Record:
 
 _TOP = {"resourceSpans": "traces", "resource_spans": "traces", "resourceMetrics": "metrics",
         "resource_metrics": "metrics", "resourceLogs": "logs", "resource_logs": "logs"}
-_CLS = {"traces": ExportTraceServiceRequest, "metrics": ExportMetricsServiceRequest,
-        "logs": ExportLogsServiceRequest}
+_CLS: dict[str, type[Request]] = {"traces": ExportTraceServiceRequest, "metrics": ExportMetricsServiceRequest,
+                                  "logs": ExportLogsServiceRequest}
 
 
 def _signal_of(obj: dict[str, object]) -> str | None:
@@ -62,7 +62,7 @@ def _signal_of(obj: dict[str, object]) -> str | None:
 def _from_json_line(obj: object, path: str, lineno: int) -> Iterator[Record]:
     if not isinstance(obj, dict):
         raise UnreadableInput(path, lineno, "expected a JSON object per line")
-    meta = {k: v for k, v in obj.items() if isinstance(v, (str, int, float, bool))}
+    meta: dict[str, object] = {k: v for k, v in obj.items() if isinstance(v, (str, int, float, bool))}
     found = False
     for key, hint in (("otlp", obj.get("signal")), ("otlp_logs", "logs")):
         inner = obj.get(key)
@@ -83,7 +83,8 @@ def _from_json_line(obj: object, path: str, lineno: int) -> Iterator[Record]:
 
 def _read_proto(path: str, data: bytes) -> Iterator[Record]:
     # Collector file exporter framing: repeated (uint32 big-endian length, message)
-    pos, framed = 0, []
+    pos = 0
+    framed: list[bytes] = []
     while pos + 4 <= len(data):
         (n,) = struct.unpack(">I", data[pos:pos + 4])
         if n == 0 or pos + 4 + n > len(data):

@@ -70,7 +70,8 @@ def encode_any_value(value: AttrValue) -> bytes:
         return b"\x21" + _pack_double(value)
     if isinstance(value, str):
         return field_bytes(1, value.encode("utf-8"))
-    return _any_value_message(value).SerializeToString()
+    out: bytes = _any_value_message(value).SerializeToString()  # protobuf is untyped here: Any
+    return out
 
 
 def _any_value_message(value: AttrValue) -> AnyValue:
@@ -101,7 +102,7 @@ def encode_attributes(attrs: Iterable[tuple[str, AttrValue]], field: int = SPAN_
         items = attrs if isinstance(attrs, (list, tuple, ItemsView)) else list(attrs)
         got = _c_encode_attributes(items, field)
         if got is not None:
-            return got  # type: ignore[no-any-return]
+            return got
         attrs = items
     return py_encode_attributes(attrs, field)
 
@@ -162,7 +163,7 @@ def key_values_to_dict(kvs: Iterable[KeyValue]) -> dict[str, object]:
 
 
 # --- a reading view of a span ------------------------------------------------------------
-def _span_view_class() -> type:
+def _span_view_class() -> Any:
     """A message with Span's field numbers that reads attributes as ``map<string, bytes>``.
 
     A KeyValue (key = 1, value = 2) is on the wire exactly a map entry, so
@@ -200,7 +201,7 @@ def _span_view_class() -> type:
     return message_factory.GetMessageClass(pool.FindMessageTypeByName("otel_tokenwatch.view.SpanView"))
 
 
-SpanView: type = _span_view_class()
+SpanView: Any = _span_view_class()  # a protobuf message class, built at import
 _unpack_double = struct.Struct("<d").unpack
 
 
@@ -300,18 +301,18 @@ if _wirec is not None:
     def decode_span(data: bytes) -> tuple[Any, dict[str, object]]:
         """A span's scalar fields and attributes as plain values, read straight from its bytes."""
         try:
-            return _c_decode_span(data)  # type: ignore[no-any-return]
+            return _c_decode_span(data)
         except ValueError:  # an encoding the compiled reader leaves to protobuf
             return py_decode_span(data)
 
     def split_traces(data: bytes) -> list[RawResource]:
         """A request's resources, scopes and spans, each span as the bytes it was sent as."""
         try:
-            return _c_split_traces(data)  # type: ignore[no-any-return]
+            return _c_split_traces(data)
         except ValueError:
             return py_split_traces(data)
 else:
-    decode_span = py_decode_span  # type: ignore[assignment]
+    decode_span = py_decode_span
     split_traces = py_split_traces
 
 

@@ -12,7 +12,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from opentelemetry.proto.common.v1.common_pb2 import InstrumentationScope
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
@@ -105,4 +105,4 @@ class OutcomeIntake:
         attrs: list[tuple[str, Any]] = [(semconv.OUTCOME, o.outcome), (semconv.OUTCOME_SOURCE, "reported"),
                                         (semconv.WORKFLOW, s.workflow)]
         attrs += [(semconv.OUTCOME_KPI_PREFIX + k, v) for k, v in sorted(o.kpis.items())]
-        return span.SerializeToString() + encode_attributes(attrs)
+        return cast(bytes, span.SerializeToString()) + encode_attributes(attrs)

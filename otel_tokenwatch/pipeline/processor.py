@@ -22,6 +22,7 @@ per release, state/carry.py) and says at ``finish_many`` how they went.
 
 from __future__ import annotations
 
+import builtins
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -83,7 +84,7 @@ class ProcessorFactory:
     """Ties a config type name to its default config and its constructor (Collector style)."""
 
     type: str
-    config_class: type
+    config_class: builtins.type  # builtins: the field "type" shadows it in the class body
     create: Callable[[Any, ProcessorContext], TreeProcessor]
     stability: str = "alpha"
 
@@ -106,7 +107,7 @@ class ProcessorContext:
         got = self.extras.get("carry")
         if got is None or got.state is not self.state:
             got = self.extras["carry"] = Carry(self.state)
-        return got  # type: ignore[no-any-return]
+        return got
 
 
 class ProcessorChain:

@@ -266,7 +266,7 @@ def encode_spans(entries: list[SpanEntry]) -> bytes:
             log.exception("compiled span writer failed; encoding in Python")
             got = None
         if got is not None:
-            return got  # type: ignore[no-any-return]
+            return got
     by_res: dict[int, tuple[ResourceInfo, dict[int, tuple[ScopeInfo, list[bytes | tuple[bytes, bytes]]]]]] = {}
     for e in entries:
         r = by_res.get(id(e.resource))
@@ -280,7 +280,7 @@ def encode_spans(entries: list[SpanEntry]) -> bytes:
         try:
             return c_encode_request([(res.data, res.schema_url, [(scope.data, scope.schema_url, spans)
                                                                  for scope, spans in scopes.values()])
-                                     for res, scopes in by_res.values()])  # type: ignore[no-any-return]
+                                     for res, scopes in by_res.values()])
         except Exception:
             log.exception("compiled request writer failed; encoding in Python")
     out: list[bytes] = []

@@ -7,6 +7,7 @@ to its ``Consumers`` (the pipelines that list it). It must answer only after
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -24,8 +25,10 @@ class ReceiverContext:
 
 class Receiver(Protocol):
     id: str
-    #: "grpc"/"http" -> the bound host:port (resolved when the config asked for port 0)
-    endpoints: dict[str, str]
+
+    @property
+    def endpoints(self) -> dict[str, str]:
+        """Per protocol ("grpc"/"http"), the bound host:port (resolved when the config asked for port 0)."""
 
     async def start(self) -> None:
         """Bind and serve; raises with a clear message when a port is taken."""
@@ -40,6 +43,6 @@ class Receiver(Protocol):
 @dataclass
 class ReceiverFactory:
     type: str
-    config_class: type
+    config_class: builtins.type  # builtins: the field "type" shadows it in the class body
     create: Callable[[Any, ReceiverContext], Receiver]
     stability: str = "beta"

@@ -30,6 +30,7 @@ from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from otel_tokenwatch import semconv
+from otel_tokenwatch.config.build import Duration
 from otel_tokenwatch.otlp.wire import any_value_to_python
 from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig, Assembler
 from otel_tokenwatch.pipeline.processor import ProcessorChain, ProcessorContext, slices
@@ -62,7 +63,7 @@ def _build_stages(ctx: ProcessorContext) -> tuple[AssembleConfig, ProcessorChain
     config = load(os.environ.get("TOKENWATCH_CONFIG") or None)
     pid = next(p for p in config.service.pipelines if p.split("/", 1)[0] == "traces")
     assemble, stages = build_processors(config, pid, ctx)
-    idle = float(os.environ.get("TOKENWATCH_TREE_IDLE", "1"))
+    idle = Duration(float(os.environ.get("TOKENWATCH_TREE_IDLE", "1")))
     base = assemble or AssembleConfig()
     return AssembleConfig(tree_idle=idle, tree_max_wait=base.tree_max_wait, max_open_traces=base.max_open_traces,
                           max_bytes=base.max_bytes, max_spans_per_trace=base.max_spans_per_trace,

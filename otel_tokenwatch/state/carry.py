@@ -62,7 +62,7 @@ class Carry:
         deferred, guarded, thens = self._take()
         lead = [*deferred, ("guard", guarded)] if guarded else deferred
         try:
-            got = self.state.batch(lead + ops)
+            got: list[Any] = self.state.batch(lead + ops)
         except Exception as exc:
             _tell(thens, None, exc)
             raise

@@ -274,6 +274,7 @@ def _openlit_crewai_plain_name(entry: SpanEntry) -> str | None:
     and task spans (``create_agent`` / ``invoke_agent``), the role being the system prompt's ``You are {role}``;
     ``invoke_agent {method}`` for a flow's methods (Python identifiers, kept). A failed task span carries only
     error.type (no gen_ai.agent.name), so a name that is no identifier is taken for a role too."""
+    op: str  # view is untyped (Any)
     op, _, entity = entry.view.name.partition(" ")
     if op not in ("invoke_agent", "create_agent") or not entity:
         return None

@@ -212,7 +212,7 @@ def _adk_request(v: Any) -> list[tuple[str, str]] | None:
             parts = c.get("parts") if isinstance(c.get("parts"), list) else []
             out.append((str(c.get("role", "")), "\n".join(
                 p["text"] if isinstance(p.get("text"), str) else orjson.dumps(p, option=orjson.OPT_SORT_KEYS).decode()
-                for p in parts if isinstance(p, dict))))
+                for p in parts if isinstance(p, dict))))  # type: ignore[union-attr]  # a list: checked above
     return out or None
 
 

@@ -967,7 +967,7 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
             # writes it as output.value. A model invoked with a streaming callback handler (astream_events) streams
             # with a ChatGeneration and says nothing of it
             call.streaming = True
-        if call.streaming is None and type(rm := a.get("rpc.method")) is str and kind == "inference":
+        if call.streaming is None and type(rm := a.get("rpc.method")) is str and kind == "inference":  # type: ignore[assignment]  # rm reused
             call.streaming = AWS_STREAM_OPS.get(rm)
         if call.streaming is None and (plan.dialect in ("litellm", "openllmetry") or "llm.request.type" in a):
             # LiteLLM's legacy attribute, ``str(optional_params.get("stream", False))`` (litellm 1.110
@@ -1331,7 +1331,7 @@ def _vercel_anthropic_cache(a: dict[str, Any], call: Call, inv: list[str]) -> No
     meta = _json_field(a, "ai.response.providerMetadata", inv).get("anthropic")
     if not isinstance(meta, dict):
         return
-    usage = meta.get("usage") if isinstance(meta.get("usage"), dict) else {}
+    usage: dict[str, Any] = meta.get("usage") if isinstance(meta.get("usage"), dict) else {}  # type: ignore[assignment]  # a dict: checked
     if call.cache_read_tokens is None:
         call.cache_read_tokens = _safe_int(usage.get("cache_read_input_tokens"))
     if call.cache_write_tokens is None:

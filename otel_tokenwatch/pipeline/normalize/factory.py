@@ -180,7 +180,7 @@ class NormalizeProcessor(BaseProcessor):
             return
         e.set(semconv.COUNTED, c.counted)
         if c.provider_from_host:
-            e.set(semconv.PROVIDER_AT_HOST, c.provider)
+            e.set(semconv.PROVIDER_AT_HOST, c.provider)  # type: ignore[arg-type]  # a str: read from the host
         if c.counted:
             if c.cost_usd is not None:
                 e.set(semconv.COST_USD, float(c.cost_usd))

@@ -11,7 +11,7 @@ import hashlib
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypedDict
 
 import orjson
 
@@ -126,7 +126,11 @@ def is_truncated(c: Call) -> bool:
     return cut_by_finish_reason(c.finish_reasons) or cut_at_max_tokens(c)
 
 
-def _inferred_cut(c: Call) -> dict[str, str]:
+class _Cut(TypedDict, total=False):
+    truncation: str
+
+
+def _inferred_cut(c: Call) -> _Cut:
     """The waste attributes that say a cut was inferred from max_tokens (tokenwatch.waste.truncation)."""
     return {"truncation": "max_tokens"} if cut_at_max_tokens(c) else {}
 
@@ -424,6 +428,8 @@ class Scorer:
         # is seen often enough to pass the thresholds below, no tool span needs grouping or sorting
         tool_spans: list[SpanEntry] = []
         seen: dict[tuple[str, str | None], int] = {}
+        # a (tool, args hash) first, then below a call's requested tools
+        key: tuple[str, str | None] | tuple[tuple[str, str | None], ...] | None
         for e in ts.tree.spans:
             c = e.call
             if c is not None and c.kind == "tool" and c.tool_name:

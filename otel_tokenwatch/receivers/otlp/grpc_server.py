@@ -10,7 +10,7 @@ Collector exporters honour.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 import grpc
 from google.protobuf import any_pb2, duration_pb2
@@ -35,7 +35,7 @@ def status_details(code: grpc.StatusCode, message: str, retry_after: float | Non
         packed = any_pb2.Any()
         packed.Pack(info)
         st.details.append(packed)
-    return st.SerializeToString()
+    return cast(bytes, st.SerializeToString())
 
 
 class GrpcServer:
@@ -90,7 +90,7 @@ class GrpcServer:
             raise  # unreachable: abort raises
         if tel is not None:
             tel.add(semconv.M_RECEIVER_ACCEPTED, n, labels)
-        return sig.response().SerializeToString()
+        return cast(bytes, sig.response().SerializeToString())
 
     async def start(self) -> None:
         limit = self.cfg.max_recv_msg_size_mib * 2**20

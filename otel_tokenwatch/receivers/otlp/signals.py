@@ -77,7 +77,7 @@ class Signal:
     def dispatch(self, consumers: Consumers, msg: Message | TraceCheck, raw: bytes | None) -> int:
         """Hand the request to the pipelines; returns how many items were accepted."""
         if self.name == "traces":
-            return consumers.traces(msg, raw)  # type: ignore[arg-type]
+            return consumers.traces(msg, raw)
         assert isinstance(msg, Message)
         n = self.count(msg)
         data = raw if raw is not None else msg.SerializeToString()
