@@ -109,8 +109,9 @@ CANARIES = (b"support assistant for ACME", b"Where is order", b"And order A-")
 #: capture_message_content the messages go to helpers.py _send_logs_from_messages / wrappers.py
 #: _send_logs_from_stream_choices as gen_ai.* log events, never onto the span); and its Node.js counterpart
 #: @opentelemetry/instrumentation-openai 0.21.0 (build/src/instrumentation.js: with captureMessageContent the
-#: messages go to this.logger.emit as gen_ai.* events only)
-CONTENT_IN_LOGS_ONLY = {"bedrock-otel.jsonl", "semantic-kernel-openai.jsonl", "vertexai-otel.jsonl",
+#: messages go to this.logger.emit as gen_ai.* events only); the AWS Distro for OpenTelemetry 0.21.0 runs that
+#: botocore extension itself (0.65b0: its Bedrock Runtime spans are contrib's, tests/normalize/test_captured_adot.py)
+CONTENT_IN_LOGS_ONLY = {"bedrock-otel.jsonl", "adot-bedrock.jsonl", "semantic-kernel-openai.jsonl", "vertexai-otel.jsonl",
                         "edot-openai.jsonl", "edot-openai-async.jsonl", "otel-js-openai.jsonl"}
 #: captures whose spans carry no prompt text at all, though content capture is on: openlit 1.45.0
 #: instrumentation/vertexai/utils.py process_chat_response reads the request's contents from ``kwargs`` only
