@@ -58,6 +58,9 @@ CONTENT_KEYS = frozenset({
     # (the user prompt smolagents puts in its first user message) and the run's additional_args (given to the
     # model with the task); a managed agent's prompts under smolagents.managed_agents.{i}. (_smolagents below)
     "smolagents.task", "smolagents.additional_args",
+    # Laminar (lmnr 0.8.2 opentelemetry_lib/tracing/attributes.py SPAN_INPUT / SPAN_OUTPUT): an ``@observe``
+    # function's arguments and return value, its instrumentations' request and response
+    "lmnr.span.input", "lmnr.span.output",
     # @arizeai/openinference-genai 0.3.10 attributes.js mapSystemInstructions (run by @arizeai/openinference-vercel
     # 3.2.1 on AI SDK v7 spans) keeps the system prompt "for preservation" as OpenInference metadata
     "metadata.gen_ai.system_instructions",
