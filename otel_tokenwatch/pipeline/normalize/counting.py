@@ -106,7 +106,14 @@ def decide(tree: Tree) -> None:
         if c is None or c.kind in CALL_KINDS or not c.has_usage:
             continue
         below = sum(x.call.total_tokens for x in _descendants(e, children) if x.call is not None and x.call.counted)
-        if below == 0 and not _has_usage_below(e, children, {e.span_id}):
+        if c.response_id and c.response_id in responses and below == 0:
+            # a copy of one model call's usage, told by its response id, on a span beside that call, not over it:
+            # openlit 1.45.0 instrumentation/langgraph/langgraph.py wrap_add_node's ``invoke_agent {node}`` span
+            # (utils.py extract_llm_info_from_result: the node's last message's token_usage and response id),
+            # whose call LangChain's callback spans under its own ``invoke_agent`` span, the node span's sibling
+            e.set(semconv.USAGE_MISMATCH, f"a copy of span {responses[c.response_id].span_id.hex()}'s usage "
+                                          "(same response id)")
+        elif below == 0 and not _has_usage_below(e, children, {e.span_id}):
             c.counted = True
         elif below != c.total_tokens:
             e.set(semconv.USAGE_MISMATCH, f"reports {c.total_tokens} tokens, its counted calls {below}")
