@@ -68,9 +68,6 @@ CONTENT_KEYS = frozenset({
     # lib/tracing/instrumentation.js metadataToAttributes: ``genkit:input`` / ``genkit:output`` = JSON.stringify),
     # messages and tool arguments among them; the usage inside genkit:output is read at normalize, before this
     "genkit:input", "genkit:output",
-    # Laminar's ``@observe`` / ``start_as_current_span`` spans: the function's arguments and result as JSON
-    # (lmnr 0.8.2 opentelemetry_lib/tracing/attributes.py SPAN_INPUT / SPAN_OUTPUT), the prompts among them
-    "lmnr.span.input", "lmnr.span.output",
     # OpenLIT's LangChain callback spans of chains and agents (openlit 1.45.0 instrumentation/langchain/__init__.py
     # on_chain_start / on_chain_end: the run's inputs and outputs, messages among them, as str / json.dumps)
     "gen_ai.workflow.input", "gen_ai.workflow.output",
