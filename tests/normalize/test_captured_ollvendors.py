@@ -196,3 +196,14 @@ def test_watsonx_spans_carry_no_request() -> None:
             assert c is not None and c.request_model is None and c.response_model == "ibm/granite-3-8b-instruct"
             assert not c.system_content and not c.input_content and not c.requested_tools, scenario
             assert "gen_ai.request.max_tokens" not in e.attrs and "gen_ai.completion.0.content" in e.attrs
+
+
+def test_watsonx_init_and_details_spans_are_no_calls() -> None:
+    """By span name only where the operation says inference: the same keys under ``watsonx.generate`` are a call."""
+    from otel_tokenwatch.pipeline.normalize.dialects import kind_of
+
+    a = {"gen_ai.system": "Watsonx", "llm.request.type": "completion"}
+    assert kind_of(a, "watsonx.model_init", "completion") == "other"
+    assert kind_of(a, "watsonx.get_details", "completion") == "other"
+    assert kind_of(a, "watsonx.generate", "completion") == "inference"
+    assert kind_of(a, "watsonx.generate_text_stream", "completion") == "inference"

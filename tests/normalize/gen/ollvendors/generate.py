@@ -1,4 +1,4 @@
-"""Capture real spans of OpenLLMetry's instrumentations of four more vendors' SDKs, against fakes of their APIs.
+"""Capture real spans of OpenLLMetry's instrumentations of more vendors' SDKs (Writer, IBM watsonx.ai), against fakes of their APIs.
 
 Every model-call span in the output was emitted by a real OpenLLMetry instrumentation (0.62.4, semconv-ai 0.5.1)
 wrapping the vendor's real client, which talked HTTP to a fake of the vendor's API on 127.0.0.1 started by this
