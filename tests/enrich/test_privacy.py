@@ -117,8 +117,10 @@ CONTENT_IN_LOGS_ONLY = {"bedrock-otel.jsonl", "adot-bedrock.jsonl", "semantic-ke
 #: instrumentation/vertexai/utils.py process_chat_response reads the request's contents from ``kwargs`` only
 #: (``scope._args = [kwargs.get("contents", [])]``: passed positionally they are dropped, gen_ai.input.messages
 #: "[]"), never the model's system_instruction, and its streamed spans fail before any content
-#: (tests/normalize/test_captured_olmore.py)
-NO_PROMPT_TEXT = {"openlit-vertexai.jsonl", "openlit-vertexai-dict-config.jsonl"}
+#: (tests/normalize/test_captured_olmore.py); opentelemetry-instrumentation-watsonx 0.62.4 __init__.py _wrap calls
+#: _handle_input one argument short, a TypeError @dont_throw swallows: no prompt on any span, only the answers'
+#: gen_ai.completion.0.content (tests/normalize/test_captured_ollvendors.py)
+NO_PROMPT_TEXT = {"openlit-vertexai.jsonl", "openlit-vertexai-dict-config.jsonl", "watsonx-openllmetry.jsonl"}
 
 
 @pytest.mark.parametrize("path", CAPTURED, ids=lambda p: p.name)

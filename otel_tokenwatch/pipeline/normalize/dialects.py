@@ -170,10 +170,19 @@ _OP_KINDS: dict[str, SpanKind] = {**dict.fromkeys(INFERENCE_OPS, "inference"), *
                                   **dict.fromkeys(WORKFLOW_OPS, "workflow")}
 
 
+#: spans that say an inference operation of what is no model call: OpenLLMetry's watsonx instrumentation wraps
+#: ``ModelInference.__init__`` and ``get_details`` like ``generate``, with the same gen_ai.system "Watsonx" and
+#: llm.request.type "completion" (opentelemetry-instrumentation-watsonx 0.62.4 __init__.py WRAPPED_METHODS_WATSON_AI_
+#: VERSION_1, _wrap); the init fetches the model specs, get_details the model's details: neither generates
+NOT_CALL_SPANS = frozenset({"watsonx.model_init", "watsonx.get_details"})
+
+
 def kind_of(a: dict[str, Any], name: str, op: str | None) -> SpanKind:
     if op is not None:
         k = _OP_KINDS.get(op)
         if k is not None:
+            if k == "inference" and name in NOT_CALL_SPANS:
+                return "other"
             return k
     gt = a.get("genkit:type")
     if gt is not None:
