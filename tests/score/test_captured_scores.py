@@ -39,6 +39,19 @@ KNOWN = {("anthropic-openllmetry.jsonl", "streaming"): {"truncated": 1},
          # name and attributes InvokeModel's has (``chat <model>``; _endSpan reads the chunks into the same keys),
          # no stream flag, so the stream cut at max_tokens reads the same
          ("bedrock-converse-openllmetry-js.jsonl", "streaming"): {"truncated": 1},
+         # @arizeai/openinference-instrumentation-bedrock 0.5.1 dist/src/instrumentation.js: an
+         # InvokeModelWithResponseStream call is a ``bedrock.invoke_model`` span like InvokeModel's, its chunks read
+         # into the same keys (invoke-model-streaming-response-attributes.js; ``"streaming": true`` only inside a
+         # ConverseStream's output.value JSON): the stream cut at max_tokens reads as a truncated answer
+         ("openinference-js-bedrock.jsonl", "streaming"): {"truncated": 1},
+         # @traceloop/instrumentation-together 0.27.0 / -cohere 0.27.0 dist/index.js: a streamed call's span has
+         # the keys of a plain one (no stream flag), so the cut stream reads the same
+         ("openllmetry-js-together.jsonl", "streaming"): {"truncated": 1},
+         ("openllmetry-js-cohere.jsonl", "streaming"): {"truncated": 1},
+         # @traceloop/instrumentation-together 0.27.0 dist/index.js _wrapPromise: ``promise._thenUnwrap(...)`` ends
+         # the span on success only, with no rejection handler: the 429 and the 500 leave spans never ended, never
+         # exported: no failed call to see
+         ("openllmetry-js-together.jsonl", "errors"): {},
          # Traceloop's opentelemetry-instrumentation-vertexai 0.62.4 __init__.py _wrap starts the call's span with
          # tracer.start_span and ends it only after ``wrapped(...)`` returns: a call that raises (the 429, the 500)
          # leaves a span never ended, never exported: no failed call to see

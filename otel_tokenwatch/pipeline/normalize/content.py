@@ -22,7 +22,10 @@ _KEYED = hashlib.sha256(b"tokenwatch-arguments\0" + _KEY)
 # (openinference-instrumentation-bedrock 0.1.61 _converse_attributes.py, _attribute_extractor.py: Converse messages and
 # system blocks are lists of content blocks)
 _OI_IN = re.compile(r"^llm\.input_messages\.(\d+)\.message\.(role|content|contents\.(\d+)\.message_content\.text)$")
-_PROMPT = re.compile(r"^gen_ai\.prompt\.(\d+)\.(role|content)$")
+#: ``.user``: OpenLLMetry JS's Cohere instrumentation keeps the user's text there, not in ``.content``
+#: (@traceloop/instrumentation-cohere 0.27.0 dist/index.js _startSpan: ``gen_ai.prompt.{n}.user`` = the chat
+#: ``message``, the completion ``prompt``, the rerank ``query``; its ``role`` beside it is "user")
+_PROMPT = re.compile(r"^gen_ai\.prompt\.(\d+)\.(role|content|user)$")
 _OI_TOOL = re.compile(r"^llm\.output_messages\.(\d+)\.message\.tool_calls\.(\d+)\.tool_call\.function\.(name|arguments)$")
 _COMPLETION_TOOL = re.compile(r"^gen_ai\.completion\.(\d+)\.tool_calls\.(\d+)\.(name|arguments)$")
 #: the tool calls of the request's own messages (an agent's history): OpenInference's flattened input messages
@@ -61,7 +64,7 @@ class KeyIndex:
                 continue
             m = m or _PROMPT.match(k)
             if m:
-                self.inputs.append((int(m.group(1)), m.group(2), k))
+                self.inputs.append((int(m.group(1)), "content" if m.group(2) == "user" else m.group(2), k))
             m = _OI_TOOL.match(k) or _COMPLETION_TOOL.match(k)
             if m:
                 self.tool_calls.append(((int(m.group(1)), int(m.group(2))), m.group(3), k))
