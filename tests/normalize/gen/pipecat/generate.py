@@ -51,7 +51,6 @@ It writes ``tests/normalize/data/pipecat-openai.jsonl`` (the shared fixtures' li
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import sys
 from pathlib import Path
