@@ -27,14 +27,14 @@ _bot_stopped_speaking). A conversation is one worker run; the app waits for the 
 tracker's 2.5 s after the bot stopped) before the EndFrame.
 
 ``OpenAILLMService`` builds its own AsyncOpenAI client (services/openai/base_llm.py create_client: the SDK's
-default retries); the app sets ``max_retries=0`` on it, so the 429 and the 500 reach the service, which pushes
+default retries); the app replaces it by a copy with ``max_retries=0`` (``llm._client.with_options``), so the 429 and the 500 reach the service, which pushes
 them as ErrorFrames and goes on. The service always streams and asks ``stream_options.include_usage``
 (build_chat_completion_params); the OpenAI fake and the shared scripted answers are ``../py_native/generate.py``'s
 and ``../chat_script.py``'s, as the other OpenAI generators use them.
 
 Source (one process): ``pipecat-openai``. Scenarios: healthy (one conversation, two turns), cached (a big system
-instruction, three turns: the 2nd and 3rd hit the prompt cache), streaming (two turns, the 2nd cut at
-max_tokens), tool_use (o4-mini asks for get_order_status, Pipecat runs it and asks again: one turn, two calls),
+instruction, three turns: the 2nd and 3rd hit the prompt cache), streaming (two one-turn conversations, max_tokens
+256 then 64: the 2nd cut at it), tool_use (o4-mini asks for get_order_status, Pipecat runs it and asks again: one turn, two calls),
 errors (two turns, a 429 and a 500), duplicate (the same one-turn conversation twice, temperature 0: two workers).
 ``loopback_only`` (../langtrace/generate.py) refuses any connection beyond loopback; a run prints what was refused.
 
