@@ -27,8 +27,8 @@ _bot_stopped_speaking). A conversation is one worker run; the app waits for the 
 tracker's 2.5 s after the bot stopped) before the EndFrame.
 
 ``OpenAILLMService`` builds its own AsyncOpenAI client (services/openai/base_llm.py create_client: the SDK's
-default retries); the app replaces it by a copy with ``max_retries=0`` (``llm._client.with_options``), so the 429 and the 500 reach the service, which pushes
-them as ErrorFrames and goes on. The service always streams and asks ``stream_options.include_usage``
+default retries); the app replaces it by a copy with ``max_retries=0`` (``llm._client.with_options``), so the 429
+and the 500 reach the service, which pushes them as ErrorFrames and goes on. The service always streams and asks ``stream_options.include_usage``
 (build_chat_completion_params); the OpenAI fake and the shared scripted answers are ``../py_native/generate.py``'s
 and ``../chat_script.py``'s, as the other OpenAI generators use them.
 
