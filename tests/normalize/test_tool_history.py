@@ -18,7 +18,7 @@ from tests.normalize.captured import trees
 #: one or more sources per shape of recorded history
 SHAPES = {
     "semconv parts (gen_ai.input.messages)": ["async-openai-v2", "fireworks-openai-v2"],
-    "OpenAI tool_calls messages": ["embed-openllmetry", "langfuse-py-openai", "logfire-openai"],
+    "OpenAI tool_calls messages": ["embed-openllmetry", "langfuse-py-openai", "logfire-openai", "pipecat-openai"],
     "Anthropic tool_use blocks": ["anthropic-sdk", "logfire-anthropic", "anthropic-openllmetry"],
     "AI SDK tool-call parts": ["vercel-ai-google", "vercel-ai-bedrock"],
     "Gemini functionCall parts": ["openlit-google-genai", "google-adk"],

@@ -186,6 +186,14 @@ OPENLIT_CREWAI_SCOPE = "openlit.instrumentation.crewai"
 #: OpenAI Agents SDK function spans keep the tool's arguments and result as ``input`` and ``output``
 #: (logfire 5.4 _internal/integrations/openai_agents.py, FunctionSpanData)
 SCOPE_CONTENT_KEYS = {"logfire.openai_agents": frozenset({"input", "output"}),
+                      # Pipecat's service spans (pipecat-ai 1.14.0 utils/tracing/service_attributes.py, tracer
+                      # ``pipecat``): an llm span's request messages as ``input`` (an OpenAI Realtime span's context
+                      # too), its streamed answer as ``output``, the tools offered as ``tools``; a tts span's
+                      # ``text``, an stt span's ``transcript`` (service_decorators.py traced_tts / traced_stt);
+                      # Gemini Live's ``text_output``, the Live / Realtime spans' ``tools.definitions``; captured:
+                      # tests/normalize/data/pipecat-openai.jsonl
+                      "pipecat": frozenset({"input", "output", "tools", "text", "transcript", "text_output",
+                                            "tools.definitions"}),
                       # pydantic-ai's model request spans serialize the whole ModelRequestParameters as
                       # ``model_request_parameters`` (pydantic_ai/_instrumentation.py
                       # model_request_parameters_attributes; redacted only with include_content=False): its

@@ -254,6 +254,10 @@ def kind_of(a: dict[str, Any], name: str, op: str | None) -> SpanKind:
         # response.incomplete) keeps just its template; function and agent spans name neither operation nor
         # gen_ai.* names (their tool or agent is ``name``, read for that scope in _Plan)
         return LOGFIRE_AGENTS_KINDS.get(t, "other")
+    if "conversation.id" in a:
+        k = PIPECAT_KINDS.get(name)
+        if k is not None:
+            return k
     return "other"
 
 
@@ -268,6 +272,14 @@ GENKIT_KINDS: dict[str, SpanKind] = {"model": "inference", "embedder": "embeddin
 #: @genkit-ai/google-genai's Gemini API plugin registers its models as ``googleai/{model}`` (googleai/gemini.ts
 #: commonRef); ``vertexai/`` and compat-oai's ``openai/`` (or the name the app gives openAICompatible) it reads
 GENKIT_PLUGINS = {"googleai": "gcp.gemini", "googleAI": "gcp.gemini"}
+#: Pipecat's turn tracing (pipecat-ai 1.14.0 utils/tracing/turn_trace_observer.py, tracer ``pipecat.turn``): a
+#: ``conversation`` span per pipeline run (``conversation.id``, ``conversation.type``) and a ``turn`` span per
+#: user-and-bot exchange in it (``turn.number``, ``conversation.id``), around the service spans of the turn; neither
+#: has a gen_ai.* key. The conversation is the session's workflow, a turn the bot's answer to one user turn (what
+#: other frameworks write as an ``invoke_agent`` per user message); neither is a model call
+PIPECAT_KINDS: dict[str, SpanKind] = {"conversation": "workflow", "turn": "agent"}
+#: Pipecat's service spans (utils/tracing/service_decorators.py ``trace.get_tracer("pipecat")``: llm, tts, stt)
+PIPECAT_SCOPE = "pipecat"
 LOGFIRE_AGENTS_SCOPE = "logfire.openai_agents"
 LOGFIRE_AGENTS_KINDS: dict[str, SpanKind] = {
     "Responses API with {gen_ai.request.model!r}": "inference", "Responses API": "inference",
@@ -291,6 +303,8 @@ LOGFIRE_AGENTS_KINDS: dict[str, SpanKind] = {
 #: (RequestUsage.extract with genai-prices' Google extractor: candidatesTokenCount + thoughtsTokenCount)
 #: Azure AI Foundry's agent SDKs write the output limit as gen_ai.request.max_output_tokens (azure-ai-agents
 #: telemetry/_utils.py GEN_AI_REQUEST_MAX_OUTPUT_TOKENS, beside gen_ai.request.max_input_tokens)
+#: ``conversation.id``, read last, is the conversation id of Pipecat's conversation and turn spans
+#: (pipecat-ai 1.14.0 utils/tracing/turn_trace_observer.py: the PipelineWorker's ``conversation_id``)
 _FIELD_KEYS: tuple[tuple[str, ...], ...] = (
     ("gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system", "ai.model.provider", "mlflow.llm.provider"),  # F_PROVIDER
     ("gen_ai.request.model", "llm.request.model_name", "llm.model_name", "embedding.model_name", "langfuse.observation.model.name", "ai.model.id", "mlflow.llm.model", "model_name"),  # F_REQUEST_MODEL
@@ -303,7 +317,7 @@ _FIELD_KEYS: tuple[tuple[str, ...], ...] = (
     ("gen_ai.usage.cost", "llm.cost.total", "gen_ai.cost.total_cost", "litellm.cost.total", "operation.cost", "cost_usd"),  # F_COST
     ("gen_ai.response.id", "ai.response.id"),  # F_RESPONSE_ID
     ("gen_ai.agent.name", "agent.name", "agent_name"),  # F_AGENT
-    ("gen_ai.conversation.id", "session.id", "gen_ai.session.id", "langfuse.session.id", "traceloop.association.properties.session_id", "gcp.vertex.agent.session_id"),  # F_CONVERSATION
+    ("gen_ai.conversation.id", "session.id", "gen_ai.session.id", "langfuse.session.id", "traceloop.association.properties.session_id", "gcp.vertex.agent.session_id", "conversation.id"),  # F_CONVERSATION
     ("enduser.id", "user.id", "gen_ai.user.id", "gen_ai.request.user", "langfuse.user.id"),  # F_PRINCIPAL
     ("gen_ai.tool.name", "tool.name", "ai.toolCall.name", "traceloop.entity.name"),  # F_TOOL
     ("gen_ai.request.max_tokens", "llm.invocation_parameters.max_tokens", "gen_ai.request.max_output_tokens"),  # F_MAX_TOKENS
@@ -419,6 +433,9 @@ class _Plan:
         "output_finish",
         "params",
         "parent_input",
+        "pipecat_input",
+        "pipecat_stream",
+        "pipecat_tools",
         "routed_model",
         "scope_provider",
         "server_address",
@@ -438,6 +455,23 @@ class _Plan:
             # FunctionSpanData.export() name, input, output): read last, for this scope only
             named = F_AGENT if "handoffs" in a else F_TOOL
             self.fields = tuple(f + ("name",) if n == named else f for n, f in enumerate(self.fields))
+        pipecat = scope == PIPECAT_SCOPE
+        if pipecat and "param.model" in a:
+            # Pipecat's llm span names as gen_ai.request.model the service's ``_full_model_name`` when it has one
+            # (pipecat-ai 1.14.0 utils/tracing/service_decorators.py _get_model_name), which the OpenAI service sets
+            # from each stream's ``chunk.model`` (services/openai/base_llm.py set_full_model_name): from a service's
+            # second call on, the previous response's served model, not this request's. The settings' model, the
+            # request's own (build_chat_completion_params ``"model": self._settings.model``), is ``param.model``
+            # (service_attributes.py add_llm_span_attributes: settings other than the sampling ones as param.*)
+            self.fields = tuple(("param.model", *f) if n == F_REQUEST_MODEL else f for n, f in enumerate(self.fields))
+        #: Pipecat's llm span keeps the request's messages (the adapter's get_messages_for_logging, provider-native)
+        #: as JSON in ``input``, the tools offered (the adapter's from_standard_tools) as JSON in ``tools`` and the
+        #: service's stream flag as ``stream`` (add_llm_span_attributes; traced_llm writes ``"stream": True``, "Most
+        #: LLM services use streaming": the OpenAI service always streams, base_llm.py
+        #: build_chat_completion_params), names too generic to read for any other scope
+        self.pipecat_input = pipecat and "input" in a
+        self.pipecat_tools = pipecat and "tools" in a
+        self.pipecat_stream = pipecat and "stream" in a
         self.dialect = dialect_of(a, scope)
         self.usage = any(self.fields[f] for f in (F_INPUT, F_OUTPUT, F_CACHE_READ, F_CACHE_WRITE, F_REASONING)) \
             or any(k in a for k in VENDOR_USAGE_KEYS)
@@ -601,7 +635,7 @@ class _Plan:
         self.content = KeyIndex(a)
         #: nothing beyond names and identities to read (tool, agent and workflow spans mostly)
         self.simple = not (self.usage or self.cost or self.finish or self.oi_output_finish or self.flags or self.params or self.mlflow_kwargs
-                           or self.langsmith
+                           or self.langsmith or self.pipecat_stream
                            or self.fields[F_MAX_TOKENS] or self.fields[F_TEMPERATURE] or self.fields[F_ATTEMPTS]
                            or (self.routed_model and self.fields[F_REQUEST_MODEL]))
         #: every key a simple span's Call is read from (besides the operation, kind and status)
@@ -989,7 +1023,7 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
         call.auxiliary = coerce.to_bool(a.get("tokenwatch.usage.auxiliary")) is True
     if call.streaming is None and plan.util_stream and kind == "inference" and a.get("gen_ai.provider.name") == "openai":
         call.streaming = True  # openai-v2's stream (see _Plan.util_stream)
-    if call.streaming is None and plan.mlflow_kwargs:
+    if call.streaming is None and (plan.mlflow_kwargs or plan.pipecat_stream):
         call.streaming = coerce.to_bool(a.get("stream"))
     if call.streaming is None and plan.dialect == "pydantic-ai" and span.name.startswith(LOGFIRE_STREAM_SPAN):
         # Logfire's streamed OpenAI call: the request span ends when the stream is handed back, the usage and

@@ -140,12 +140,16 @@ class NormalizeProcessor(BaseProcessor):
                     msgs = content.event_messages(e.span.events)  # Strands' default: messages as span events
                 if not msgs and e.may_contain(b"gen_ai.content.prompt"):  # a byte search before a full decode
                     msgs = content.prompt_event_messages(e.span.events)  # Langtrace's: one gen_ai.content.prompt
+                if not msgs and plan.pipecat_input:
+                    msgs = content.messages(a["input"])  # Pipecat's llm span (dialects._Plan.pipecat_input)
                 if msgs:
                     c.system_content, c.input_content = content.split_system(msgs, a)
                 elif plan.parent_input is not None and pending is not None:
                     pending.append((e, plan.parent_input))  # the prompt is on the parent span (Mastra)
             c.requested_tools = content.requested_tools(a, index)
             c.tool_definitions_digest = content.tool_definitions_digest(a, index)
+            if c.tool_definitions_digest is None and plan.pipecat_tools:
+                c.tool_definitions_digest = content.keyed_hash(a["tools"])  # Pipecat's (dialects._Plan.pipecat_tools)
         elif c.kind == "embeddings" and self.cfg.read_content:
             # the embedded text, where the span records it, so that two embeddings of different texts with the
             # same token count (a RAG app's questions) are two requests, not a shape duplicate: openlit 1.45.0
