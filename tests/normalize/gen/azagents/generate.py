@@ -196,8 +196,8 @@ class Service:
                     "step_details": {"type": "tool_calls", "tool_calls": [call]}}
         incomplete = r["plan"]["end"] == "incomplete"
         msg = self.message(run["thread_id"], "assistant", s["text"], run, "incomplete" if incomplete else "completed")
-        return {**base, "type": "message_creation", "status": "incomplete" if incomplete else "completed",
-                "completed_at": self.now(),
+        # a step's status has no "incomplete" (RunStepStatus): the step ends, its message is the one cut
+        return {**base, "type": "message_creation", "status": "completed", "completed_at": self.now(),
                 "step_details": {"type": "message_creation", "message_creation": {"message_id": msg["id"]}}}
 
     def advance(self, rid: str) -> dict[str, Any]:
