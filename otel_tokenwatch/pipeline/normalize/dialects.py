@@ -236,6 +236,8 @@ def kind_of(a: dict[str, Any], name: str, op: str | None) -> SpanKind:
         return "tool"
     if name.startswith("invoke_agent") or "gen_ai.agent.name" in a:
         return "agent"
+    if op in AZ_AGENTS_RUN_OPS and a.get(AZ_AGENTS_RUN_STATUS) in AZ_AGENTS_RUN_ENDS:
+        return "inference"  # a failed run too, which has no usage (see AZ_AGENTS_RUN_OPS)
     if any(k in a for k in USAGE_KEYS):
         return "inference"
     if "gen_ai.request.model" in a and ("gen_ai.response.id" in a or "gen_ai.response.finish_reasons" in a):
@@ -260,6 +262,25 @@ def kind_of(a: dict[str, Any], name: str, op: str | None) -> SpanKind:
             return k
     return "other"
 
+
+#: azure-ai-agents 1.1.0 telemetry (_ai_agents_instrumentor.py): a run's model calls are the service's, the client
+#: sees the run only. set_end_run writes the run as last fetched (``gen_ai.thread.run.status``, the run's usage
+#: once it ended) on the span of each call that returns one: ``get_thread_run`` (runs.get, every poll),
+#: ``process_thread_run`` (runs.stream, from the last thread.run event), ``start_thread_run`` (runs.create, and
+#: runs.create_and_process, whose qualname matches the ``RunsOperations.create`` prefix first in
+#: _trace_sync_function: its span is named start_thread_run too, over the create and the polls). A run that ended
+#: is the report of its model calls, a failed one (``last_error``: the span ERROR, ``error.type`` its code such as
+#: rate_limit_exceeded, no usage) of a failed call. Not start_thread_run: without usage it is the create (queued)
+#: or create_and_process over the poll that saw the end, which would make one failed run two failed calls
+AZ_AGENTS_RUN_OPS = frozenset({"get_thread_run", "process_thread_run"})
+AZ_AGENTS_RUN_STATUS = "gen_ai.thread.run.status"
+AZ_AGENTS_RUN_ENDS = frozenset({"completed", "incomplete", "failed", "expired"})
+#: the run's id, on every span of one run (_utils.py start_span, set_end_run): the same run's usage, reported by
+#: create_and_process's span and the poll inside it, or by a later runs.get of the finished run, counts once
+AZ_AGENTS_RUN_ID = "gen_ai.thread.run.id"
+#: the Agents service's thread is the run's conversation (semantic-conventions-genai registry.yaml
+#: gen_ai.conversation.id: "a conversation (session, thread)"), on every span of it (_utils.py start_span)
+AZ_AGENTS_THREAD_ID = "gen_ai.thread.id"
 
 #: Genkit's action kinds (``genkit:metadata:subtype``, else ``genkit:type``): a ``model`` action is one model call
 #: (@genkit-ai/ai 1.42.0 lib/model.js defineModel: actionType "model"; genkit.dev docs "Observability": one span per
@@ -472,6 +493,11 @@ class _Plan:
         self.pipecat_input = pipecat and "input" in a
         self.pipecat_tools = pipecat and "tools" in a
         self.pipecat_stream = pipecat and "stream" in a
+        if scope == AZURE_CORE_SCOPE and (AZ_AGENTS_RUN_ID in a or AZ_AGENTS_THREAD_ID in a):
+            # the Agents SDK's run and thread ids (see AZ_AGENTS_RUN_ID), read last, for its scope only
+            self.fields = tuple(f + (AZ_AGENTS_RUN_ID,) if n == F_RESPONSE_ID and AZ_AGENTS_RUN_ID in a
+                                else f + (AZ_AGENTS_THREAD_ID,) if n == F_CONVERSATION and AZ_AGENTS_THREAD_ID in a
+                                else f for n, f in enumerate(self.fields))
         self.dialect = dialect_of(a, scope)
         self.usage = any(self.fields[f] for f in (F_INPUT, F_OUTPUT, F_CACHE_READ, F_CACHE_WRITE, F_REASONING)) \
             or any(k in a for k in VENDOR_USAGE_KEYS)
