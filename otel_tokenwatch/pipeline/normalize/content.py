@@ -288,8 +288,12 @@ def split_system(msgs: list[tuple[str, str]], a: dict[str, Any]) -> tuple[str | 
         v = parse_structured(extra)
         if isinstance(v, list):
             # the semconv's form: a JSON array of parts, ``[{"type": "text", "content": ...}]`` (written so by
-            # @ai-sdk/otel 1.0.173 and openlit 1.15.0 dist/instrumentation/openai/wrapper.js): their texts
-            v = {"parts": v}
+            # @ai-sdk/otel 1.0.173 and openlit 1.15.0 dist/instrumentation/openai/wrapper.js): their texts. OpenLIT
+            # JS's Anthropic spans write an Anthropic ``system`` given as blocks as it is (openlit 1.15.0
+            # dist/instrumentation/anthropic/wrapper.js _messageCreateCommonSetter ``JSON.stringify(system)``):
+            # TextBlockParams, ``{"type": "text", "text": ..., "cache_control": ...}``, read by their text
+            v = {"parts": [{"content": p["text"]} if isinstance(p, dict) and "content" not in p
+                           and isinstance(p.get("text"), str) else p for p in v]}
         text = _text_of(v) if not isinstance(v, str) else v
         # the same instructions twice is one system prompt: openlit 1.45.0 instrumentation/litellm/utils.py
         # common_chat_logic writes gen_ai.system_instructions from the request's system messages

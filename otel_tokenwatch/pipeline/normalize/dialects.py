@@ -390,8 +390,12 @@ FLAG_KEYS = frozenset({"error.type", "langfuse.observation.level", "gen_ai.reque
                        "langfuse.observation.completion_start_time", "tokenwatch.usage.auxiliary",
                        "ai.operationId", "rpc.method", "llm.is_streaming"}) | FIRST_CHUNK_KEYS
 #: instrumentation scopes whose Bedrock input tokens are Bedrock's own, cache excluded (see _Plan)
+#: OpenLIT JS likewise: openlit 1.15.0 dist/instrumentation/bedrock/wrapper.js _converseCommonSetter writes
+#: ``usage.inputTokens`` beside cacheRead/WriteInputTokens ("Bedrock Converse reports inputTokens exclusive of
+#: cache read/write")
 BEDROCK_RAW_INPUT_SCOPES = frozenset({"opentelemetry.instrumentation.botocore.bedrock-runtime",
-                                      "opentelemetry.instrumentation.bedrock", "openlit.instrumentation.bedrock"})
+                                      "opentelemetry.instrumentation.bedrock", "openlit.instrumentation.bedrock",
+                                      "@openlit/instrumentation-bedrock"})
 LITELLM_OI_SCOPE = "openinference.instrumentation.litellm"
 OI_VERTEX_SCOPE = "openinference.instrumentation.vertexai"
 #: the Vertex AI instrumentations of OTel contrib and of Traceloop share this scope name (told apart by their keys)
