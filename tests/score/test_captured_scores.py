@@ -123,6 +123,9 @@ KNOWN = {("anthropic-openllmetry.jsonl", "streaming"): {"truncated": 1},
          # error callback sees synchronous throws only; a 429 / 500 rejects the promise (openai 6.32.0
          # core/api-promise.js), so the failed calls' spans are never ended and never exported
          **{(f"{lib}-js-openai.jsonl", "errors"): {} for lib in ("openllmetry", "openinference")},
+         # ... the same OpenInference OpenAI instrumentation (4.2.7) under the MCP capture's agent loop
+         # (tests/normalize/gen/oijs): the 429 and the 500 leave no span, no failed call to see
+         ("openinference-js-mcp.jsonl", "errors"): {},
          # @mastra/otel-exporter 1.4.0 dist/index.js getAttributes / addModelRequestAttributes: the ``chat``
          # (MODEL_INFERENCE) span gets model, provider, usage, parameters, finishReason, responseModel and
          # completionStartTime (on generate() too), never ModelInferenceAttributes.streaming (@mastra/core
