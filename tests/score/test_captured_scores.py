@@ -83,6 +83,13 @@ KNOWN = {("anthropic-openllmetry.jsonl", "streaming"): {"truncated": 1},
          # opens the very span trace_chat_completion does (_get_completion_span(CHAT_COMPLETION_OPERATION, ...):
          # ``chat <model>``, same attributes, no stream flag), so its stream cut at max_tokens reads the same
          ("semantic-kernel-openai.jsonl", "streaming"): {"truncated": 1},
+         # the same chat span under SK's agents (tests/normalize/test_captured_skli.py); and the identical
+         # get_response twice is not seen as one request twice: the chat span carries no content (decorators.py
+         # logs the messages, never sets them on the span), so its fingerprint is the shape one, which names the
+         # parent, and each call has a parent of its own (a new AutoFunctionInvocationLoop under a new
+         # ``invoke_agent support``): two steps alike, not a duplicate
+         ("semantic-kernel-agent.jsonl", "streaming"): {"truncated": 1},
+         ("semantic-kernel-agent.jsonl", "duplicate"): {},
          # azure-ai-inference 1.0.0b9 tracing.py: complete(stream=True) opens the span complete() does (``chat
          # <model>``, _add_request_chat_attributes: no stream flag) and StreamWrapper ends it with the accumulated
          # finish reason ("length") in its gen_ai.choice event: the stream cut at max_tokens reads as truncated

@@ -121,6 +121,43 @@ def _smolagents(key: str) -> bool:
     return key.startswith("smolagents.managed_agents.") and key.endswith(SMOLAGENTS_MANAGED_CONTENT)
 
 
+#: LlamaIndex's own OpenTelemetry integration (llama-index-observability-otel 0.7.0 base.py, tracer
+#: ``llamaindex.opentelemetry.tracer``) writes every instrumentation event as a span event, its ``model_dump()``
+#: flattened into dot keys (utils.py flatten_dict), and a workflow step's input as ``llamaindex.step.input_summary``
+#: (its repr, the messages among it; again as ``tags.llamaindex.step.input_summary`` on each event): the event
+#: fields that hold prompts, answers, tool calls and definitions, retrieved texts (llama-index-core 0.14.25
+#: instrumentation/events/: llm.py ``messages``, ``prompt``, ``response``, ``output``, ``template_args``; agent.py
+#: ``input``, ``user_msg``, ``step``, ``step_output``, ``arguments``; query.py / retrieval.py / synthesis.py /
+#: rerank.py ``query``, ``str_or_query_bundle``, ``nodes``, ``query_str``, ``text_chunks``, ``message_chunks``;
+#: embedding.py ``chunks``, ``embeddings``; chat_engine.py ``delta``; a workflow step's ``output``; ``event_data``,
+#: the str() of an event that would not dump) go by their first segment, but for the ids, models and counts of a
+#: response (``response.raw.usage.*``, read at normalize before this)
+LI_OTEL_SCOPE = "llamaindex.opentelemetry.tracer"
+LI_CONTENT_FIELDS = frozenset({"messages", "prompt", "response", "output", "template", "template_args", "input",
+                               "user_msg", "step", "step_output", "arguments", "query", "str_or_query_bundle",
+                               "nodes", "query_str", "text_chunks", "message_chunks", "chunks", "embeddings",
+                               "delta", "event_data", "exception"})
+LI_CONTENT_KEYS = frozenset({"llamaindex.step.input_summary", "tags.llamaindex.step.input_summary",
+                             "additional_kwargs.tools", "additional_kwargs.functions"})
+LI_RESPONSE_KEPT = frozenset({"response.raw.id", "response.raw.model", "response.raw.created", "response.raw.object",
+                              "response.raw.service_tier", "response.raw.system_fingerprint",
+                              "response.additional_kwargs.prompt_tokens",
+                              "response.additional_kwargs.completion_tokens",
+                              "response.additional_kwargs.total_tokens"})
+
+
+def _llamaindex_otel(key: str) -> bool:
+    if key in LI_CONTENT_KEYS:
+        return True
+    if key.partition(".")[0] not in LI_CONTENT_FIELDS:
+        return False
+    return not (key.startswith("response.raw.usage.") or key in LI_RESPONSE_KEPT)
+
+
+#: per scope, a rule for keys that are content there only (beside SCOPE_CONTENT_KEYS' exact keys)
+SCOPE_CONTENT_RULES: dict[str, Callable[[str], bool]] = {LI_OTEL_SCOPE: _llamaindex_otel}
+
+
 def is_content_key(key: str, extra: frozenset[str] = frozenset()) -> bool:
     return key in CONTENT_KEYS or key in extra or key.startswith(CONTENT_PREFIXES) or _litellm_raw(key) \
         or _mastra(key) or _smolagents(key)
@@ -309,18 +346,20 @@ def drop_content(entry: SpanEntry, extra: frozenset[str] = frozenset()) -> int:
     if scoped:
         extra = extra | scoped
     scoped_events = SCOPE_CONTENT_EVENTS.get(entry.scope.name, frozenset())
+    rule = SCOPE_CONTENT_RULES.get(entry.scope.name)
     namer = SCOPE_NAMERS.get(entry.scope.name)
     plain_name = namer(entry) if namer is not None else None
-    attrs = entry.span.attributes
-    events = entry.span.events
-    if plain_name is None and not any(is_content_key(kv.key, extra) or _has_instructions(kv) for kv in attrs) \
-            and not any(is_content_event(ev.name) or ev.name in scoped_events for ev in events) \
-            and not any(is_content_key(kv.key, extra) for ev in events for kv in ev.attributes):
-        return 0
-    removed = [0]
 
     def content(key: str) -> bool:
-        return is_content_key(key, extra)
+        return is_content_key(key, extra) or (rule is not None and rule(key))
+
+    attrs = entry.span.attributes
+    events = entry.span.events
+    if plain_name is None and not any(content(kv.key) or _has_instructions(kv) for kv in attrs) \
+            and not any(is_content_event(ev.name) or ev.name in scoped_events for ev in events) \
+            and not any(content(kv.key) for ev in events for kv in ev.attributes):
+        return 0
+    removed = [0]
 
     def edit(span: Span) -> None:
         if plain_name is not None:

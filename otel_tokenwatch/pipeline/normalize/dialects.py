@@ -12,9 +12,10 @@ from __future__ import annotations
 import operator
 from typing import Any
 
+from otel_tokenwatch.otlp.wire import key_values_to_dict
 from otel_tokenwatch.pipeline.call import Call, SpanKind, cut_by_finish_reason
 from otel_tokenwatch.pipeline.normalize import coerce
-from otel_tokenwatch.pipeline.normalize.content import KeyIndex, input_messages, keyed_hash
+from otel_tokenwatch.pipeline.normalize.content import KeyIndex, input_messages, keyed_hash, messages
 from otel_tokenwatch.pipeline.normalize.providers import ALIASES, normalize_provider, provider_at_host
 from otel_tokenwatch.pipeline.tree import SpanEntry
 
@@ -816,6 +817,8 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
             return _openlit_failure(e), None
         if HAYSTACK_TYPE in a:
             return _haystack_call(e), None
+        if e.scope.name == LI_OTEL_SCOPE:
+            return _llamaindex_otel_call(e), None
         return Call(kind=kind, operation=op), None  # not GenAI: nothing more is read or written
     plan = _plan(a, e.scope.name)
     if plan.dialect == "genkit":
@@ -1217,6 +1220,98 @@ def _haystack_call(e: SpanEntry) -> Call:
         if isinstance(cd, dict):
             call.reasoning_tokens = _safe_int(cd.get("reasoning_tokens"))
     return call
+
+
+#: LlamaIndex's own OpenTelemetry integration (llama-index-observability-otel 0.7.0 base.py): one span per dispatcher
+#: span (``OpenAI.achat``, ``FunctionAgent.run``, ...), of this tracer, with no GenAI attributes at all; every
+#: instrumentation event of the span becomes a span event named after its class, its ``model_dump()`` flattened
+#: into dot-keyed attributes, lists and other values as JSON (OTelCompatibleEventHandler.handle, utils.py
+#: flatten_dict). A model call is the span its ``LLMChatStartEvent`` / ``LLMCompletionStartEvent`` was sent in
+#: (llama-index-core 0.14 core/llms/callbacks.py llm_chat_callback / llm_completion_callback, inside the LLM
+#: method's dispatcher span)
+LI_OTEL_SCOPE = "llamaindex.opentelemetry.tracer"
+LI_OTEL_DIALECT = "llamaindex-otel"
+LI_OTEL_START = {"LLMChatStartEvent": "chat", "LLMCompletionStartEvent": "text_completion"}
+LI_OTEL_END = frozenset({"LLMChatEndEvent", "LLMCompletionEndEvent"})
+#: the LLM methods that return a generator (BaseLLM.stream_chat / astream_chat / stream_complete / astream_complete)
+LI_STREAM_METHODS = frozenset({"stream_chat", "astream_chat", "stream_complete", "astream_complete"})
+#: the provider by the LLM class's ``class_name()`` (the start event's ``model_dict.class_name``):
+#: llama-index-llms-openai 0.8.3 base.py OpenAI.class_name() = "openai_llm"
+LI_OTEL_PROVIDERS = {"openai_llm": "openai"}
+
+
+def _li_events(e: SpanEntry) -> tuple[str | None, dict[str, Any] | None, dict[str, Any] | None, str | None]:
+    """(operation, start event, end event, exception type) of a LlamaIndex OTel span; only those events decoded."""
+    op = start = end = exc = None
+    for ev in e.span.events:
+        n = ev.name
+        if n in LI_OTEL_START:
+            op, start = LI_OTEL_START[n], key_values_to_dict(ev.attributes)
+        elif n in LI_OTEL_END:
+            end = key_values_to_dict(ev.attributes)
+        elif n == "exception":  # the SDK's record_exception (semconv exception.type: the exception's class)
+            exc = next((kv.value.string_value for kv in ev.attributes if kv.key == "exception.type"), None) or None
+    return op, start, end, exc
+
+
+def _llamaindex_otel_call(e: SpanEntry) -> Call:
+    """A model call under LlamaIndex's OTel integration (LI_OTEL_SCOPE), read from the span's events: the start
+    event's ``model_dict`` is the LLM's metadata (llama-index-core 0.14 base/llms/types.py LLMMetadata:
+    ``model_name``; ``class_name`` added by BaseComponent.model_dump), the end event's ``response.raw`` the
+    provider's own response object dumped (ChatResponse / CompletionResponse ``raw``): for the OpenAI LLM the Chat
+    Completions answer (llama-index-llms-openai 0.8.3 base.py ``raw=response``): ``id``, ``model`` (the served model),
+    ``choices`` (JSON: finish_reason, message.tool_calls) and the usage object, ``prompt_tokens`` with
+    ``prompt_tokens_details.cached_tokens`` inside, ``completion_tokens`` with ``completion_tokens_details.
+    reasoning_tokens`` inside (OpenAI API reference). A failed call: ERROR status, no end event. A streamed call
+    has no end event either: its span closes when the method returns the generator, and the events the generator
+    sends later are dropped for a span not open (base.py handle: ``current_span_id not in all_spans``)."""
+    op, start, end, exc = _li_events(e)
+    if start is None:
+        return Call(kind="other")
+    s, i = coerce.to_str, _safe_int
+    call = Call(kind="inference", dialect=LI_OTEL_DIALECT, operation=op, error=e.view.status_code == 2,
+                error_type=exc)
+    call.request_model = s(start.get("model_dict.model_name"))
+    call.provider = LI_OTEL_PROVIDERS.get(start.get("model_dict.class_name"))  # type: ignore[arg-type]
+    call.streaming = e.view.name.rpartition(".")[2] in LI_STREAM_METHODS
+    tools = start.get("additional_kwargs.tools")  # the request's tool definitions (OpenAI's, as JSON)
+    if tools is not None:
+        call.tool_definitions_digest = keyed_hash(tools)
+    if end is None:
+        return call
+    call.response_model = s(end.get("response.raw.model"))
+    call.response_id = s(end.get("response.raw.id"))
+    if "response.raw.usage.prompt_tokens" in end:  # the Chat Completions / Completions usage object
+        call.input_tokens = i(end["response.raw.usage.prompt_tokens"])
+        call.output_tokens = i(end.get("response.raw.usage.completion_tokens"))
+        call.cache_read_tokens = i(end.get("response.raw.usage.prompt_tokens_details.cached_tokens"))
+        call.reasoning_tokens = i(end.get("response.raw.usage.completion_tokens_details.reasoning_tokens"))
+    choices = coerce.parse_structured(end.get("response.raw.choices"))
+    if isinstance(choices, list):
+        ch = [c for c in choices if isinstance(c, dict)]
+        call.finish_reasons = tuple(str(c["finish_reason"]) for c in ch if c.get("finish_reason"))
+        call.requested_tools = tuple(
+            (str(fn["name"]), keyed_hash(fn.get("arguments")) if fn.get("arguments") else None)
+            for c in ch if isinstance(m := c.get("message"), dict) and isinstance(m.get("tool_calls"), list)
+            for tc in m["tool_calls"] if isinstance(tc, dict) and isinstance(fn := tc.get("function"), dict)
+            and fn.get("name"))
+    return call
+
+
+def llamaindex_otel_messages(e: SpanEntry) -> list[tuple[str, str]] | None:
+    """The request of a LlamaIndex OTel model call: its start event's ``messages`` (JSON, ChatMessage dumps: ``role``,
+    ``blocks`` = [{block_type: text, text}, ...], the OpenAI tool calls in ``additional_kwargs.tool_calls``) or
+    ``prompt`` (a completion's text)."""
+    _, start, _, _ = _li_events(e)
+    if start is None:
+        return None
+    v = coerce.parse_structured(start.get("messages"))
+    if not isinstance(v, list):
+        p = s if type(s := start.get("prompt")) is str else None
+        return [("user", p)] if p else None
+    return messages([{"role": m.get("role"), "content": m.get("blocks") or [],
+                      "tool_calls": ak.get("tool_calls") if isinstance(ak := m.get("additional_kwargs"), dict) else None}
+                     for m in v if isinstance(m, dict)])
 
 
 def haystack_messages(a: dict[str, Any]) -> list[tuple[str, str]] | None:

@@ -18,7 +18,12 @@ from otel_tokenwatch import semconv
 from otel_tokenwatch.errors import TokenwatchError
 from otel_tokenwatch.pipeline.call import Call
 from otel_tokenwatch.pipeline.normalize import content, counting
-from otel_tokenwatch.pipeline.normalize.dialects import haystack_messages, read_call_and_plan
+from otel_tokenwatch.pipeline.normalize.dialects import (
+    LI_OTEL_DIALECT,
+    haystack_messages,
+    llamaindex_otel_messages,
+    read_call_and_plan,
+)
 from otel_tokenwatch.pipeline.normalize.pricing import PriceOverride, Pricer
 from otel_tokenwatch.pipeline.processor import BaseProcessor, ProcessorContext, ProcessorFactory
 from otel_tokenwatch.pipeline.tree import SpanEntry, Tree
@@ -124,8 +129,8 @@ class NormalizeProcessor(BaseProcessor):
             e.set(semconv.NOT_NORMALIZABLE, "<unreadable span>")  # said here: "other" spans are not annotated
             return Call(kind="other", invalid=["<unreadable span>"])
         if plan is None:
-            if c.dialect == "haystack" and self.cfg.read_content:
-                msgs = haystack_messages(e.attrs)
+            if c.dialect in ("haystack", LI_OTEL_DIALECT) and self.cfg.read_content:
+                msgs = haystack_messages(e.attrs) if c.dialect == "haystack" else llamaindex_otel_messages(e)
                 if msgs:
                     c.system_content, c.input_content = content.split_system(msgs, e.attrs)
             return c
