@@ -176,6 +176,15 @@ _OP_KINDS: dict[str, SpanKind] = {**dict.fromkeys(INFERENCE_OPS, "inference"), *
 #: llm.request.type "completion" (opentelemetry-instrumentation-watsonx 0.62.4 __init__.py WRAPPED_METHODS_WATSON_AI_
 #: VERSION_1, _wrap); the init fetches the model specs, get_details the model's details: neither generates
 NOT_CALL_SPANS = frozenset({"watsonx.model_init", "watsonx.get_details"})
+#: OpenLIT's ag2 instrumentor writes ``gen_ai.operation.name`` "chat" on its spans of an agent's generate_reply,
+#: receive and send (openlit 1.45.0 instrumentation/ag2/utils.py process_agent_generate_reply / _receive / _send:
+#: ``SemanticConvention.GEN_AI_OPERATION_TYPE_CHAT``, span ``execute_task {agent}``, provider ``ag2``), the step
+#: named in ``gen_ai.agent.message_type`` (semcov GEN_AI_AGENT_MESSAGE_TYPE, which no other OpenLIT instrumentor
+#: writes): an agent's step, around the model call OpenLIT's client instrumentor spans, or none (a tool's reply)
+OPENLIT_AG2_STEP = "gen_ai.agent.message_type"
+OPENLIT_AG2_SCOPE = "openlit.instrumentation.ag2"
+#: AG2's own tracer (ag2 0.14.0 autogen/opentelemetry/consts.py INSTRUMENTING_MODULE_NAME)
+AG2_OTEL_SCOPE = "opentelemetry.instrumentation.ag2"
 
 
 def kind_of(a: dict[str, Any], name: str, op: str | None) -> SpanKind:
@@ -184,6 +193,8 @@ def kind_of(a: dict[str, Any], name: str, op: str | None) -> SpanKind:
         if k is not None:
             if k == "inference" and name in NOT_CALL_SPANS:
                 return "other"
+            if k == "inference" and OPENLIT_AG2_STEP in a:
+                return "agent"
             return k
     gt = a.get("genkit:type")
     if gt is not None:
@@ -512,6 +523,16 @@ class _Plan:
             # over every task it ever ran (crewai 1.15 agents/agent_builder/base_agent.py: one TokenProcess per
             # Agent, fed by TokenCalcHandler on each LiteLLM call), so its 2nd task's span repeats the 1st's
             # tokens, and an agent reused across kickoffs carries earlier traces' too: no usage of this span
+            self.usage = False
+        elif self.usage and (scope == OPENLIT_AG2_SCOPE and OPENLIT_AG2_STEP in a
+                             or scope == AG2_OTEL_SCOPE and "gen_ai.conversation.turns" in a):
+            # OpenLIT's ag2 step spans (OPENLIT_AG2_STEP) count generate_reply's tokens as ``len(str(messages))
+            # // 4`` and the reply's length // 4 ("Mock token calculation", openlit 1.45.0 instrumentation/ag2/
+            # utils.py process_agent_generate_reply), a tool's reply included: no usage. AG2's own ``conversation``
+            # span writes ChatResult.cost's ``usage_including_cached_inference`` (ag2 0.14.0 autogen/opentelemetry/
+            # instrumentators/agent_instrumentators/chat.py), gather_usage_summary of both agents' OpenAIWrapper
+            # totals, never reset between chats: an agent's 3rd chat repeats its 1st and 2nd chats' tokens (and
+            # answers served from AG2's cache): no usage of this span either
             self.usage = False
         self.cost = bool(self.fields[F_COST]) or any(k in a for k, _ in VENDOR_COST_KEYS)
         #: sources whose input on Anthropic is Anthropic's raw input_tokens, cache excluded (genai-dialects.md
