@@ -219,7 +219,16 @@ KNOWN = {("anthropic-openllmetry.jsonl", "streaming"): {"truncated": 1},
          # stream flag (on_llm_new_token records chunk-timing histograms only), so over ChatOpenAI the stream cut at
          # max_tokens (finish reason ``length``) reads as a truncated answer; over ChatAnthropic no finish reason is
          # written at all (tests/normalize/test_captured_lcazure.py), so nothing is scored there
-         ("langchain-azure-ai-tracer.jsonl", "streaming"): {"truncated": 1}}
+         ("langchain-azure-ai-tracer.jsonl", "streaming"): {"truncated": 1},
+         # ag2 0.14.0 autogen/opentelemetry/utils.py set_llm_request_params writes temperature, max_tokens, top_p
+         # and the penalties only, no stream flag (instrumentators/llm_wrapper.py traced_create): the stream cut at
+         # max_tokens reads as a truncated answer
+         ("ag2-otel.jsonl", "streaming"): {"truncated": 1},
+         # ... and traced_create wraps OpenAIWrapper.create, AG2's disk cache lookup included (oai/client.py), so
+         # an answer served from the cache is a ``chat`` span like the call that filled it (its usage, cost and
+         # finish reason; no response id, no cache mark): the identical chat twice reads as the request asked
+         # twice, its 2nd answer counted though no request was sent (tests/normalize/test_captured_ag2.py)
+         ("ag2-otel.jsonl", "disk_cache"): {"duplicate": 1}}
 
 
 def reasons(path: Path) -> dict[str, Counter[str]]:
