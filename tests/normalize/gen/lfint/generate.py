@@ -249,17 +249,15 @@ def run_haystack(source: str, host: str) -> None:
     srv = serve(OpenAIHandler)
     base = f"http://127.0.0.1:{srv.server_address[1]}/v1"
     import openai
-    from haystack import Pipeline
-    from haystack.components.generators.chat import OpenAIChatGenerator
+    from haystack import Pipeline, tracing
     from haystack.components.agents import Agent
+    from haystack.components.generators.chat import OpenAIChatGenerator
     from haystack.core.errors import PipelineRuntimeError
     from haystack.dataclasses import ChatMessage
     from haystack.tools import Tool
     from haystack.utils import Secret
     from haystack_integrations.components.connectors.langfuse import LangfuseConnector
     from haystack_integrations.tracing.langfuse import LangfuseTracer
-
-    from haystack import tracing
 
     def collect() -> dict[str, Any]:
         # the connector flushes after every component (HAYSTACK_LANGFUSE_ENFORCE_FLUSH, default true); once more
