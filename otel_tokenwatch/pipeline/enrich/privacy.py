@@ -158,9 +158,26 @@ def _llamaindex_otel(key: str) -> bool:
 SCOPE_CONTENT_RULES: dict[str, Callable[[str], bool]] = {LI_OTEL_SCOPE: _llamaindex_otel}
 
 
+#: the Langfuse SDK writes an observation's (a trace's) metadata one key an attribute, under
+#: ``langfuse.observation.metadata.`` (``langfuse.trace.metadata.``) (langfuse 5.2.0 _client/attributes.py
+#: _flatten_and_serialize_metadata); langfuse-haystack 8.0.0 puts every Haystack tag there (haystack_integrations/
+#: tracing/langfuse/tracer.py LangfuseSpan.set_tag: ``update(metadata={key: ...})``), the pipeline's
+#: ``haystack.pipeline.input_data`` (the run's messages) among them: a content key under that prefix is content
+LANGFUSE_METADATA_PREFIXES = ("langfuse.observation.metadata.", "langfuse.trace.metadata.")
+
+
+def _langfuse_metadata(key: str) -> bool:
+    if not key.startswith("langfuse."):
+        return False
+    for prefix in LANGFUSE_METADATA_PREFIXES:
+        if key.startswith(prefix):
+            return key[len(prefix):] in CONTENT_KEYS
+    return False
+
+
 def is_content_key(key: str, extra: frozenset[str] = frozenset()) -> bool:
     return key in CONTENT_KEYS or key in extra or key.startswith(CONTENT_PREFIXES) or _litellm_raw(key) \
-        or _mastra(key) or _smolagents(key)
+        or _mastra(key) or _smolagents(key) or _langfuse_metadata(key)
 
 
 def is_content_event(name: str) -> bool:

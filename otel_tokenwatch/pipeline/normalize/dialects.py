@@ -338,17 +338,20 @@ LOGFIRE_AGENTS_KINDS: dict[str, SpanKind] = {
 #: telemetry/_utils.py GEN_AI_REQUEST_MAX_OUTPUT_TOKENS, beside gen_ai.request.max_input_tokens)
 #: ``conversation.id``, read last, is the conversation id of Pipecat's conversation and turn spans
 #: (pipecat-ai 1.14.0 utils/tracing/turn_trace_observer.py: the PipelineWorker's ``conversation_id``)
+#: ``llm.response.model`` / ``llm.response.id``, read last: the response's ``model`` and ``id`` as LiteLLM's
+#: OpenInference-style mapper writes them for its arize, phoenix and langfuse_otel callbacks (litellm 1.110.2
+#: integrations/arize/_utils.py _set_request_attributes: ``response_obj.get("id")`` / ``.get("model")``)
 _FIELD_KEYS: tuple[tuple[str, ...], ...] = (
     ("gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system", "ai.model.provider", "mlflow.llm.provider"),  # F_PROVIDER
     ("gen_ai.request.model", "llm.request.model_name", "llm.model_name", "embedding.model_name", "langfuse.observation.model.name", "ai.model.id", "mlflow.llm.model", "model_name"),  # F_REQUEST_MODEL
-    ("gen_ai.response.model", "llm.response.model_name", "ai.response.model"),  # F_RESPONSE_MODEL
+    ("gen_ai.response.model", "llm.response.model_name", "ai.response.model", "llm.response.model"),  # F_RESPONSE_MODEL
     ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.token_count.prompt", "ai.usage.inputTokens", "ai.usage.promptTokens", "ai.usage.tokens", "gen_ai.response.prompt_tokens"),  # F_INPUT
     ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens", "llm.token_count.completion", "ai.usage.outputTokens", "ai.usage.completionTokens", "gen_ai.response.completion_tokens"),  # F_OUTPUT
     ("gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.cache_read_input_tokens", "gen_ai.usage.input_tokens.cached", "llm.token_count.prompt_details.cache_read", "llm.token_count.prompt_details.cache_input", "ai.usage.inputTokenDetails.cacheReadTokens", "ai.usage.cachedInputTokens", "gen_ai.usage.details.cache_read_tokens", "metadata.usage.cached_prompt_tokens", "gen_ai.usage.cached_tokens"),  # F_CACHE_READ
     ("gen_ai.usage.cache_write.input_tokens", "gen_ai.usage.cache_creation.input_tokens", "gen_ai.usage.input_tokens.cache_write", "gen_ai.usage.cache_creation_input_tokens", "gen_ai.usage.cache_write_input_tokens", "llm.token_count.prompt_details.cache_write", "ai.usage.inputTokenDetails.cacheWriteTokens", "gen_ai.usage.details.cache_write_tokens", "metadata.usage.cached_creation_tokens"),  # F_CACHE_WRITE
     ("gen_ai.usage.reasoning.output_tokens", "gen_ai.usage.reasoning_tokens", "gen_ai.usage.output_tokens.reasoning", "llm.usage.reasoning_tokens", "llm.token_count.completion_details.reasoning", "gen_ai.usage.details.reasoning_tokens", "gen_ai.usage.details.thoughts_tokens", "ai.usage.outputTokenDetails.reasoningTokens", "ai.usage.reasoningTokens"),  # F_REASONING
     ("gen_ai.usage.cost", "llm.cost.total", "gen_ai.cost.total_cost", "litellm.cost.total", "operation.cost", "cost_usd"),  # F_COST
-    ("gen_ai.response.id", "ai.response.id"),  # F_RESPONSE_ID
+    ("gen_ai.response.id", "ai.response.id", "llm.response.id"),  # F_RESPONSE_ID
     ("gen_ai.agent.name", "agent.name", "agent_name"),  # F_AGENT
     ("gen_ai.conversation.id", "session.id", "gen_ai.session.id", "langfuse.session.id", "traceloop.association.properties.session_id", "gcp.vertex.agent.session_id", "conversation.id"),  # F_CONVERSATION
     ("enduser.id", "user.id", "gen_ai.user.id", "gen_ai.request.user", "langfuse.user.id"),  # F_PRINCIPAL
@@ -1011,8 +1014,10 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
         call.temperature = _first(a, p[F_TEMPERATURE], coerce.to_float, inv)
     if call.temperature is None and params.get("temperature") is not None:
         call.temperature = _safe_float(params.get("temperature"))
-    # OpenInference spans without parameters still tell a stream by their name (AutoGen's, below)
-    if plan.flags or params or plan.dialect == "openinference":
+    # OpenInference spans without parameters still tell a stream by their name (AutoGen's, below); a Langfuse
+    # generation without parameters by its completion_start_time (langfuse-haystack 8.0.0 tracer.py
+    # _update_generation_details sets model_parameters only from the run's generation_kwargs: an Agent's llm has none)
+    if plan.flags or params or plan.dialect in ("openinference", "langfuse"):
         call.streaming = coerce.to_bool(a.get("gen_ai.request.stream", a.get("gen_ai.is_streaming",
                                                                           params.get("stream"))))
         if call.streaming is None and "gen_ai.request.is_stream" in a:
@@ -1027,6 +1032,8 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
             call.streaming = coerce.to_bool(a["gen_ai.request.streaming"])
         if call.streaming is None and plan.dialect == "langfuse" and kind == "inference":
             # Langfuse records the first token's time only for streamed generations: without it, not streamed
+            # (langfuse-haystack: the reply meta's completion_start_time, which haystack-ai 3.4.1 sets from a
+            # stream's first chunk only, components/generators/utils.py ``first_chunk_meta.get("received_at")``)
             call.streaming = "langfuse.observation.completion_start_time" in a
         if call.streaming is None and not FIRST_CHUNK_KEYS.isdisjoint(a):
             call.streaming = True
@@ -1559,6 +1566,14 @@ def _vendor_usage(a: dict[str, Any], call: Call, inv: list[str]) -> bool:
                 _dig(lf, "prompt_tokens_details", "cached_tokens"))
             call.reasoning_tokens = call.reasoning_tokens or _safe_int(
                 _dig(lf, "completion_tokens_details", "reasoning_tokens"))
+            return True
+        if "input" not in lf and "output" not in lf and ("input_tokens" in lf or "output_tokens" in lf):
+            # langfuse-haystack 8.0.0 (haystack_integrations/tracing/langfuse/tracer.py _sanitize_usage_data) keeps
+            # only input_tokens / output_tokens / total_tokens of the reply meta's usage, prompt_tokens /
+            # completion_tokens renamed: the provider's own totals (OpenAI's cache within the input, reasoning
+            # within the output), every detail dropped; not Langfuse's disjoint ``input`` / ``output`` buckets
+            call.input_tokens = _safe_int(lf.get("input_tokens"))
+            call.output_tokens = _safe_int(lf.get("output_tokens"))
             return True
         # Langfuse's own keys are disjoint buckets: the LangChain handler moves every input_token_details
         # entry to ``input_<key>`` (cache_read, cache_creation, audio, ...), every output_token_details entry to
