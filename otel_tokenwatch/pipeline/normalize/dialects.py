@@ -226,6 +226,8 @@ def kind_of(a: dict[str, Any], name: str, op: str | None) -> SpanKind:
                 return "other"
             if k is not None:
                 return k
+            if v == "RETRIEVER" and name == OI_BEDROCK_KB_SPAN:
+                return "tool"
             return "other"
     lt = a.get("lmnr.span.type")
     if type(lt) is str and lt in LMNR_KINDS:
@@ -413,6 +415,14 @@ BEDROCK_RAW_INPUT_SCOPES = frozenset({"opentelemetry.instrumentation.botocore.be
                                       "@openlit/instrumentation-bedrock"})
 LITELLM_OI_SCOPE = "openinference.instrumentation.litellm"
 OI_VERTEX_SCOPE = "openinference.instrumentation.vertexai"
+OI_BEDROCK_SCOPE = "openinference.instrumentation.bedrock"
+#: the span OpenInference's Bedrock instrumentation makes for a Bedrock agent's knowledge base lookup:
+#: ``invocationType.lower()`` of the trace's invocationInput (openinference-instrumentation-bedrock 0.1.61
+#: _response_accumulator.py _process_invocation_input) with kind RETRIEVER (_attribute_extractor.py
+#: get_attributes_from_knowledge_base_lookup_input). The agent's model asks for the lookup as it asks for an action
+#: group's function (a tool_use of ``GET__x_amz_knowledgebase_{id}__Search``; InvocationType KNOWLEDGE_BASE beside
+#: ACTION_GROUP, whose span is kind TOOL): a tool run of the agent
+OI_BEDROCK_KB_SPAN = "knowledge_base"
 #: the Vertex AI instrumentations of OTel contrib and of Traceloop share this scope name (told apart by their keys)
 VERTEX_SCOPE = "opentelemetry.instrumentation.vertexai"
 #: single-provider instrumentations whose spans may name no provider, by scope. OTel contrib's Vertex AI
@@ -468,6 +478,7 @@ class _Plan:
         "litellm_usage",
         "ls_provider",
         "mlflow_kwargs",
+        "oi_bedrock_raw",
         "oi_output_finish",
         "oi_vertex_cache",
         "output_finish",
@@ -682,6 +693,15 @@ class _Plan:
         #: the event (_strip_genai_events). The keys in message order, found once per key sequence
         self.oi_output_finish = _oi_output_finish_keys(a) if not self.finish and self.dialect == "openinference" \
             else ()
+        #: OpenInference's spans of a Bedrock agent's model invocations (the ``LLM`` spans it rebuilds from
+        #: InvokeAgent's trace events, openinference-instrumentation-bedrock 0.1.61 _response_accumulator.py
+        #: _process_model_invocation_output) count the trace's ``metadata.usage`` only (inputTokens, outputTokens:
+        #: the service model's Usage shape has nothing more, botocore bedrock-agent-runtime 2023-07-26) and write no
+        #: finish reason; their ``output.value`` is the step's ``rawResponse.content`` unless a rationale replaced it
+        #: (_attribute_extractor.py get_output_value: the raw string unless Converse-shaped), for Claude the
+        #: Anthropic Messages response, with its ``usage`` (the cache) and ``stop_reason`` (_oi_bedrock_raw)
+        self.oi_bedrock_raw = scope == OI_BEDROCK_SCOPE and "output.value" in a and "llm.token_count.prompt" in a \
+            and not self.fields[F_CACHE_READ] and not self.finish
         self.params = next((k for k in PARAM_KEYS if k in a), None)
         self.flags = not FLAG_KEYS.isdisjoint(a)
         #: the host the client called, which names an OpenAI-compatible provider the span calls openai
@@ -946,6 +966,8 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
         reasons = _choice_event_reasons(e.span.events)
     if not reasons and plan.oi_output_finish and kind == "inference":
         reasons = [r for k in plan.oi_output_finish if (r := s(a[k]))]
+    if not reasons and plan.oi_bedrock_raw and kind == "inference":
+        reasons = [r] if (r := s(_oi_bedrock_raw(a).get("stop_reason"))) else []
     if not reasons and plan.output_finish and kind == "inference":
         # "error" there is openai-v2's word for a choice that got no reason (patch.py ``choice.finish_reason or
         # "error"``: a stream the app stopped reading); an error is told by the span's status and error.type
@@ -1443,6 +1465,13 @@ def _read_usage(a: dict[str, Any], plan: _Plan, call: Call, inv: list[str]) -> N
                                                 "cached_content_token_count")) or call.cache_read_tokens
     if (call.provider == "anthropic" and plan.anthropic_raw_input) or plan.bedrock_raw_input:
         cache_in_input = False
+    if plan.oi_bedrock_raw and call.input_tokens is not None:
+        u = _oi_bedrock_raw(a).get("usage")
+        if type(u) is dict and _safe_int(u.get("input_tokens")) == call.input_tokens:
+            # the prompt count is Anthropic's input_tokens, which leaves the cache out: read it, add it in
+            call.cache_read_tokens = _safe_int(u.get("cache_read_input_tokens"))
+            call.cache_write_tokens = _safe_int(u.get("cache_creation_input_tokens"))
+            cache_in_input = False
     cached = (call.cache_read_tokens or 0) + (call.cache_write_tokens or 0)
     reasoning_in_output = True
     if p[F_TOTAL] and call.input_tokens is not None and call.output_tokens is not None \
@@ -1504,6 +1533,13 @@ def _langfuse_ls(a: dict[str, Any], call: Call) -> None:
         if call.response_model is None and call.request_model not in (None, model):
             call.response_model = call.request_model
         call.request_model = model
+
+
+def _oi_bedrock_raw(a: dict[str, Any]) -> dict[str, Any]:
+    """The Anthropic Messages response in an OpenInference Bedrock agent LLM span's ``output.value`` (see
+    _Plan.oi_bedrock_raw), or {} where the value is anything else."""
+    raw = coerce.parse_structured(a["output.value"])
+    return raw if type(raw) is dict and raw.get("type") == "message" else {}
 
 
 def _safe_int(v: Any) -> int | None:
