@@ -228,7 +228,16 @@ KNOWN = {("anthropic-openllmetry.jsonl", "streaming"): {"truncated": 1},
          # an answer served from the cache is a ``chat`` span like the call that filled it (its usage, cost and
          # finish reason; no response id, no cache mark): the identical chat twice reads as the request asked
          # twice, its 2nd answer counted though no request was sent (tests/normalize/test_captured_ag2.py)
-         ("ag2-otel.jsonl", "disk_cache"): {"duplicate": 1}}
+         ("ag2-otel.jsonl", "disk_cache"): {"duplicate": 1},
+         # openinference-instrumentation-bedrock 0.1.61 over InvokeAgent (tests/normalize/test_captured_bragent.py):
+         # the agent's 2nd session turn resends the 1st in its orchestration prompt, no cache reported: a resent
+         # prefix, as made; streamFinalResponse leaves no stream flag (_wrappers.py handle_request_attributes), so
+         # the answer cut at maximumLength (stop_reason max_tokens in the raw response) reads as truncated; the 429
+         # fails invoke_agent before any model span, and the 500 mid-stream leaves the step's LLM span status OK
+         # (_response_accumulator.py _create_spans): no failed model call to score
+         ("bedrock-agents-openinference.jsonl", "healthy"): {"uncached_prefix": 1},
+         ("bedrock-agents-openinference.jsonl", "streaming"): {"truncated": 1},
+         ("bedrock-agents-openinference.jsonl", "errors"): {}}
 
 
 def reasons(path: Path) -> dict[str, Counter[str]]:
