@@ -1466,11 +1466,11 @@ def _read_usage(a: dict[str, Any], plan: _Plan, call: Call, inv: list[str]) -> N
     if (call.provider == "anthropic" and plan.anthropic_raw_input) or plan.bedrock_raw_input:
         cache_in_input = False
     if plan.oi_bedrock_raw and call.input_tokens is not None:
-        u = _oi_bedrock_raw(a).get("usage")
-        if type(u) is dict and _safe_int(u.get("input_tokens")) == call.input_tokens:
+        raw_usage = _oi_bedrock_raw(a).get("usage")
+        if type(raw_usage) is dict and _safe_int(raw_usage.get("input_tokens")) == call.input_tokens:
             # the prompt count is Anthropic's input_tokens, which leaves the cache out: read it, add it in
-            call.cache_read_tokens = _safe_int(u.get("cache_read_input_tokens"))
-            call.cache_write_tokens = _safe_int(u.get("cache_creation_input_tokens"))
+            call.cache_read_tokens = _safe_int(raw_usage.get("cache_read_input_tokens"))
+            call.cache_write_tokens = _safe_int(raw_usage.get("cache_creation_input_tokens"))
             cache_in_input = False
     cached = (call.cache_read_tokens or 0) + (call.cache_write_tokens or 0)
     reasoning_in_output = True
