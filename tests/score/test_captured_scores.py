@@ -215,6 +215,10 @@ KNOWN = {("anthropic-openllmetry.jsonl", "streaming"): {"truncated": 1},
          # is counted in its metrics and re-raised with the span never ended, never exported (as the Vertex AI
          # instrumentation's): no failed call to see
          ("watsonx-openllmetry.jsonl", "errors"): {},
+         # opentelemetry-instrumentation-replicate 0.62.4 __init__.py _wrap: ``tracer.start_span``, then
+         # ``wrapped(*args, **kwargs)`` with no try, ``span.end()`` after it: the 429 and the 500 (ReplicateError)
+         # leave spans never ended, never exported: no failed call to see (tests/normalize/test_captured_smrep.py)
+         ("replicate-openllmetry.jsonl", "errors"): {},
          # langchain-azure-ai 1.2.12 callbacks/tracers/inference_tracing.py: AzureAIOpenTelemetryTracer writes no
          # stream flag (on_llm_new_token records chunk-timing histograms only), so over ChatOpenAI the stream cut at
          # max_tokens (finish reason ``length``) reads as a truncated answer; over ChatAnthropic no finish reason is

@@ -182,6 +182,12 @@ def _messages(v: Any) -> list[tuple[str, str]] | None:
     v = parse_structured(v)
     if isinstance(v, dict) and isinstance(v.get("messages"), list):
         v = v["messages"]
+    elif isinstance(v, dict) and isinstance(v.get("inputs"), str) and v["inputs"]:
+        # a text-generation request as Hugging Face's TGI takes it (text-generation-inference router/src/lib.rs
+        # GenerateRequest: ``inputs``, ``parameters``), on SageMaker endpoints too (router/src/sagemaker.rs): the
+        # whole prompt, chat template and system text included, in one string (OpenLLMetry's SageMaker span keeps
+        # the request body as traceloop.entity.input)
+        return [("user", v["inputs"])]
     if isinstance(v, list):
         out = []
         for m in v:

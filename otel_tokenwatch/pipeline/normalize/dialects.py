@@ -274,7 +274,22 @@ def kind_of(a: dict[str, Any], name: str, op: str | None) -> SpanKind:
         k = PIPECAT_KINDS.get(name)
         if k is not None:
             return k
-    return "other"
+    return NAMED_CALL_KINDS.get(name, "other")
+
+
+#: spans known as model calls by their name alone, whatever keys they carry. OpenLLMetry's SageMaker
+#: instrumentation (opentelemetry-instrumentation-sagemaker 0.62.4 __init__.py _instrumented_endpoint_invoke and
+#: _instrumented_endpoint_invoke_with_response_stream) spans every ``invoke_endpoint`` and
+#: ``invoke_endpoint_with_response_stream`` of a ``sagemaker-runtime`` client as ``sagemaker.completion``, with no
+#: operation, provider, usage or finish reason: the endpoint name as gen_ai.request.model and the raw request and
+#: response bodies as traceloop.entity.input / output (span_utils.py), a failed call only error.type. One model
+#: call each (an endpoint hosts one model; see SAGEMAKER_SCOPE for what its body may tell)
+NAMED_CALL_KINDS: dict[str, SpanKind] = {"sagemaker.completion": "inference"}
+#: the stream flag a span's name gives, for model calls whose spans write none: OpenLLMetry's Replicate
+#: instrumentation (opentelemetry-instrumentation-replicate 0.62.4 __init__.py WRAPPED_METHODS) names its span after
+#: the client function it wraps, ``replicate.stream`` (server-sent events) or ``replicate.run`` (the finished
+#: prediction's output)
+NAMED_STREAMS = {"replicate.stream": True, "replicate.run": False}
 
 
 #: azure-ai-agents 1.1.0 telemetry (_ai_agents_instrumentor.py): a run's model calls are the service's, the client
@@ -431,8 +446,12 @@ VERTEX_SCOPE = "opentelemetry.instrumentation.vertexai"
 #: gen_ai_latest_experimental its spans have neither gen_ai.system nor gen_ai.provider.name. OpenInference's
 #: MistralAI instrumentation (openinference-instrumentation-mistralai 2.2.2) sets llm.provider / llm.system in
 #: _response_attributes_extractor.py only, so a failed call's span has the request's attributes alone
+#: OpenLLMetry's SageMaker spans name no provider at all (see NAMED_CALL_KINDS): the semantic conventions'
+#: gen_ai.provider.name has no well-known value for SageMaker, so a name of its own, ``aws.sagemaker`` (a model
+#: hosted on a SageMaker endpoint is not Bedrock's, and is billed per instance hour, not per token)
+SAGEMAKER_SCOPE = "opentelemetry.instrumentation.sagemaker"
 SCOPE_PROVIDERS = {VERTEX_SCOPE: "gcp.vertex_ai",
-                   "openinference.instrumentation.mistralai": "mistral_ai"}
+                   "openinference.instrumentation.mistralai": "mistral_ai", SAGEMAKER_SCOPE: "aws.sagemaker"}
 CREWAI_OLLM_SCOPE = "opentelemetry.instrumentation.crewai.instrumentation"
 #: azure-core-tracing-opentelemetry's scope: the Azure SDKs' spans, azure-ai-inference's chat spans among them
 AZURE_CORE_SCOPE = "azure.core.tracing.ext.opentelemetry_span"
@@ -488,6 +507,7 @@ class _Plan:
         "pipecat_stream",
         "pipecat_tools",
         "routed_model",
+        "sagemaker_body",
         "scope_provider",
         "server_address",
         "shareable",
@@ -703,6 +723,8 @@ class _Plan:
         self.oi_bedrock_raw = scope == OI_BEDROCK_SCOPE and "output.value" in a and "llm.token_count.prompt" in a \
             and not self.fields[F_CACHE_READ] and not self.finish
         self.params = next((k for k in PARAM_KEYS if k in a), None)
+        #: the response body of a SageMaker endpoint call, read for the usage its container reports (_sagemaker_body)
+        self.sagemaker_body = scope == SAGEMAKER_SCOPE and SAGEMAKER_OUTPUT in a
         self.flags = not FLAG_KEYS.isdisjoint(a)
         #: the host the client called, which names an OpenAI-compatible provider the span calls openai
         self.server_address = "server.address" in a
@@ -710,7 +732,7 @@ class _Plan:
         self.content = KeyIndex(a)
         #: nothing beyond names and identities to read (tool, agent and workflow spans mostly)
         self.simple = not (self.usage or self.cost or self.finish or self.oi_output_finish or self.flags or self.params or self.mlflow_kwargs
-                           or self.langsmith or self.pipecat_stream
+                           or self.langsmith or self.pipecat_stream or self.sagemaker_body
                            or self.fields[F_MAX_TOKENS] or self.fields[F_TEMPERATURE] or self.fields[F_ATTEMPTS]
                            or (self.routed_model and self.fields[F_REQUEST_MODEL]))
         #: every key a simple span's Call is read from (besides the operation, kind and status)
@@ -773,6 +795,54 @@ def _output_message_reasons(v: Any) -> list[str]:
         return []
     return [r for m in got if isinstance(m, dict)
             and type(r := m.get("finish_reason") or m.get("stop_reason")) is str and r]
+
+
+SAGEMAKER_OUTPUT = "traceloop.entity.output"
+
+
+def _sagemaker_body(v: Any, call: Call) -> list[str]:
+    """The usage and finish reasons a SageMaker endpoint's container reports in its response body, which
+    OpenLLMetry's SageMaker span keeps whole (opentelemetry-instrumentation-sagemaker 0.62.4 span_utils.py
+    set_call_response_attributes: ``json.dumps`` of the parsed body; a stream's is set_stream_response_attributes'
+    ``json.dumps`` of the payload parts joined as text, streaming_wrapper.py). Only fields the container itself
+    writes, never a count made from text: a Hugging Face TGI container (the LLM DLC behind JumpStart endpoints,
+    text-generation-inference router/src/sagemaker.rs) answers a Messages API request with a chat completion
+    whose ``usage.{prompt,completion}_tokens`` it counted (router/src/chat.rs), a generate request with
+    ``[{"generated_text", "details": {"finish_reason", "generated_tokens"}}]`` (``details`` only when asked:
+    output tokens, no input count), and streams server-sent ``data:`` lines whose last has
+    ``details.{finish_reason, generated_tokens, input_length}``. Other containers' bodies read as nothing."""
+    body = coerce.parse_structured(v)
+    if isinstance(body, str):  # a stream's text: the last data line with details or usage
+        call.streaming = True
+        last: Any = None
+        for line in reversed(body.split("\n")):
+            if line.startswith("data:"):
+                got = coerce.parse_structured(line[5:])
+                if isinstance(got, dict) and (isinstance(got.get("details"), dict)
+                                              or isinstance(got.get("usage"), dict)):
+                    last = got
+                    break
+        body = last
+    elif isinstance(body, (dict, list)):
+        call.streaming = False
+    if isinstance(body, list) and len(body) == 1:
+        body = body[0]  # TGI's /invocations wraps a generate answer in a list (compat_generate)
+    if not isinstance(body, dict):
+        return []
+    reasons: list[str] = []
+    usage, details = body.get("usage"), body.get("details")
+    if isinstance(usage, dict):
+        call.input_tokens = _safe_int(usage.get("prompt_tokens"))
+        call.output_tokens = _safe_int(usage.get("completion_tokens"))
+    elif isinstance(details, dict):
+        call.input_tokens = _safe_int(details.get("input_length"))
+        call.output_tokens = _safe_int(details.get("generated_tokens"))
+        if type(r := details.get("finish_reason")) is str and r:
+            reasons.append(r)
+    choices = body.get("choices")
+    if isinstance(choices, list):
+        reasons += [r for ch in choices if isinstance(ch, dict) and type(r := ch.get("finish_reason")) is str and r]
+    return reasons
 
 
 def _plan(a: dict[str, Any], scope: str) -> _Plan:
@@ -941,6 +1011,8 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
         call.principal = _first(a, p[F_PRINCIPAL], s, inv)
     if kind == "tool" and p[F_TOOL]:
         call.tool_name = _first(a, p[F_TOOL], s, inv)
+    if kind == "inference" and span.name in NAMED_STREAMS:
+        call.streaming = NAMED_STREAMS[span.name]  # no stream flag key: nothing later sets one
     if plan.simple:  # no usage, cost, outcome or request-shape keys: only the status can add to it
         call.error = span.status_code == 2
         if key is not None:
@@ -957,7 +1029,8 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
     if plan.cost:
         _read_cost(a, p, call, inv)
     # --- outcome of the call ------------------------------------------------------------------------
-    reasons: list[str] = []
+    reasons: list[str] = _sagemaker_body(a[SAGEMAKER_OUTPUT], call) if plan.sagemaker_body and kind == "inference" \
+        else []
     for k in plan.finish:
         reasons = coerce.to_str_list(a[k]) if k != SK_FINISH_KEY else _sk_finish_reasons(a[k])
         if reasons:
