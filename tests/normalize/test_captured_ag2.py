@@ -3,7 +3,8 @@
 ``register_function``), counted against the fake server's truth (tests/normalize/gen/ag2/generate.py made the data
 files, nothing sent beyond loopback; versions in its requirements.txt and in ag2-truth.json). AG2's answer cache is
 off (``cache_seed=None``) except in ag2-otel's ``disk_cache`` scenario. ag2 1.x has no ``autogen`` package (a new
-``ag2.Agent`` framework with a TelemetryMiddleware): both tracers below trace the 0.x line only.
+``ag2.Agent`` framework with a TelemetryMiddleware, captured as ``ag2-telemetry``: test_captured_ag2new.py): both
+tracers below trace the 0.x line only.
 
 * ``ag2-otel``: AG2's own tracing (autogen/opentelemetry, scope ``opentelemetry.instrumentation.ag2``).
   ``instrument_llm_wrapper`` makes one ``chat {model}`` CLIENT span per ``OpenAIWrapper.create`` (semconv names:

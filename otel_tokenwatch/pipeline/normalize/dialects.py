@@ -185,6 +185,17 @@ OPENLIT_AG2_STEP = "gen_ai.agent.message_type"
 OPENLIT_AG2_SCOPE = "openlit.instrumentation.ag2"
 #: AG2's own tracer (ag2 0.14.0 autogen/opentelemetry/consts.py INSTRUMENTING_MODULE_NAME)
 AG2_OTEL_SCOPE = "opentelemetry.instrumentation.ag2"
+#: AG2 1.x's TelemetryMiddleware (ag2 1.2.1 middleware/builtin/telemetry.py, the same scope, every span with
+#: ``ag2.span.type``) writes each ``UsageEvent`` on the turn's stream as a ``record_usage {kind}`` span
+#: (record_usage_span), and AG2's agent loop sends one of kind ``model_call`` after every model call it makes
+#: (agent.py _call_client: ``UsageEvent(result.usage, kind="model_call", ...)`` right after ``llm_call``, which
+#: on_llm_call spans as ``chat {model}``): that span repeats the chat span's usage beside it, an accounting
+#: record, no call. The other kinds (``compaction``, ``aggregation``, ``subtask``: usage.py) are spend that
+#: never becomes a chat span ("the only route by which spend that never becomes an LLM span reaches a trace",
+#: _telemetry_consts.py ATTR_USAGE_KIND) and read as calls. (A live session's ``model_call`` events, live/openai.py
+#: and live/gemini.py, have no chat span beside them: that spend is not read.)
+AG2_USAGE_KIND = "ag2.usage.kind"
+AG2_SPAN_TYPE = "ag2.span.type"
 
 
 def kind_of(a: dict[str, Any], name: str, op: str | None) -> SpanKind:
@@ -252,6 +263,8 @@ def kind_of(a: dict[str, Any], name: str, op: str | None) -> SpanKind:
         return "agent"
     if op in AZ_AGENTS_RUN_OPS and a.get(AZ_AGENTS_RUN_STATUS) in AZ_AGENTS_RUN_ENDS:
         return "inference"  # a failed run too, which has no usage (see AZ_AGENTS_RUN_OPS)
+    if a.get(AG2_USAGE_KIND) == "model_call":
+        return "other"  # AG2 1.x's copy of a chat span's usage (see AG2_USAGE_KIND)
     if any(k in a for k in USAGE_KEYS):
         return "inference"
     if "gen_ai.request.model" in a and ("gen_ai.response.id" in a or "gen_ai.response.finish_reasons" in a):
@@ -358,6 +371,10 @@ LOGFIRE_AGENTS_KINDS: dict[str, SpanKind] = {
 #: ``llm.response.model`` / ``llm.response.id``, read last: the response's ``model`` and ``id`` as LiteLLM's
 #: OpenInference-style mapper writes them for its arize, phoenix and langfuse_otel callbacks (litellm 1.110.2
 #: integrations/arize/_utils.py _set_request_attributes: ``response_obj.get("id")`` / ``.get("model")``)
+#: AG2 1.x's TelemetryMiddleware writes the reasoning count as ``gen_ai.usage.thinking_tokens`` (ag2 1.2.1
+#: middleware/builtin/telemetry.py on_llm_call: ``Usage.thinking_tokens``; the OpenAI mapper's reasoning_tokens,
+#: inside completion_tokens, config/openai/mappers.py normalize_usage; "a decomposition of output_tokens, not an
+#: addition to it", config/anthropic/mappers.py) and cache counts under OpenLLMetry's old underscore names
 _FIELD_KEYS: tuple[tuple[str, ...], ...] = (
     ("gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system", "ai.model.provider", "mlflow.llm.provider"),  # F_PROVIDER
     ("gen_ai.request.model", "llm.request.model_name", "llm.model_name", "embedding.model_name", "langfuse.observation.model.name", "ai.model.id", "mlflow.llm.model", "model_name"),  # F_REQUEST_MODEL
@@ -366,7 +383,7 @@ _FIELD_KEYS: tuple[tuple[str, ...], ...] = (
     ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens", "llm.token_count.completion", "ai.usage.outputTokens", "ai.usage.completionTokens", "gen_ai.response.completion_tokens"),  # F_OUTPUT
     ("gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.cache_read_input_tokens", "gen_ai.usage.input_tokens.cached", "llm.token_count.prompt_details.cache_read", "llm.token_count.prompt_details.cache_input", "ai.usage.inputTokenDetails.cacheReadTokens", "ai.usage.cachedInputTokens", "gen_ai.usage.details.cache_read_tokens", "metadata.usage.cached_prompt_tokens", "gen_ai.usage.cached_tokens"),  # F_CACHE_READ
     ("gen_ai.usage.cache_write.input_tokens", "gen_ai.usage.cache_creation.input_tokens", "gen_ai.usage.input_tokens.cache_write", "gen_ai.usage.cache_creation_input_tokens", "gen_ai.usage.cache_write_input_tokens", "llm.token_count.prompt_details.cache_write", "ai.usage.inputTokenDetails.cacheWriteTokens", "gen_ai.usage.details.cache_write_tokens", "metadata.usage.cached_creation_tokens"),  # F_CACHE_WRITE
-    ("gen_ai.usage.reasoning.output_tokens", "gen_ai.usage.reasoning_tokens", "gen_ai.usage.output_tokens.reasoning", "llm.usage.reasoning_tokens", "llm.token_count.completion_details.reasoning", "gen_ai.usage.details.reasoning_tokens", "gen_ai.usage.details.thoughts_tokens", "ai.usage.outputTokenDetails.reasoningTokens", "ai.usage.reasoningTokens"),  # F_REASONING
+    ("gen_ai.usage.reasoning.output_tokens", "gen_ai.usage.reasoning_tokens", "gen_ai.usage.output_tokens.reasoning", "llm.usage.reasoning_tokens", "llm.token_count.completion_details.reasoning", "gen_ai.usage.details.reasoning_tokens", "gen_ai.usage.details.thoughts_tokens", "ai.usage.outputTokenDetails.reasoningTokens", "ai.usage.reasoningTokens", "gen_ai.usage.thinking_tokens"),  # F_REASONING
     ("gen_ai.usage.cost", "llm.cost.total", "gen_ai.cost.total_cost", "litellm.cost.total", "operation.cost", "cost_usd"),  # F_COST
     ("gen_ai.response.id", "ai.response.id", "llm.response.id"),  # F_RESPONSE_ID
     ("gen_ai.agent.name", "agent.name", "agent_name"),  # F_AGENT
@@ -478,6 +495,7 @@ class _Plan:
 
     __slots__ = (
         "adk_output",
+        "ag2_raw",
         "anthropic_raw_input",
         "bedrock_raw_input",
         "choice_events",
@@ -592,6 +610,11 @@ class _Plan:
         #: inputTokens exclusive of cache read/write tokens").
         #: OpenInference adds the cache in (openinference-instrumentation-bedrock _converse_attributes.py)
         self.bedrock_raw_input = scope in BEDROCK_RAW_INPUT_SCOPES
+        #: AG2 1.x passes each provider's own counts on (ag2 1.2.1 config/*/mappers.py normalize_usage): Anthropic's
+        #: ``input_tokens`` and Bedrock Converse's ``inputTokens`` as prompt_tokens beside the cache counts (cache
+        #: excluded), Gemini's ``candidates_token_count`` as completion_tokens beside thoughts_token_count (thoughts
+        #: excluded); OpenAI's prompt and completion counts include theirs. By provider, in _read_usage
+        self.ag2_raw = scope == AG2_OTEL_SCOPE and AG2_SPAN_TYPE in a
         #: AI SDK v5 (ai 5.0.x, dist/index.mjs generateText doGenerate span: only ``ai.usage.promptTokens`` /
         #: ``completionTokens`` = the provider's inputTokens/outputTokens) has no cache key at all on
         #: generateText spans, and none for cache writes on streamText ones; @ai-sdk/anthropic 2.x puts
@@ -1536,7 +1559,8 @@ def _read_usage(a: dict[str, Any], plan: _Plan, call: Call, inv: list[str]) -> N
     if plan.oi_vertex_cache and call.input_tokens:
         call.cache_read_tokens = _safe_int(_dig(coerce.parse_structured(a["output.value"]), "usage_metadata",
                                                 "cached_content_token_count")) or call.cache_read_tokens
-    if (call.provider == "anthropic" and plan.anthropic_raw_input) or plan.bedrock_raw_input:
+    if (call.provider == "anthropic" and plan.anthropic_raw_input) or plan.bedrock_raw_input or (
+            plan.ag2_raw and call.provider in ("anthropic", "aws.bedrock")):
         cache_in_input = False
     if plan.oi_bedrock_raw and call.input_tokens is not None:
         raw_usage = _oi_bedrock_raw(a).get("usage")
@@ -1565,7 +1589,7 @@ def _read_usage(a: dict[str, Any], plan: _Plan, call: Call, inv: list[str]) -> N
     if call.input_tokens is not None and (not cache_in_input or cached > call.input_tokens):
         # a subset larger than its total: the source reported input without cache (Anthropic style)
         call.input_tokens += cached
-    if plan.gemini_raw_output and call.output_tokens is not None:
+    if (plan.gemini_raw_output or (plan.ag2_raw and call.provider == "gcp.gen_ai")) and call.output_tokens is not None:
         reasoning_in_output = False
         if call.reasoning_tokens is None and call.input_tokens is not None and p[F_TOTAL]:
             rest = (_first(a, p[F_TOTAL], i, inv) or 0) - call.input_tokens - call.output_tokens
