@@ -42,3 +42,11 @@ def factory_for(kind: str, type_name: str) -> Any | None:
     if module is None:
         return None
     return importlib.import_module(module).FACTORY
+
+
+def known_factory(kind: str, type_name: str) -> Any:
+    """The factory of a type the validated config named (``factory_for`` for types not yet checked)."""
+    fac = factory_for(kind, type_name)
+    if fac is None:  # config validation rejects unknown types first: a bug if reached
+        raise LookupError(f"no {kind} type {type_name!r}; known: {', '.join(known_types(kind))}")
+    return fac

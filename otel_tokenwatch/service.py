@@ -18,7 +18,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from otel_tokenwatch import __version__, semconv
-from otel_tokenwatch.components import factory_for
+from otel_tokenwatch.components import known_factory
 from otel_tokenwatch.config import Config
 from otel_tokenwatch.errors import Unavailable
 from otel_tokenwatch.exporters.contract import Exporter, ExporterContext
@@ -95,8 +95,7 @@ def build_processors(config: Config, pipeline_id: str, ctx: ProcessorContext) ->
     stages: list[TreeProcessor] = []
     for cid in pipe.processors:
         comp = config.processors[cid]
-        fac = factory_for("processors", comp.type)
-        assert fac is not None  # the config named only known types
+        fac = known_factory("processors", comp.type)
         if comp.type == "assemble":
             assemble = comp.config
         stage = fac.create(comp.config, ctx)
@@ -144,8 +143,7 @@ class Service:
         key = (cid, signal_name)
         if key not in self.exporters:
             comp = self.config.exporters[cid]
-            fac = factory_for("exporters", comp.type)
-            assert fac is not None  # the config named only known types
+            fac = known_factory("exporters", comp.type)
             self.exporters[key] = fac.create(comp.config, ExporterContext(
                 id=cid, signal=signal_name, telemetry=self.telemetry,  # type: ignore[arg-type]
                 data_dir=self.config.service.data_dir,
@@ -183,8 +181,7 @@ class Service:
                     side = self._sides.get(cid)
                     if side is None:
                         comp = self.config.processors[cid]
-                        fac = factory_for("processors", comp.type)
-                        assert fac is not None  # the config named only known types
+                        fac = known_factory("processors", comp.type)
                         side = fac.create(comp.config, self.ctx)
                         side.emit = lambda tree, cfg=comp.config: self._emit_session(tree, cfg)
                         side.privacy = lambda: self.ctx.extras.get("record_privacy")
@@ -212,8 +209,7 @@ class Service:
         for rid, comp in self.config.receivers.items():
             if not any(consumers[rid].accepts(s) for s in ("traces", "metrics", "logs")):
                 continue
-            fac = factory_for("receivers", comp.type)
-            assert fac is not None  # the config named only known types
+            fac = known_factory("receivers", comp.type)
             self.receivers[rid] = fac.create(comp.config, ReceiverContext(
                 id=rid, consumers=consumers[rid], telemetry=self.telemetry, extras=self.ctx.extras))
         self.telemetry.observe(semconv.M_MEMORY, lambda: [(float(self.limits.rss), {})])
