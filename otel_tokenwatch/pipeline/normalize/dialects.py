@@ -1043,8 +1043,10 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
                 _SHARED.clear()
             _SHARED[key] = call
         return call, plan
+    # a Bedrock agent step's raw Anthropic response, parsed once for its usage and its stop reason
+    bedrock_raw = _oi_bedrock_raw(a) if plan.oi_bedrock_raw else None
     if plan.usage:
-        _read_usage(a, plan, call, inv)
+        _read_usage(a, plan, call, inv, bedrock_raw)
         if kind == "embeddings" and call.output_tokens is None and call.input_tokens is not None:
             call.output_tokens = 0  # an embedding has no output tokens (genai-dialects.md section 6); most
             # instrumentations write input only (openai-v2, OpenInference, OpenLLMetry, OpenLIT: captured)
@@ -1063,7 +1065,7 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
     if not reasons and plan.oi_output_finish and kind == "inference":
         reasons = [r for k in plan.oi_output_finish if (r := s(a[k]))]
     if not reasons and plan.oi_bedrock_raw and kind == "inference":
-        reasons = [r] if (r := s(_oi_bedrock_raw(a).get("stop_reason"))) else []
+        reasons = [r] if bedrock_raw and (r := s(bedrock_raw.get("stop_reason"))) else []
     if not reasons and plan.output_finish and kind == "inference":
         # "error" there is openai-v2's word for a choice that got no reason (patch.py ``choice.finish_reason or
         # "error"``: a stream the app stopped reading); an error is told by the span's status and error.type
@@ -1512,8 +1514,10 @@ def _sk_finish_reasons(v: Any) -> list[str]:
 LOGFIRE_STREAM_SPAN = "streaming response from "
 
 
-def _read_usage(a: dict[str, Any], plan: _Plan, call: Call, inv: list[str]) -> None:
-    """Tokens by precedence, then cache and reasoning inclusion (genai-dialects.md section 6)."""
+def _read_usage(a: dict[str, Any], plan: _Plan, call: Call, inv: list[str],
+                bedrock_raw: dict[str, Any] | None = None) -> None:
+    """Tokens by precedence, then cache and reasoning inclusion (genai-dialects.md section 6); ``bedrock_raw``:
+    the step's raw response where ``plan.oi_bedrock_raw`` (_oi_bedrock_raw)."""
     i = coerce.to_int
     p = plan.fields
     call.input_tokens = _first(a, p[F_INPUT], i, inv)
@@ -1562,8 +1566,8 @@ def _read_usage(a: dict[str, Any], plan: _Plan, call: Call, inv: list[str]) -> N
     if (call.provider == "anthropic" and plan.anthropic_raw_input) or plan.bedrock_raw_input or (
             plan.ag2_raw and call.provider in ("anthropic", "aws.bedrock")):
         cache_in_input = False
-    if plan.oi_bedrock_raw and call.input_tokens is not None:
-        raw_usage = _oi_bedrock_raw(a).get("usage")
+    if bedrock_raw is not None and call.input_tokens is not None:
+        raw_usage = bedrock_raw.get("usage")
         if type(raw_usage) is dict and _safe_int(raw_usage.get("input_tokens")) == call.input_tokens:
             # the prompt count is Anthropic's input_tokens, which leaves the cache out: read it, add it in
             call.cache_read_tokens = _safe_int(raw_usage.get("cache_read_input_tokens"))
