@@ -5,6 +5,29 @@
 import { SpanStatusCode } from '@opentelemetry/api';
 import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
 import fs from 'node:fs';
+import net from 'node:net';
+
+// loopback only: a connection anywhere else (an exporter, a pricing download, a usage ping) is refused, before any
+// byte is sent, and listed in the array returned, which the generator checks at the end (capture.py's guard for Node)
+export function guardLoopback() {
+  const refused = [];
+  const connect = net.Socket.prototype.connect;
+  net.Socket.prototype.connect = function guarded(...args) {
+    // net.connect (undici's fetch, http.Agent) hands connect its normalized arguments: [options, callback]
+    const first = Array.isArray(args[0]) ? args[0][0] : args[0];
+    const o = typeof first === 'object' && first !== null ? first : { port: first, host: args[1] };
+    const host = o.host ?? 'localhost';
+    if (!o.path && !['127.0.0.1', 'localhost', '::1'].includes(host)) {
+      refused.push(`${host}:${o.port}`);
+      const err = new Error(`loopback guard: refused ${host}:${o.port}`);
+      console.error(err.message);
+      process.nextTick(() => this.destroy(err));  // the caller's error path, no byte sent
+      return this;
+    }
+    return connect.apply(this, args);
+  };
+  return refused;
+}
 
 // scripted answers, registered by POST /_plan and named by headers the client's fetch (withPlan) adds, or a
 // client's per-call request options (plan's answer, { headers })

@@ -15,25 +15,14 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import http from 'node:http';
-import net from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { planner, workflowOf, record } from './capture.mjs';
+import { planner, workflowOf, record, guardLoopback } from './capture.mjs';
 
 const [source, port, outPath, truthPath] = process.argv.slice(2);
 const base = `http://127.0.0.1:${port}`;
 
-// loopback guard: every connection this process opens must go to 127.0.0.1 (the fake, the MCP server here)
-const refused = [];
-const connect = net.Socket.prototype.connect;
-net.Socket.prototype.connect = function guarded(...args) {
-  const o = typeof args[0] === 'object' && args[0] !== null ? (Array.isArray(args[0]) ? args[0][0] : args[0]) : { port: args[0], host: args[1] };
-  const host = o?.host ?? 'localhost';
-  if (!o?.path && !['127.0.0.1', 'localhost', '::1'].includes(host)) {
-    refused.push(`${host}:${o?.port}`);
-    throw new Error(`loopback guard: refused ${host}:${o?.port}`);
-  }
-  return connect.apply(this, args);
-};
+// every connection this process opens must go to 127.0.0.1 (the fake, the MCP server here)
+const refused = guardLoopback();
 
 context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
 // the W3C propagator an OTel Node SDK sets up by default (NodeSDK / NodeTracerProvider.register): the MCP

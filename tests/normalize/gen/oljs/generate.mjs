@@ -15,26 +15,9 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
-import net from 'node:net';
-import { planner, workflowOf, record } from './capture.mjs';
+import { planner, workflowOf, record, guardLoopback } from './capture.mjs';
 
-// loopback only: a connection anywhere else (an exporter, a pricing download, a usage ping) is refused and reported
-const refused = [];
-const connect = net.Socket.prototype.connect;
-net.Socket.prototype.connect = function guarded(...args) {
-  // net.connect (undici's fetch, http.Agent) hands connect its normalized arguments: [options, callback]
-  const first = Array.isArray(args[0]) ? args[0][0] : args[0];
-  const o = typeof first === 'object' && first !== null ? first : { port: first, host: args[1] };
-  const host = o.host ?? 'localhost';
-  if (!o.path && !['127.0.0.1', 'localhost', '::1'].includes(host)) {
-    refused.push(`${host}:${o.port}`);
-    const err = new Error(`loopback guard: refused ${host}:${o.port}`);
-    console.error(err.message);
-    process.nextTick(() => this.destroy(err));  // the caller's error path, no byte sent
-    return this;
-  }
-  return connect.apply(this, args);
-};
+const refused = guardLoopback();
 
 const [source, port, outPath, truthPath] = process.argv.slice(2);
 const base = `http://127.0.0.1:${port}`;
