@@ -289,3 +289,28 @@ def run_node(here: Path, sources: tuple[str, ...], truth_file: str, work: Path,
             server.wait()
             log.close()
     subprocess.run([sys.executable, str(truth_py), str(raw), str(data / truth_file)], check=True)
+
+
+#: every connection a library tried to open beyond loopback (none may succeed: the guard refuses them)
+REFUSED: list[str] = []
+
+
+def loopback_only() -> None:
+    """Refuse every name lookup and connection that is not to loopback, and keep what was tried: the libraries'
+    own calls home (release checks, error reporting, their clouds' exporters) fail at once and are reported."""
+    real_getaddrinfo, real_connect = socket.getaddrinfo, socket.socket.connect
+
+    def getaddrinfo(host: Any, *args: Any, **kw: Any) -> Any:
+        if str(host) not in ("localhost", "127.0.0.1", "::1"):
+            REFUSED.append(f"lookup {host}")
+            raise socket.gaierror(socket.EAI_NONAME, f"loopback only: {host}")
+        return real_getaddrinfo(host, *args, **kw)
+
+    def connect(self: socket.socket, address: Any) -> Any:
+        if isinstance(address, tuple) and not str(address[0]).startswith(("127.", "::1", "localhost")):
+            REFUSED.append(f"connect {address[0]}")
+            raise ConnectionRefusedError(f"loopback only: {address[0]}")
+        return real_connect(self, address)
+
+    socket.getaddrinfo = getaddrinfo  # type: ignore[assignment]
+    socket.socket.connect = connect  # type: ignore[method-assign]

@@ -59,7 +59,6 @@ import gzip
 import importlib.util
 import json
 import os
-import socket
 import sys
 import threading
 from importlib.metadata import version
@@ -68,35 +67,13 @@ from typing import Any, ClassVar
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
-from capture import JSONHandler, Recorder, hexify, serve
+from capture import REFUSED, JSONHandler, Recorder, hexify, loopback_only, serve
 
 TRUTH = HERE.parent.parent / "data" / "adot-truth.json"
 SOURCES = ("adot-bedrock",)
 LLAMA = "meta.llama3-1-8b-instruct-v1:0"
 COHERE = "cohere.command-r-v1:0"
 
-#: every connection a library tried to open beyond loopback (the guard refuses them all)
-REFUSED: list[str] = []
-
-
-def loopback_only() -> None:
-    """Refuse every name lookup and connection that is not to loopback, and keep what was tried."""
-    real_getaddrinfo, real_connect = socket.getaddrinfo, socket.socket.connect
-
-    def getaddrinfo(host: Any, *args: Any, **kw: Any) -> Any:
-        if str(host) not in ("localhost", "127.0.0.1", "::1"):
-            REFUSED.append(f"lookup {host}")
-            raise socket.gaierror(socket.EAI_NONAME, f"loopback only: {host}")
-        return real_getaddrinfo(host, *args, **kw)
-
-    def connect(self: socket.socket, address: Any) -> Any:
-        if isinstance(address, tuple) and not str(address[0]).startswith(("127.", "::1", "localhost")):
-            REFUSED.append(f"connect {address[0]}")
-            raise ConnectionRefusedError(f"loopback only: {address[0]}")
-        return real_connect(self, address)
-
-    socket.getaddrinfo = getaddrinfo  # type: ignore[assignment]
-    socket.socket.connect = connect  # type: ignore[method-assign]
 
 
 def _load(name: str, folder: str) -> Any:

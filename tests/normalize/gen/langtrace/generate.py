@@ -62,7 +62,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
-from capture import JSONHandler, Recorder, serve
+from capture import REFUSED, JSONHandler, Recorder, loopback_only, serve
 from chat_script import Q1, SYSTEM  # the shared prompts
 from py_native.generate import SCRIPT, TRUTH_NOW, OpenAIHandler, oa
 from py_vendors2.generate import openai_scenarios, versions
@@ -77,32 +77,6 @@ TOOLS = [{"type": "function", "function": {
 os.environ.setdefault("OTEL_SERVICE_NAME", "support-bot")
 os.environ.setdefault("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment=fixture")
 
-
-#: every connection a library tried to open beyond loopback (none may succeed: the guard refuses them)
-REFUSED: list[str] = []
-
-
-def loopback_only() -> None:
-    """Refuse every name lookup and connection that is not to loopback, and keep what was tried: the libraries'
-    own calls home (release checks, error reporting, their clouds' exporters) fail at once and are reported."""
-    import socket
-
-    real_getaddrinfo, real_connect = socket.getaddrinfo, socket.socket.connect
-
-    def getaddrinfo(host: Any, *args: Any, **kw: Any) -> Any:
-        if str(host) not in ("localhost", "127.0.0.1", "::1"):
-            REFUSED.append(f"lookup {host}")
-            raise socket.gaierror(socket.EAI_NONAME, f"loopback only: {host}")
-        return real_getaddrinfo(host, *args, **kw)
-
-    def connect(self: socket.socket, address: Any) -> Any:
-        if isinstance(address, tuple) and not str(address[0]).startswith(("127.", "::1", "localhost")):
-            REFUSED.append(f"connect {address[0]}")
-            raise ConnectionRefusedError(f"loopback only: {address[0]}")
-        return real_connect(self, address)
-
-    socket.getaddrinfo = getaddrinfo  # type: ignore[assignment]
-    socket.socket.connect = connect  # type: ignore[method-assign]
 
 
 def _load(name: str, rel: str) -> Any:

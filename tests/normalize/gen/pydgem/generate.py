@@ -43,7 +43,6 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import os
-import socket
 import sys
 from importlib.metadata import version
 from pathlib import Path
@@ -51,7 +50,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
-from capture import Recorder, serve
+from capture import REFUSED, Recorder, loopback_only, serve
 
 TRUTH = HERE.parent.parent / "data" / "pydgem-truth.json"
 SOURCES = ("pydantic-ai-google", "pydantic-ai-bedrock")
@@ -60,28 +59,6 @@ Q1, Q2 = "Where is order A-1001?", "And order A-1002?"
 BIG = SYSTEM + "\nPOLICY: " + "Refunds are processed within 5 business days of approval. " * 60
 FLASH, PRO = "gemini-2.5-flash", "gemini-2.5-pro"
 
-#: every connection a library tried to open beyond loopback (the guard refuses them all)
-REFUSED: list[str] = []
-
-
-def loopback_only() -> None:
-    """Refuse every name lookup and connection that is not to loopback, and keep what was tried."""
-    real_getaddrinfo, real_connect = socket.getaddrinfo, socket.socket.connect
-
-    def getaddrinfo(host: Any, *args: Any, **kw: Any) -> Any:
-        if str(host) not in ("localhost", "127.0.0.1", "::1"):
-            REFUSED.append(f"lookup {host}")
-            raise socket.gaierror(socket.EAI_NONAME, f"loopback only: {host}")
-        return real_getaddrinfo(host, *args, **kw)
-
-    def connect(self: socket.socket, address: Any) -> Any:
-        if isinstance(address, tuple) and not str(address[0]).startswith(("127.", "::1", "localhost")):
-            REFUSED.append(f"connect {address[0]}")
-            raise ConnectionRefusedError(f"loopback only: {address[0]}")
-        return real_connect(self, address)
-
-    socket.getaddrinfo = getaddrinfo  # type: ignore[assignment]
-    socket.socket.connect = connect  # type: ignore[method-assign]
 
 
 def _load(name: str, folder: str) -> Any:
