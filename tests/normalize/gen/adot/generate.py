@@ -19,7 +19,7 @@ remote sampler (unset: parentbased_always_on), the urllib3 / requests / logging 
 anyway). ADOT always runs the EC2, EKS and ECS resource detectors outside
 Lambda; EKS and ECS find nothing here (no service-account token, no ``ECS_CONTAINER_METADATA_URI``), EC2 would ask
 the instance metadata endpoint: its ``detect`` is stubbed to the empty resource it returns off EC2.
-``loopback_only`` (../pydgem/generate.py) refuses any other connection; a run prints what was refused.
+``loopback_only`` (../capture.py) refuses any other connection; a run prints what was refused.
 
 What makes the model-call spans: ADOT 0.21.0 has no Bedrock Runtime extension of its own
 (patches/_botocore_patches.py ``_apply_botocore_bedrock_patch``: "Note: Bedrock Runtime uses the upstream extension

@@ -35,7 +35,7 @@ It writes ``tests/normalize/data/ag2-telemetry.jsonl`` (the shared fixtures' lin
 ``tests/normalize/data/ag2new-truth.json``: py_native's truth fields per scenario (``calls``, ``failed``, ``input`` =
 ``prompt_tokens`` with ``cached_tokens`` inside, ``output`` = ``completion_tokens`` with ``reasoning_tokens`` inside,
 ``cache_read``, ``cache_write`` 0, ``reasoning``, ``finish_reasons``, ``models``, ``usage_unsent``) and the versions
-that made it. ``loopback_only`` (../pydgem/generate.py) refuses any connection beyond loopback; a run prints what
+that made it. ``loopback_only`` (../capture.py) refuses any connection beyond loopback; a run prints what
 was refused.
 """
 

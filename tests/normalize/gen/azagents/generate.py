@@ -42,7 +42,7 @@ Re-run (Python 3.11; a venv under /tmp, never the project's .venv; exact version
     /tmp/venv-azagents/bin/python generate.py
 
 It writes ``tests/normalize/data/azure-ai-agents.jsonl`` and ``tests/normalize/data/azagents-truth.json``.
-``loopback_only`` (../langtrace/generate.py) refuses any connection beyond loopback; a run prints what was refused.
+``loopback_only`` (../capture.py) refuses any connection beyond loopback; a run prints what was refused.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ capture is what the library put on the wire. The app's own spans (the trace root
 ``fixgen.app``, and in litellm's ``tool_use`` the app's ``tool.get_order_status``) go to the same host at
 ``/v1/traces`` from the app's TracerProvider, whose exporter takes ``fixgen.app`` spans only (the Langfuse SDK adds
 its processor to that global provider: without the filter its spans would come twice). Every model call talked HTTP
-to a fake provider; ``loopback_only`` (../langtrace/generate.py) refuses any other connection and a run prints what
+to a fake provider; ``loopback_only`` (../capture.py) refuses any other connection and a run prints what
 was refused.
 
 Sources (one process each):

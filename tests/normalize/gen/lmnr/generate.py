@@ -37,7 +37,7 @@ span, the app's root included, as Laminar's processor exported it (with its ``lm
 TracerProvider (opentelemetry_lib/tracing/__init__.py init_tracing); the Recorder takes it. Its resource's
 ``service.name`` is ``init_tracing``'s ``app_name`` default, ``sys.argv[0]`` when lmnr is imported: set to
 ``support-bot`` before the import. Its log exporter (OTel logs, to ``/v1/logs``) gets nothing here.
-``loopback_only`` (../langtrace/generate.py) refuses any connection beyond loopback; a run prints what was refused.
+``loopback_only`` (../capture.py) refuses any connection beyond loopback; a run prints what was refused.
 
 Re-run (Python 3.11; a venv under /tmp, never the project's .venv; exact versions in requirements.txt)::
 

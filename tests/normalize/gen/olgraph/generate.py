@@ -30,7 +30,7 @@ the 2nd cut at max tokens), ``tool_use`` (the model asks for get_order_status, L
 answers), ``errors`` (a 429 then a 500 surfaced to the app: 2 failed calls) and ``duplicate`` (the identical request
 twice, temperature 0).
 
-``loopback_only`` (../langtrace/generate.py) refuses any connection beyond loopback; a run prints what was refused.
+``loopback_only`` (../capture.py) refuses any connection beyond loopback; a run prints what was refused.
 
 Re-run (Python 3.11; a venv under /tmp, never the project's .venv; requirements.txt is its complete freeze,
 installed ``--no-deps``: openlit 1.45.0's full dependency set does not resolve (it pins ``anthropic<1``, which

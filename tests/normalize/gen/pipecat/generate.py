@@ -36,7 +36,7 @@ Source (one process): ``pipecat-openai``. Scenarios: healthy (one conversation, 
 instruction, three turns: the 2nd and 3rd hit the prompt cache), streaming (two one-turn conversations, max_tokens
 256 then 64: the 2nd cut at it), tool_use (o4-mini asks for get_order_status, Pipecat runs it and asks again: one turn, two calls),
 errors (two turns, a 429 and a 500), duplicate (the same one-turn conversation twice, temperature 0: two workers).
-``loopback_only`` (../langtrace/generate.py) refuses any connection beyond loopback; a run prints what was refused.
+``loopback_only`` (../capture.py) refuses any connection beyond loopback; a run prints what was refused.
 
 Re-run (Python 3.11; a venv under /tmp, never the project's .venv; exact versions in requirements.txt)::
 

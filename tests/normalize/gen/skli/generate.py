@@ -48,7 +48,7 @@ Each run writes ``tests/normalize/data/<source>.jsonl`` (the shared fixtures' li
 = ``prompt_tokens`` with ``cached_tokens`` inside, ``output`` = ``completion_tokens`` with ``reasoning_tokens``
 inside, ``cache_read``, ``cache_write`` 0, ``reasoning``, ``finish_reasons``, ``models``, ``usage_unsent``: streamed
 calls whose usage the server did not send because the client did not ask for it) and the versions that made it.
-``loopback_only`` (../pydgem/generate.py) refuses any connection beyond loopback; a run prints what was refused.
+``loopback_only`` (../capture.py) refuses any connection beyond loopback; a run prints what was refused.
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ Re-run (Python 3.11; a venv under /tmp, never the project's .venv; exact version
     /tmp/venv-smrep/bin/python generate.py sagemaker-openllmetry
     /tmp/venv-smrep/bin/python generate.py replicate-openllmetry
 
-``loopback_only`` (../langtrace/generate.py) refuses any connection beyond loopback; a run prints what was refused.
+``loopback_only`` (../capture.py) refuses any connection beyond loopback; a run prints what was refused.
 """
 
 from __future__ import annotations
