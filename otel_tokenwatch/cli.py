@@ -60,10 +60,10 @@ def main(argv: list[str] | None = None) -> int:
         try:
             service = Service(cfg)  # type: ignore[arg-type]
             tune_gc()
-            asyncio.run(service.run())
+            asyncio.run(service.run(on_ready=lambda line: print(line, file=sys.stderr, flush=True)))
         except OSError as e:
-            print(f"tokenwatch: cannot start: {e} (is another process using the port? set it in the config)",
-                  file=sys.stderr)
+            hint = "" if "port in use" in str(e) else " (is another process using the port? set it in the config)"
+            print(f"tokenwatch: cannot start: {e}{hint}", file=sys.stderr)
             return 1
         return 0
     if args.command == "score":

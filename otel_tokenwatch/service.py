@@ -15,6 +15,7 @@ import os
 import signal
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from otel_tokenwatch import __version__, semconv
@@ -380,19 +381,38 @@ class Service:
         self.telemetry.shutdown()
         logging.getLogger("otel_tokenwatch").removeHandler(self.recent_errors)
 
-    async def run(self) -> None:
-        """Start, serve until SIGINT/SIGTERM, then shut down in order."""
+    async def run(self, on_ready: Callable[[str], None] | None = None) -> None:
+        """Start, serve until SIGINT/SIGTERM, then shut down in order. ``on_ready`` gets ``ready_line()``
+        once every socket is bound (the CLI prints it: logs are quiet by default, and someone who just ran
+        ``make serve`` should see where to point an exporter, not an empty terminal)."""
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         await self.start()
+        if on_ready is not None:
+            on_ready(self.ready_line())
         await stop.wait()
         await self.shutdown()
 
     # --- views ------------------------------------------------------------------------
     def endpoints(self) -> dict[str, Any]:
         return {rid: getattr(r, "endpoints", {}) for rid, r in self.receivers.items()}
+
+    def ready_line(self) -> str:
+        """One line saying what listens where, with the ports as bound (a config may ask for port 0)."""
+        listening = [f"{rid} {proto} {ep}" for rid, eps in self.endpoints().items() for proto, ep in eps.items()]
+        admin = self.admin.endpoint if self.admin is not None else None
+        parts = ["tokenwatch ready: " + (", ".join(listening) or "no receivers")]
+        used = {e for pipe in self.config.service.pipelines.values() for e in pipe.exporters}
+        out = [f"{eid} {where}" if (where := getattr(c.config, "endpoint", None) or getattr(c.config, "path", None))
+               else eid for eid, c in self.config.exporters.items() if eid in used]
+        if out:
+            parts.append("exporting to " + ", ".join(out))
+        if admin:
+            parts.append(f"status http://{admin}/, metrics http://{admin}/metrics")
+        parts.append(f"config {self.config.source}")
+        return "; ".join(parts)
 
     def status(self) -> dict[str, Any]:
         pipelines = []
