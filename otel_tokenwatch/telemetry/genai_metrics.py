@@ -65,6 +65,9 @@ class GenAIMetrics:
         if outcome not in OUTCOMES:
             outcome = "unknown"
         tel = self.telemetry
+        # the status page's running totals count what tokenwatch_calls counts: a failed call that billed
+        # nothing and a retried attempt hidden in one span are calls, and failed ones
+        totals = self.totals
         any_call = False
         # increments are summed here, keyed (metric, label pairs), and handed over once per tree
         acc: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
@@ -79,6 +82,8 @@ class GenAIMetrics:
                 any_call = True
                 k = (semconv.M_CALLS, (*base, ("status", "error"), ("waste_reason", "retry")))
                 acc[k] = get_acc(k, 0) + c.attempts - 1
+                totals["calls"] += c.attempts - 1
+                totals["failed_calls"] += c.attempts - 1
             if not c.counted:
                 # a failed call that billed nothing still counts as a call, once: a coding agent's own failed
                 # span (Gemini CLI llm_call, Claude Code llm_request) is counted from its session's api_error
@@ -87,6 +92,8 @@ class GenAIMetrics:
                     any_call = True
                     k = (semconv.M_CALLS, (*base, ("status", "error"), ("waste_reason", c.waste_reason or "none")))
                     acc[k] = get_acc(k, 0) + 1
+                    totals["calls"] += 1
+                    totals["failed_calls"] += 1
                 continue
             any_call = True
             reason = c.waste_reason or "none"
@@ -103,9 +110,9 @@ class GenAIMetrics:
                     if n - wasted:
                         k = (semconv.M_TOKENS, (*base, ("token_type", tt), ("waste_reason", "none")))
                         acc[k] = get_acc(k, 0) + n - wasted
-            self.totals["calls"] += 1
-            self.totals["failed_calls"] += int(c.error)
-            self.totals["tokens"] += c.total_tokens
+            totals["calls"] += 1
+            totals["failed_calls"] += int(c.error)
+            totals["tokens"] += c.total_tokens
             if c.cost_usd is not None:
                 cost = float(c.cost_usd)
                 wasted_cost = min(cost, c.waste_cost_usd) if c.waste_reason else 0.0

@@ -196,3 +196,7 @@ def test_scrape_agrees_with_root_totals_on_real_fixtures(telemetry: SelfTelemetr
     assert failed > 0
     assert total(got, "tokenwatch_calls_total", status="error") >= failed
     assert total(got, "tokenwatch_calls_total", status="error", waste_reason="none") == 0
+    # the status page's running totals say what the scrape says: failed calls that billed nothing included
+    assert m.totals["calls"] == total(got, "tokenwatch_calls_total")
+    assert m.totals["failed_calls"] == total(got, "tokenwatch_calls_total", status="error") >= failed
+    assert m.totals["tokens"] == want_tokens and m.totals["cost_usd"] == pytest.approx(want_cost, rel=1e-9)
