@@ -9,6 +9,7 @@ mapping, rejects unknown keys, converts durations ("2s", "500ms") and sizes
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import re
 import types
 import typing
@@ -138,6 +139,14 @@ def _convert(tp: Any, value: Any, path: str) -> Any:
     return value
 
 
+def unknown_key(key: object, known: typing.Iterable[str]) -> str:
+    """The message for a key no one reads: the likely typo's fix first, then every key that is read."""
+    names = sorted(known)
+    close = difflib.get_close_matches(str(key), names, n=1, cutoff=0.75)
+    hint = f"did you mean {close[0]}? " if close else ""
+    return f"unknown key ({hint}known keys: {', '.join(names)})"
+
+
 def build(cls: type[T], mapping: Any, path: str = "") -> T:
     """Build a config dataclass from a mapping (None means all defaults)."""
     if mapping is None:
@@ -149,8 +158,7 @@ def build(cls: type[T], mapping: Any, path: str = "") -> T:
     unknown = [k for k in mapping if k not in fields]
     if unknown:
         key = unknown[0]
-        raise ConfigError(f"{path}.{key}" if path else str(key),
-                          f"unknown key (known keys: {', '.join(sorted(fields))})")
+        raise ConfigError(f"{path}.{key}" if path else str(key), unknown_key(key, fields))
     kwargs = {}
     for name, value in mapping.items():
         kwargs[name] = _convert(hints[name], value, f"{path}.{name}" if path else name)

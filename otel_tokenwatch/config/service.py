@@ -20,7 +20,7 @@ from typing import Any, Literal
 import yaml
 
 from otel_tokenwatch.components import SIGNAL_PROCESSORS, factory_for
-from otel_tokenwatch.config.build import ByteSize, ConfigError, build, require
+from otel_tokenwatch.config.build import ByteSize, ConfigError, build, require, unknown_key
 
 SIGNALS = ("traces", "metrics", "logs")
 
@@ -208,7 +208,7 @@ def from_mapping(raw: Any, source: str = "<mapping>") -> Config:
     raw = expand_env(raw)
     known = {"receivers", "processors", "exporters", "service", "extensions", "connectors"}
     for key in raw:
-        require(key in known, str(key), f"unknown key (known keys: {', '.join(sorted(known - {'connectors'}))})")
+        require(key in known, str(key), unknown_key(key, known - {"connectors"}))
     require(not raw.get("connectors"), "connectors", "connectors are not supported")
     receivers = _components("receivers", raw.get("receivers"))
     processors = _components("processors", raw.get("processors"))

@@ -40,7 +40,11 @@ def _base() -> dict:
 @pytest.mark.parametrize("mutate, key", [
     (lambda c: c["exporters"].update({"otlp": {}}), "exporters.otlp.endpoint: missing"),
     (lambda c: c["processors"]["assemble"].update({"tree_idle": "0s"}), "processors.assemble.tree_idle: must be > 0"),
-    (lambda c: c["processors"]["assemble"].update({"tree_idel": "1s"}), "processors.assemble.tree_idel: unknown key"),
+    (lambda c: c["processors"]["assemble"].update({"tree_idel": "1s"}),
+     "processors.assemble.tree_idel: unknown key (did you mean tree_idle? known keys: late_cache_size,"),
+    (lambda c: c["processors"]["assemble"].update({"patience": "1s"}),
+     "processors.assemble.patience: unknown key (known keys: late_cache_size,"),  # nothing close: no guess
+    (lambda c: c.update({"recievers": c.pop("receivers")}), "recievers: unknown key (did you mean receivers?"),
     (lambda c: c["processors"]["assemble"].update({"tree_max_wait": "soon"}),
      "processors.assemble.tree_max_wait: expected a duration"),
     (lambda c: c["processors"]["assemble"].update({"max_bytes": "lots"}), "processors.assemble.max_bytes: expected a size"),
