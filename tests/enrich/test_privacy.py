@@ -110,9 +110,14 @@ CANARIES = (b"support assistant for ACME", b"Where is order", b"And order A-")
 #: _send_logs_from_stream_choices as gen_ai.* log events, never onto the span); and its Node.js counterpart
 #: @opentelemetry/instrumentation-openai 0.21.0 (build/src/instrumentation.js: with captureMessageContent the
 #: messages go to this.logger.emit as gen_ai.* events only); the AWS Distro for OpenTelemetry 0.21.0 runs that
-#: botocore extension itself (0.65b0: its Bedrock Runtime spans are contrib's, tests/normalize/test_captured_adot.py)
+#: botocore extension itself (0.65b0: its Bedrock Runtime spans are contrib's, tests/normalize/test_captured_adot.py);
+#: and the modes that move content off the spans (tests/normalize/test_captured_modes.py): openai-v2 2.4b0 under
+#: OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=EVENT_ONLY (opentelemetry-util-genai 1.1b0 _invocation.py: the
+#: messages serialized for the gen_ai.client.inference.operation.details event only), OpenLLMetry's OpenAI
+#: instrumentation 0.62.4 with use_attributes=False (shared/event_emitter.py: gen_ai.*.message / gen_ai.choice events)
 CONTENT_IN_LOGS_ONLY = {"bedrock-otel.jsonl", "adot-bedrock.jsonl", "semantic-kernel-openai.jsonl", "vertexai-otel.jsonl",
-                        "edot-openai.jsonl", "edot-openai-async.jsonl", "otel-js-openai.jsonl"}
+                        "edot-openai.jsonl", "edot-openai-async.jsonl", "otel-js-openai.jsonl",
+                        "openai-v2-events.jsonl", "openllmetry-openai-events.jsonl"}
 #: captures whose spans carry no prompt text at all, though content capture is on: openlit 1.45.0
 #: instrumentation/vertexai/utils.py process_chat_response reads the request's contents from ``kwargs`` only
 #: (``scope._args = [kwargs.get("contents", [])]``: passed positionally they are dropped, gen_ai.input.messages
@@ -120,7 +125,11 @@ CONTENT_IN_LOGS_ONLY = {"bedrock-otel.jsonl", "adot-bedrock.jsonl", "semantic-ke
 #: (tests/normalize/test_captured_olmore.py); opentelemetry-instrumentation-watsonx 0.62.4 __init__.py _wrap calls
 #: _handle_input one argument short, a TypeError @dont_throw swallows: no prompt on any span, only the answers'
 #: gen_ai.completion.0.content (tests/normalize/test_captured_ollvendors.py)
-NO_PROMPT_TEXT = {"openlit-vertexai.jsonl", "openlit-vertexai-dict-config.jsonl", "watsonx-openllmetry.jsonl"}
+#: gaps; and, with content capture off as production runs it, openlit 1.45.0 under
+#: ``openlit.init(capture_message_content=False)`` (instrumentation/openai/utils.py common_chat_logic and
+#: common_embedding_logic set the messages only ``if capture_message_content``)
+NO_PROMPT_TEXT = {"openlit-vertexai.jsonl", "openlit-vertexai-dict-config.jsonl", "watsonx-openllmetry.jsonl",
+                  "openlit-openai-no-content.jsonl"}
 
 
 @pytest.mark.parametrize("path", CAPTURED, ids=lambda p: p.name)

@@ -225,7 +225,23 @@ def _adk_request(v: Any) -> list[tuple[str, str]] | None:
     return out or None
 
 
+#: what OpenInference writes in place of content its TraceConfig hides (openinference-instrumentation 0.1.72
+#: config.py REDACTED_VALUE, set by TraceConfig.mask: ``input.value`` under hide_inputs, each message's text under
+#: hide_input_text, ``llm.prompts`` under hide_prompts); the OPENINFERENCE_HIDE_* variables turn it on
+REDACTED = "__REDACTED__"
+
+
 def input_messages(a: dict[str, Any], index: KeyIndex | None = None) -> list[tuple[str, str]] | None:
+    """(role, text) of the request's messages, or None where the span holds none, or holds them redacted: a
+    placeholder is the same for every request, so fingerprinting it would make any two calls of a model one
+    request twice (their size and parent tell them apart instead: score/fingerprint.py's shape basis)."""
+    msgs = _input_messages(a, index)
+    if msgs and any(REDACTED in t for _, t in msgs):
+        return None
+    return msgs
+
+
+def _input_messages(a: dict[str, Any], index: KeyIndex | None = None) -> list[tuple[str, str]] | None:
     # ai.prompt.messages: the Vercel AI SDK's doGenerate/doStream spans (v4-v6 and v7's legacy telemetry), the
     # messages as sent to the provider, system message included (ai/core/telemetry: recordInputs)
     # genkit:input: a Genkit model action's GenerateRequest as JSON, ``{"messages": [{role, content: [{text}, ...]}],
