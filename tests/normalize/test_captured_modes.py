@@ -109,12 +109,23 @@ def test_calls_and_tokens_match_the_fake_servers_truth(source: str, scenario: st
 @pytest.mark.parametrize("source", SOURCES)
 def test_no_content_is_read_and_nothing_is_unreadable(source: str) -> None:
     """Hidden or moved away, there is no request content to read: OpenInference's ``"__REDACTED__"`` is no content
-    (content.input_messages), else every call of a model would be the one request. Every span is read."""
+    (content.input_messages), else every call of a model would be the one request. Every span is read. But
+    OpenInference's hide_inputs leaves an embeddings span's ``embedding.embeddings.N.embedding.text`` (only
+    hide_embeddings_text removes them): the embedded texts are read there (content.embedding_texts)."""
+    embedded = 0
     for _, tree in trees(source):
         for e in tree.spans:
             assert e.get(semconv.NOT_NORMALIZABLE) is None, e.view.name
             if e.call is not None and e.call.kind in ("inference", "embeddings"):
+                texts = [v for k, v in e.attrs.items() if k.startswith("embedding.embeddings.")
+                         and k.endswith(".embedding.text")]
+                if source == OI and e.call.kind == "embeddings" and texts:
+                    assert e.call.input_content == json.dumps([["user", t] for t in texts],
+                                                                         separators=(",", ":")), e.view.name
+                    embedded += 1
+                    continue
                 assert e.call.input_content is None and e.call.system_content is None, e.view.name
+    assert (embedded > 0) == (source == OI)
 
 
 @pytest.mark.parametrize("source", SOURCES)
@@ -124,7 +135,7 @@ def test_only_the_duplicate_is_one_request_twice(source: str) -> None:
     for scenario, tree in trees(source):
         calls = [e for e in tree.spans if e.call is not None and e.call.counted]
         fps = [fingerprint(e, e.call) for e in calls]  # type: ignore[arg-type]
-        assert {basis for _, basis in fps} <= {"shape"}, scenario
+        assert {basis for _, basis in fps} <= ({"shape", "content"} if source == OI else {"shape"}), scenario
         same = [(a.call.kind, a.call.input_tokens) for i, a in enumerate(calls)  # type: ignore[union-attr]
                 for j, b in enumerate(calls) if i < j and fps[i][0] == fps[j][0]]
         assert same == ([("embeddings", 7)] if scenario == "duplicate" else []), scenario
@@ -172,3 +183,15 @@ def test_redacted_message_texts_are_no_content() -> None:
     a["llm.input_messages.1.message.content"] = "Where is order A-1001?"
     assert input_messages(a) is None  # a request partly hidden is not known either
     assert input_messages({"input.value": "Where is order A-1001?"}) == [("user", "Where is order A-1001?")]
+
+
+def test_embedded_texts_are_read_in_order_and_a_redacted_one_ends_them() -> None:
+    """``embedding.embeddings.N.embedding.text`` from 0 up, as OpenInference numbers them; hide_embeddings_text's
+    placeholder is no text (content.embedding_texts)."""
+    from otel_tokenwatch.pipeline.normalize.content import embedding_texts
+
+    key = "embedding.embeddings.{}.embedding.text".format
+    assert embedding_texts({key(0): "a", key(1): "b", key(3): "d"}) == [("user", "a"), ("user", "b")]
+    assert embedding_texts({key(0): REDACTED}) is None
+    assert embedding_texts({key(1): "b"}) is None  # numbered from 0: no first text, no texts
+    assert embedding_texts({key(0): 7}) is None  # not text

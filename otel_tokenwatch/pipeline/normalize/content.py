@@ -241,6 +241,21 @@ def input_messages(a: dict[str, Any], index: KeyIndex | None = None) -> list[tup
     return msgs
 
 
+#: OpenInference's embedded texts, one per input (openinference-semantic-conventions SpanAttributes.EMBEDDING_EMBEDDINGS
+#: + EmbeddingAttributes.EMBEDDING_TEXT: ``embedding.embeddings.{i}.embedding.text``); TraceConfig's hide_inputs
+#: redacts ``input.value`` but leaves these (only hide_embeddings_text removes them)
+OI_EMBEDDING_TEXT = "embedding.embeddings.{}.embedding.text"
+
+
+def embedding_texts(a: dict[str, Any]) -> list[tuple[str, str]] | None:
+    """The embedded texts as (``user``, text) items, for an embeddings call whose request is not on the span
+    otherwise: two embeddings of different texts with the same token count are two requests, not one twice."""
+    out: list[tuple[str, str]] = []
+    while type(t := a.get(OI_EMBEDDING_TEXT.format(len(out)))) is str and REDACTED not in t:
+        out.append(("user", t))
+    return out or None
+
+
 def _input_messages(a: dict[str, Any], index: KeyIndex | None = None) -> list[tuple[str, str]] | None:
     # ai.prompt.messages: the Vercel AI SDK's doGenerate/doStream spans (v4-v6 and v7's legacy telemetry), the
     # messages as sent to the provider, system message included (ai/core/telemetry: recordInputs)

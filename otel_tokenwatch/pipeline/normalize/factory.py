@@ -161,6 +161,8 @@ class NormalizeProcessor(BaseProcessor):
             # instrumentation/openai/utils.py common_embedding_logic and opentelemetry-instrumentation-openai
             # 0.62.4 shared/embeddings_wrappers.py _set_prompts write the input as gen_ai.input.messages
             msgs = content.input_messages(a, index)
+            if not msgs and "embedding.embeddings.0.embedding.text" in a:
+                msgs = content.embedding_texts(a)  # OpenInference with hide_inputs: input.value is redacted
             if msgs:
                 c.system_content, c.input_content = content.split_system(msgs, a)
         elif c.kind == "tool" and index.tool_args:
