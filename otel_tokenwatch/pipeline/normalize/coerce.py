@@ -65,6 +65,11 @@ def _to_int(v: Any) -> int | None:
     raise Unreadable(v)
 
 
+#: no cost (USD) or sampling parameter comes near; larger values are garbage, and "1e999", a finite Decimal,
+#: would be an infinite float in every sum after it (a tree's waste units, its baseline sample: NaN)
+MAX_AMOUNT = Decimal(MAX_COUNT)
+
+
 def to_decimal(v: Any) -> Decimal | None:
     if v is None or v == "" or v == "None" or isinstance(v, bool):
         return None
@@ -72,7 +77,7 @@ def to_decimal(v: Any) -> Decimal | None:
         d = Decimal(str(v).strip().strip('"'))
     except InvalidOperation:
         raise Unreadable(v) from None
-    if not d.is_finite() or d < 0:
+    if not d.is_finite() or d < 0 or d > MAX_AMOUNT:
         raise Unreadable(v)
     return d
 

@@ -211,7 +211,9 @@ def kind_of(a: dict[str, Any], name: str, op: str | None) -> SpanKind:
     if gt is not None:
         # Firebase Genkit's own spans, one per action it runs (@genkit-ai/core 1.42.0 lib/tracing/instrumentation.js
         # runInNewSpan: ``genkit:type`` the action type, ``genkit:metadata:subtype`` its kind: model, tool, flow, ...)
-        return GENKIT_KINDS.get(a.get("genkit:metadata:subtype") or gt) or GENKIT_KINDS.get(gt, "other")
+        # (a value of another type, a list or a mapping, names no kind: tables are looked up by strings only)
+        sub = a.get("genkit:metadata:subtype")
+        return GENKIT_KINDS.get(sub if type(sub) is str and sub else str(gt)) or GENKIT_KINDS.get(str(gt), "other")
     # the Vercel AI SDK names the step in ``ai.operationId`` (also ``operation.name``, with the functionId);
     # the span name is that id only until an exporter or processor renames the span
     vid = a.get("ai.operationId")
@@ -261,7 +263,7 @@ def kind_of(a: dict[str, Any], name: str, op: str | None) -> SpanKind:
         return "tool"
     if name.startswith("invoke_agent") or "gen_ai.agent.name" in a:
         return "agent"
-    if op in AZ_AGENTS_RUN_OPS and a.get(AZ_AGENTS_RUN_STATUS) in AZ_AGENTS_RUN_ENDS:
+    if op in AZ_AGENTS_RUN_OPS and type(st := a.get(AZ_AGENTS_RUN_STATUS)) is str and st in AZ_AGENTS_RUN_ENDS:
         return "inference"  # a failed run too, which has no usage (see AZ_AGENTS_RUN_OPS)
     if a.get(AG2_USAGE_KIND) == "model_call":
         return "other"  # AG2 1.x's copy of a chat span's usage (see AG2_USAGE_KIND)
@@ -1337,7 +1339,7 @@ def _haystack_call(e: SpanEntry) -> Call:
     generator's init parameters are not its run's inputs. Without content tracing there is no output: a call
     without usage. A failed call: ERROR status, no output."""
     a = e.attrs
-    provider = HAYSTACK_GENERATORS.get(a[HAYSTACK_TYPE])  # type: ignore[call-overload]
+    provider = HAYSTACK_GENERATORS.get(t) if type(t := a[HAYSTACK_TYPE]) is str else None
     if provider is None:
         return Call(kind="other")
     call = Call(kind="inference", dialect="haystack", operation="chat", provider=provider,

@@ -122,6 +122,12 @@ class TreeScore:
         return sum(w.units for ws in self.wastes.values() for w in ws)
 
 
+def _tool_order(t: tuple[str, str | None]) -> tuple[str, str]:
+    """A requested tool's place in its call's set: the same tool asked for once with readable arguments and once
+    without has a hash and None, which do not compare."""
+    return str(t[0]), t[1] or ""
+
+
 def is_truncated(c: Call) -> bool:
     return cut_by_finish_reason(c.finish_reasons) or cut_at_max_tokens(c)
 
@@ -445,7 +451,7 @@ class Scorer:
             run = 0
             for e in calls:
                 req = ts.call(e).requested_tools
-                key = tuple(sorted(req)) if req else None
+                key = tuple(sorted(req, key=_tool_order)) if req else None
                 run = run + 1 if key is not None and key == run_key else (1 if key is not None else 0)
                 run_key = key
                 if key is None:

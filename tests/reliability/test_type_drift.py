@@ -1,0 +1,100 @@
+"""Every captured instrumentation's spans with their attribute values' types changed: no reader faults.
+
+The readers were written against what each library sends today; a library's next release, another
+language's SDK or a hand-written span may send the same key as another type (a count as a string or a
+double, a list as one string, a string as a kvlist). Such a value may leave a field unread (it goes to
+``tokenwatch.usage.invalid``), never a span: a reader fault marks the span unreadable and the
+stage raises ``UnreadableSpans``, which this test treats as a failure. Every span still goes out.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import zlib
+from pathlib import Path
+
+import pytest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+
+from otel_tokenwatch.otlp.files import read
+from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig, Assembler
+from otel_tokenwatch.pipeline.enrich.config import EnrichConfig
+from otel_tokenwatch.pipeline.enrich.factory import FACTORY as ENRICH
+from otel_tokenwatch.pipeline.normalize.factory import NormalizeConfig, NormalizeProcessor
+from otel_tokenwatch.pipeline.processor import ProcessorContext
+from otel_tokenwatch.pipeline.score.config import ScoreConfig
+from otel_tokenwatch.pipeline.score.factory import ScoreProcessor
+from otel_tokenwatch.pipeline.tree import encode_spans
+from otel_tokenwatch.state import MemoryStore
+from tests.anyvalue import any_value
+
+DATA = Path(__file__).resolve().parents[1] / "normalize" / "data"
+SOURCES = sorted(DATA.glob("*.jsonl"))
+VARIANTS = 2  # seeded mutations per request
+
+
+def retyped(v: AnyValue, rng: random.Random) -> AnyValue:
+    """The same value as another type, the way a different SDK or release might send it."""
+    which = v.WhichOneof("value")
+    py: object
+    if which == "string_value":
+        s = v.string_value
+        py = rng.choice([[s], {"value": s}, len(s), s.encode()[:64], float(len(s)), True, f'"{s[:40]}"', None])
+    elif which == "int_value":
+        n = v.int_value
+        py = rng.choice([str(n), float(n), [n], f'"{n}"', -n - 1, 2**63 - 1, {"n": n}, True, "NaN"])
+    elif which == "double_value":
+        d = v.double_value
+        py = rng.choice([str(d), int(d) if math.isfinite(d) else 0, [d], math.nan, math.inf, -d, "1e999"])
+    elif which == "bool_value":
+        py = rng.choice([str(v.bool_value), int(v.bool_value), [v.bool_value], "yes"])
+    elif which == "array_value":
+        items = [x.string_value for x in v.array_value.values if x.WhichOneof("value") == "string_value"]
+        py = rng.choice([", ".join(items), str(items), items[:1] * 3, {"items": items}, len(items), []])
+    elif which == "kvlist_value":
+        py = rng.choice(["{not json", [], str(len(v.kvlist_value.values)), None])
+    else:
+        py = rng.choice(["", 0, []])
+    return any_value(py)
+
+
+def mutated(req: ExportTraceServiceRequest, seed: int) -> ExportTraceServiceRequest:
+    rng = random.Random(seed)
+    out = ExportTraceServiceRequest()
+    out.CopyFrom(req)
+    for rs in out.resource_spans:
+        for ss in rs.scope_spans:
+            for span in ss.spans:
+                kept = []
+                for kv in span.attributes:
+                    if rng.random() < 0.35:
+                        kv = KeyValue(key=kv.key, value=retyped(kv.value, rng))
+                    kept.append(kv)
+                del span.attributes[:]
+                span.attributes.extend(kept)
+    return out
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.stem)
+def test_retyped_attributes_never_fault_a_reader(path: Path) -> None:
+    state = MemoryStore()
+    stages = [NormalizeProcessor(NormalizeConfig()), ENRICH.create(EnrichConfig(), ProcessorContext(state=state)),
+              ScoreProcessor(ScoreConfig(), state)]
+    sent = forwarded = 0
+    for i, rec in enumerate(read(path)):
+        if rec.signal != "traces":
+            continue
+        for v in range(VARIANTS):
+            req = mutated(rec.request, zlib.crc32(f"{path.stem}:{i}:{v}".encode()))  # type: ignore[arg-type]
+            asm = Assembler(AssembleConfig())
+            # the service's path: spans cut from the request's bytes
+            trees = asm.add(None, 0.0, None, req.SerializeToString()) + asm.flush(0.0)
+            sent += sum(len(ss.spans) for rs in req.resource_spans for ss in rs.scope_spans)
+            for t in trees:
+                for stage in stages:
+                    stage.process(t)  # a reader fault raises UnreadableSpans here
+                forwarded += sum(len(ss.spans) for rs in ExportTraceServiceRequest.FromString(
+                    encode_spans(t.spans)).resource_spans for ss in rs.scope_spans)
+    assert sent > 0 and forwarded == sent
