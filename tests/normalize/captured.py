@@ -49,8 +49,28 @@ def failed_calls(source: str, scenario: str) -> list[SpanEntry]:
             if e.call is not None and e.call.kind == "inference" and e.call.error and e.call.report_of is None]
 
 
+def app_root(tree: Tree, *, exported: bool = True) -> SpanEntry:
+    """The span the trace's totals are on (Tree.root): the generator's ``workflow`` root. ``exported=False``: a
+    source whose exporter drops the app's root span (Langfuse JS v5's default export filter): no span of the tree
+    is without a parent, the spans that were its children keep its id, the one parent missing, and the root is the
+    earliest of them; the ``workflow`` span is nowhere."""
+    root = tree.root()
+    assert root is not None
+    if exported:
+        assert root.view.name == "workflow"
+        return root
+    ids = {e.span_id for e in tree.spans}
+    orphans = [e for e in tree.spans if e.parent_id not in ids]
+    assert all(e.parent_id for e in tree.spans), "a span without a parent"
+    assert len({e.parent_id for e in orphans}) == 1, "one parent missing: the app's root"
+    assert root is min(orphans, key=lambda e: int(e.view.start_time_unix_nano))
+    assert not any(e.view.name == "workflow" for e in tree.spans)
+    return root
+
+
 def scenario_totals(source: str, *, usage_on_error: bool = False, failed_providers_apart: bool = False,
-                    parts_within: bool = False, roots_carry_totals: bool = False) -> dict[str, dict[str, Any]]:
+                    parts_within: bool = False, roots_carry_totals: bool = False,
+                    app_root_exported: bool = True) -> dict[str, dict[str, Any]]:
     """Per scenario: the model calls of a capture, added up as its truth file keeps them (failed calls carry
     no usage; ``unread``: successful calls whose spans hold none), in start order.
 
@@ -59,7 +79,9 @@ def scenario_totals(source: str, *, usage_on_error: bool = False, failed_provide
     otherwise an error span must have no usage. ``failed_providers_apart``: failed calls' providers go to ``failed_providers``, not
     ``providers``. ``parts_within``: each counted call's cache lies within its input, its reasoning within its
     output. ``roots_carry_totals``: every root has the trace's totals, even where they are 0 (else a missing
-    one reads 0). ``finish_reasons`` is flat, ``finish`` per call; ``scopes``: those of every model-call span."""
+    one reads 0). ``app_root_exported``: False for a source that drops the app's root span (``app_root``: the
+    totals are then on the earliest span whose parent never arrived). ``finish_reasons`` is flat, ``finish`` per
+    call; ``scopes``: those of every model-call span."""
     got: dict[str, dict[str, Any]] = defaultdict(lambda: {
         "calls": 0, "failed": 0, "unread": 0, "input": 0, "output": 0, "cache_read": 0, "cache_write": 0,
         "reasoning": 0, "providers": set(), "failed_providers": set(), "scopes": set(), "models": [], "served": [],
@@ -98,8 +120,7 @@ def scenario_totals(source: str, *, usage_on_error: bool = False, failed_provide
             if parts_within:
                 assert (c.input_tokens or 0) >= (c.cache_read_tokens or 0) + (c.cache_write_tokens or 0)
                 assert (c.output_tokens or 0) >= (c.reasoning_tokens or 0)
-        root = tree.root()
-        assert root is not None and root.view.name == "workflow"
+        root = app_root(tree, exported=app_root_exported)
         for k, key in (("root_calls", semconv.TRACE_CALLS), ("root_input", semconv.TRACE_INPUT_TOKENS),
                        ("root_output", semconv.TRACE_OUTPUT_TOKENS)):
             v = root.get(key)
@@ -145,15 +166,14 @@ def token_sums(calls: list[SpanEntry], fields: tuple[str, ...] = TOKENS) -> dict
     return {f: sum(getattr(e.call, f"{f}_tokens") or 0 for e in calls) for f in fields}
 
 
-def counted_once(tree: Tree, root_sums: tuple[str, ...]) -> list[SpanEntry]:
+def counted_once(tree: Tree, root_sums: tuple[str, ...], *, app_root_exported: bool = True) -> list[SpanEntry]:
     """A trace's counted calls, none of them below another counted one; the trace's root carries their number
-    and their sums of the ``root_sums`` fields."""
+    and their sums of the ``root_sums`` fields (``app_root_exported``: as for ``scenario_totals``)."""
     children = tree.children()
     calls = [e for e in tree.spans if e.call is not None and e.call.counted]
     for e in calls:
         assert not any(d.call is not None and d.call.counted for d in _descendants(e, children)), e.view.name
-    root = tree.root()
-    assert root is not None and root.view.name == "workflow"
+    root = app_root(tree, exported=app_root_exported)
     assert root.get(semconv.TRACE_CALLS) == len(calls)
     for f, total in token_sums(calls, root_sums).items():
         assert root.get(ROOT_TOTALS[f]) == total, f

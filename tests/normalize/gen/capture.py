@@ -250,21 +250,24 @@ def free_port() -> int:
 
 
 def run_node(here: Path, sources: tuple[str, ...], truth_file: str, work: Path,
-             env: dict[str, str] | None = None, server_script: Path | None = None) -> None:
+             env: dict[str, str] | None = None, server_script: Path | None = None,
+             script: Path | None = None) -> None:
     """A Node.js generator's run (tests/normalize/gen/js2, js3): ``generate.mjs`` with the exact packages of
     ``package.json`` / ``package-lock.json`` (``npm ci`` in ``work``, never the checkout), one fresh fake server
     (../vercel_ai/fake_server.py) and one Node process per source, machine paths scrubbed, the per-source truth
     merged by ../vercel_ai/truth.py. ``env``: what the libraries need beyond no host or process resource
     detectors (their anonymous usage pings off). ``server_script``: a fake server script of the same protocol instead
-    (tests/normalize/gen/js4/fake_server.py: Gemini and Bedrock)."""
+    (tests/normalize/gen/js4/fake_server.py: Gemini and Bedrock). ``script``: another folder's ``generate.mjs``,
+    run with this folder's packages (tests/normalize/gen/js2v5: js2's script over a newer release)."""
     server_py = server_script or here.parent / "vercel_ai" / "fake_server.py"
     truth_py = here.parent / "vercel_ai" / "truth.py"
     raw = work / "raw"
     raw.mkdir(parents=True, exist_ok=True)
     for f in raw.glob("*.truth.json"):
         f.unlink()
-    for name in ("package.json", "package-lock.json", "generate.mjs"):
+    for name in ("package.json", "package-lock.json"):
         shutil.copy(here / name, work / name)
+    shutil.copy(script or here / "generate.mjs", work / "generate.mjs")
     shutil.copy(here.parent / "capture.mjs", work / "capture.mjs")  # the Node generators' shared helpers
     subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=work, check=True, stdout=subprocess.DEVNULL)
     data = out_dir()

@@ -5,7 +5,8 @@
 //
 // <source>: mastra-otel (@mastra/core Agent, AI tracing through @mastra/observability + @mastra/otel-exporter
 // into an in-memory exporter, model @ai-sdk/openai), langfuse-js-openai (@langfuse/otel LangfuseSpanProcessor
-// beside an in-memory exporter, @langfuse/openai observeOpenAI over openai), traceloop-langchain-js
+// beside an in-memory exporter, @langfuse/openai observeOpenAI over openai; langfuse-js-openai-5: the same app over
+// Langfuse JS v5, run by ../js2v5/generate.py with its packages), traceloop-langchain-js
 // (@traceloop/node-server-sdk with its LangChain instrumentation over @langchain/openai). Run from a directory
 // whose node_modules holds this folder's package-lock.json (generate.py does this). Every span below `workflow`
 // is made by the library; the generator only makes the root `workflow` span (scope fixgen.app), as the shared
@@ -14,8 +15,9 @@ import { trace, context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { planner, workflowOf, record } from './capture.mjs';
+import { planner, workflowOf, record, guardLoopback } from './capture.mjs';
 
+const refused = guardLoopback();  // every call the libraries make goes to the fake server, or fails here
 const [source, port, outPath, truthPath] = process.argv.slice(2);
 const base = `http://127.0.0.1:${port}`;
 
@@ -131,14 +133,16 @@ async function mastraScenarios() {
   } };
 }
 
-// --- Langfuse JS v4: @langfuse/openai observeOpenAI over openai, exported by @langfuse/otel ----------------
+// --- Langfuse JS v4 and v5: @langfuse/openai observeOpenAI over openai, exported by @langfuse/otel ---------
 async function langfuseScenarios() {
   const { LangfuseSpanProcessor } = await import('@langfuse/otel');
   const { observeOpenAI } = await import('@langfuse/openai');
   const { default: OpenAI } = await import('openai');
   // the processor exports what Langfuse would receive (after its masking and media handling) to the in-memory
-  // exporter (LangfuseSpanProcessorParams.exporter) instead of https://cloud.langfuse.com; every span, the app's
-  // too (no shouldExportSpan filter in v4)
+  // exporter (LangfuseSpanProcessorParams.exporter) instead of https://cloud.langfuse.com. v4 (4.6.1) exports
+  // every span, the app's too (no shouldExportSpan filter); v5 (5.11.1) applies its default filter
+  // (isDefaultExportSpan: Langfuse, gen_ai.* or known LLM scopes), as an app that passes none gets it: the app's
+  // `workflow` root is dropped and each generation is marked langfuse.internal.is_app_root
   const lf = new LangfuseSpanProcessor({ exporter, exportMode: 'immediate', environment: 'fixture' });
   provider = new BasicTracerProvider({ resource, spanProcessors: [lf] });
   trace.setGlobalTracerProvider(provider);
@@ -267,9 +271,10 @@ async function traceloopScenarios() {
 }
 
 const runners = { 'mastra-otel': mastraScenarios, 'langfuse-js-openai': langfuseScenarios,
-  'traceloop-langchain-js': traceloopScenarios };
+  'langfuse-js-openai-5': langfuseScenarios, 'traceloop-langchain-js': traceloopScenarios };
 const runner = runners[source] ? await runners[source]() : null;
 if (!runner) throw new Error(`unknown source ${source}`);
 await record({ scenarios: runner.scenarios, state, exporter, provider, source, base, outPath, truthPath,
   flush: runner.flush, settle: 50 });
+if (refused.length) throw new Error(`loopback guard refused ${refused.join(', ')}`);
 process.exit(0);

@@ -11,7 +11,8 @@ folded into the truth file by ``../vercel_ai/truth.py`` (input includes the cach
   ``tracingOptions.traceId / parentSpanId``;
 * ``langfuse-js-openai``: Langfuse JS v4, @langfuse/openai 4.6.1 ``observeOpenAI`` over openai 6.32.0, spans
   made by @langfuse/tracing 4.6.1 and exported by @langfuse/otel 4.6.1 ``LangfuseSpanProcessor`` (its
-  ``exporter`` parameter: the in-memory exporter instead of Langfuse's OTLP endpoint);
+  ``exporter`` parameter: the in-memory exporter instead of Langfuse's OTLP endpoint); the same app over Langfuse
+  JS v5 is ../js2v5 (``langfuse-js-openai-5``: this script, that folder's packages);
 * ``traceloop-langchain-js``: OpenLLMetry JS all-in-one @traceloop/node-server-sdk 0.27.0 (``initialize`` with
   the in-memory exporter; its @traceloop/instrumentation-langchain 0.27.0) over @langchain/core 1.4.0 and
   @langchain/openai 1.6.0 ``ChatOpenAI`` (one Responses API call in healthy).
