@@ -55,11 +55,9 @@ GAPS: dict[tuple[str, str, str], Any] = {
     ("mlflow-anthropic", "streaming", "input"): 0,
     ("mlflow-anthropic", "streaming", "output"): 0,
     ("mlflow-anthropic", "streaming", "cache_read"): 0,
-    # logfire 5.4.0 _internal/integrations/llm_providers/llm_provider.py: a streamed call is the request span
-    # ("Message with {request_data[model]!r}", no usage) plus, once the stream is read, record_streaming's log
-    # span "streaming response from ..." with the usage: two inference spans per call, one of them counted
-    ("logfire-anthropic", "streaming", "calls"): 4,
-    ("logfire-anthropic", "streaming", "unread"): 2,
+    # (logfire 5.4.0 _internal/integrations/llm_providers/llm_provider.py: a streamed call is the request span,
+    # "Message with {request_data[model]!r}", no usage, plus, once the stream is read, record_streaming's log
+    # span "streaming response from ..." with the usage: read as one call, counting.py _stream_log_reports)
 }
 #: the served (dated) model as read per counted call: MLflow's Anthropic spans keep it only in mlflow.spanOutputs
 #: (the Message JSON), LangSmith's only in gen_ai.completion (_otel_exporter.py _set_io_attributes sets
