@@ -8,6 +8,13 @@ Agents SDK's own trace (trace -> agent -> turn/task -> response -> function) int
 is the model call, and whatever the agent, task and turn spans say must never add to it. The fake server's
 answers are the truth (agents_sdk-truth.json): the Responses API's ``input_tokens`` includes the cached ones and
 ``output_tokens`` the reasoning ones, as the semantic conventions mean them.
+
+``agents-logfire-6.0`` is ``agents-logfire``'s run with logfire 6.0.0b8, the newest release (a pre-release of the
+next major, requirements-logfire-6.0.txt). Its response spans keep input, output and ``gen_ai.usage.raw`` only
+(llm_providers/usage.py get_usage_attributes: no cache keys; the cache read is the raw usage's
+``input_tokens_details.cached_tokens``), and neither gen_ai.response.id nor gen_ai.response.finish_reasons
+(openai_agents.py get_basic_response_attributes; 5.4 wrote both): the response id is the Agents SDK's own
+``response_id`` (ResponseSpanData.export()), and no finish reason is written at all.
 """
 
 from __future__ import annotations
@@ -20,11 +27,12 @@ import pytest
 from tests.normalize.captured import DATA, _trees, capture_lines_are, counted, counted_once, failed_calls, trees
 
 TRUTH: dict[str, dict[str, Any]] = json.loads((DATA / "agents_sdk-truth.json").read_text())["scenarios"]
-SOURCES = ["agents-openinference", "agents-logfire", "agents-openllmetry"]
+SOURCES = ["agents-openinference", "agents-logfire", "agents-openllmetry", "agents-logfire-6.0"]
 SCENARIOS = ["healthy", "cached", "streaming", "tool_use", "errors", "duplicate"]
 #: the model span each library makes for a Responses API call (ResponseSpanData)
 MODEL_SPAN = {"agents-openinference": "response", "agents-logfire": "Responses API with {gen_ai.request.model!r}",
-              "agents-openllmetry": "openai.response"}
+              "agents-openllmetry": "openai.response",
+              "agents-logfire-6.0": "Responses API with {gen_ai.request.model!r}"}
 
 #: the streamed call cut by max_output_tokens (the truth's ``incomplete`` status): openai-agents 0.24.0 raises
 #: ModelBehaviorError for a stream ending ``response.incomplete`` and records usage and the Response on the
@@ -38,8 +46,10 @@ CUT = {"input": 430, "output": 64, "reasoning": 40, "cache_read": 0}
 #: _processor.py _get_attributes_from_response: ``yield LLM_MODEL_NAME, obj.model``); Traceloop sets
 #: ``gen_ai.request.model`` from ``span_data.model``, which ResponseSpanData has not (0.62.4 _hooks.py
 #: _start_generation_span), and only ``gen_ai.response.model`` from the Response
-REQUEST_MODEL = {"agents-openinference": "served", "agents-logfire": "requested", "agents-openllmetry": None}
-RESPONSE_MODEL = {"agents-openinference": None, "agents-logfire": "served", "agents-openllmetry": "served"}
+REQUEST_MODEL = {"agents-openinference": "served", "agents-logfire": "requested", "agents-openllmetry": None,
+                 "agents-logfire-6.0": "requested"}
+RESPONSE_MODEL = {"agents-openinference": None, "agents-logfire": "served", "agents-openllmetry": "served",
+                  "agents-logfire-6.0": "served"}
 
 
 def seen_truth(scenario: str) -> dict[str, Any]:
@@ -109,7 +119,7 @@ def test_failed_calls_counted_once(source: str) -> None:
                    for e in failed)
         want_model = {"errors": "gpt-4.1-mini", "streaming": "o4-mini"}.get(scenario)
         assert [e.call.request_model for e in failed] == [  # type: ignore[union-attr]
-            want_model if source == "agents-logfire" else None] * len(failed)
+            want_model if source.startswith("agents-logfire") else None] * len(failed)
     assert len(failed_calls(source, "errors")) == TRUTH["errors"]["failed"] == 2
 
 
@@ -142,10 +152,11 @@ def test_tool_use_and_finish_reasons(source: str) -> None:
     # OpenInference makes an AGENT span for the SDK's trace too (named by the workflow, no agent name)
     assert agents == ({"Support agent", None} if source == "agents-openinference" else {"Support agent"})
     first = {"agents-openinference": ("stop",), "agents-logfire": ("tool_calls",),
-             "agents-openllmetry": ("tool_call",)}[source]
-    assert [e.call.finish_reasons for e in counted(source, "tool_use")] == [first, ("stop",)]  # type: ignore[union-attr]
+             "agents-openllmetry": ("tool_call",), "agents-logfire-6.0": ()}[source]
+    last = () if source == "agents-logfire-6.0" else ("stop",)  # 6.0.0b8 writes no finish reason (see above)
+    assert [e.call.finish_reasons for e in counted(source, "tool_use")] == [first, last]  # type: ignore[union-attr]
     for scenario in SCENARIOS:
-        assert all(e.call.finish_reasons == ("stop",) for e in counted(source, scenario)  # type: ignore[union-attr]
+        assert all(e.call.finish_reasons == last for e in counted(source, scenario)  # type: ignore[union-attr]
                    if scenario != "tool_use")
         assert not any(e.call.streaming for e in counted(source, scenario))  # type: ignore[union-attr]
 
@@ -157,7 +168,7 @@ def test_scenario_totals_are_what_the_generator_chose() -> None:
                   "streaming": (2, 0, 830, 0, 0, 116, 40), "tool_use": (2, 0, 1370, 512, 0, 190, 128),
                   "errors": (3, 2, 415, 0, 0, 20, 0), "duplicate": (2, 0, 840, 0, 0, 76, 0)}
     assert TRUTH["streaming"]["statuses"] == ["completed", "incomplete"]
-    assert sum(len(counted(s, sc)) for s in SOURCES for sc in SCENARIOS) == 3 * 11
+    assert sum(len(counted(s, sc)) for s in SOURCES for sc in SCENARIOS) == 4 * 11
 
 
 def test_drop_content_keeps_the_parameters_and_drops_the_prompts() -> None:

@@ -7,6 +7,13 @@ py_obs-truth.json):
   (mlflow/anthropic/autolog.py _parse_usage: ``usage_dict[INPUT_TOKENS] += cache_total``, mlflow/mlflow#22516),
   so it must not be added again (the guide's "MLflow on Anthropic: input without the cache" is older releases').
 * ``logfire-anthropic``: ``logfire.instrument_anthropic(client)`` (logfire 5.4.0) over anthropic 2.15.0.
+* ``logfire-anthropic-6.0``: the same run with logfire 6.0.0b8, the newest release (a pre-release of the next
+  major). Its llm_providers/usage.py get_usage_attributes writes input (anthropic.py: ``usage.input_tokens +
+  cache_read_tokens + cache_write_tokens``), output and ``gen_ai.usage.raw`` (the Message's usage as JSON) only:
+  the cache reads and writes are read from the raw usage's ``cache_read_input_tokens`` /
+  ``cache_creation_input_tokens``. Its stream state sets no response id, served model or
+  gen_ai.response.finish_reasons (5.4's ``get_attributes`` did, from the accumulated Message); the stop reason is
+  still each output message's ``finish_reason``.
 * ``langsmith-langchain-openai``: LangSmith's OTel export (langsmith 0.15.1, ``LANGSMITH_OTEL_ONLY``) of
   langchain-openai ``ChatOpenAI`` runs; provider, cache reads and reasoning only in ``langsmith.metadata.*``.
 
@@ -36,12 +43,13 @@ from tests.normalize.captured import (
 
 TRUTH: dict[str, Any] = json.loads((DATA / "py_obs-truth.json").read_text())
 SCENARIOS = ["healthy", "cached", "streaming", "tool_use", "errors", "duplicate"]
-SOURCES = ["mlflow-anthropic", "logfire-anthropic", "langsmith-langchain-openai"]
-PROVIDER = {"mlflow-anthropic": "anthropic", "logfire-anthropic": "anthropic", "langsmith-langchain-openai": "openai"}
+SOURCES = ["mlflow-anthropic", "logfire-anthropic", "langsmith-langchain-openai", "logfire-anthropic-6.0"]
+PROVIDER = {"mlflow-anthropic": "anthropic", "logfire-anthropic": "anthropic", "langsmith-langchain-openai": "openai",
+            "logfire-anthropic-6.0": "anthropic"}
 SCOPE = {"mlflow-anthropic": "mlflow.tracing.provider", "logfire-anthropic": "logfire.anthropic",
-         "langsmith-langchain-openai": "langsmith"}
+         "langsmith-langchain-openai": "langsmith", "logfire-anthropic-6.0": "logfire.anthropic"}
 DEFAULT_MODEL = {"mlflow-anthropic": "claude-haiku-4-5", "logfire-anthropic": "claude-haiku-4-5",
-                 "langsmith-langchain-openai": "gpt-4o-mini"}
+                 "langsmith-langchain-openai": "gpt-4o-mini", "logfire-anthropic-6.0": "claude-haiku-4-5"}
 
 #: what a source's spans cannot carry, so no reader can count it: (source, scenario, field) -> value read
 GAPS: dict[tuple[str, str, str], Any] = {
@@ -55,11 +63,10 @@ GAPS: dict[tuple[str, str, str], Any] = {
     ("mlflow-anthropic", "streaming", "input"): 0,
     ("mlflow-anthropic", "streaming", "output"): 0,
     ("mlflow-anthropic", "streaming", "cache_read"): 0,
-    # logfire 5.4.0 _internal/integrations/llm_providers/llm_provider.py: a streamed call is the request span
-    # ("Message with {request_data[model]!r}", no usage) plus, once the stream is read, record_streaming's log
-    # span "streaming response from ..." with the usage: two inference spans per call, one of them counted
-    ("logfire-anthropic", "streaming", "calls"): 4,
-    ("logfire-anthropic", "streaming", "unread"): 2,
+    # (logfire 5.4.0 and 6.0.0b8 _internal/integrations/llm_providers/llm_provider.py: a streamed call is the
+    # request span, "Message with {request_data[model]!r}", no usage, plus, once the stream is read,
+    # record_streaming's log span "streaming response from ..." with the usage: read as one call, counting.py
+    # _stream_log_reports)
 }
 #: the served (dated) model as read per counted call: MLflow's Anthropic spans keep it only in mlflow.spanOutputs
 #: (the Message JSON), LangSmith's only in gen_ai.completion (_otel_exporter.py _set_io_attributes sets
@@ -99,12 +106,14 @@ def test_counts_match_the_fake_servers_truth(results: dict[str, Any], source: st
     if (source, scenario) not in {(s, sc) for s, sc, _ in GAPS}:
         assert got["models"] + got["failed_models"] == ok + [DEFAULT_MODEL[source]] * want["failed"]
         served = [None if source in NO_SERVED else s for _, s in want["models"]]
+        if (source, scenario) == ("logfire-anthropic-6.0", "streaming"):
+            served = [m for m, _ in want["models"]]  # see test_logfire_6_streams_keep_no_response_id_or_served_model
         assert [e.call.response_model for e in counted(source, scenario)] == served  # type: ignore[union-attr]
 
 
 def test_truth_keeps_cache_and_reasoning() -> None:
     """The fake servers did send what the gaps say is lost, and the Anthropic input counts the cache in."""
-    for s in ("mlflow-anthropic", "logfire-anthropic"):
+    for s in ("mlflow-anthropic", "logfire-anthropic", "logfire-anthropic-6.0"):
         sc = TRUTH[s]["scenarios"]
         assert (sc["cached"]["input"], sc["cached"]["cache_read"], sc["cached"]["cache_write"]) == (36920, 17920, 8960)
         assert (sc["streaming"]["input"], sc["streaming"]["cache_read"], sc["streaming"]["output"]) == (5296, 4096, 264)
@@ -146,7 +155,19 @@ def test_finish_reasons_and_streams(results: dict[str, Any], source: str) -> Non
             continue
         assert [r for rs in got for r in rs] == TRUTH[source]["scenarios"][scenario]["finish_reasons"], scenario
     streamed = [e.call.streaming for e in counted(source, "streaming")]  # type: ignore[union-attr]
-    assert streamed == {"logfire-anthropic": [True, True], "mlflow-anthropic": []}.get(source, [None, None])
+    assert streamed == {"logfire-anthropic": [True, True], "logfire-anthropic-6.0": [True, True],
+                        "mlflow-anthropic": []}.get(source, [None, None])
+
+
+def test_logfire_6_streams_keep_no_response_id_or_served_model() -> None:
+    """logfire 6.0.0b8's Anthropic stream state (llm_providers/anthropic.py get_attributes) writes the output
+    messages and usage only: the streamed calls' log spans carry the request model as their response model (set on
+    the request span before the call) and no response id, while their cache counts come from gen_ai.usage.raw."""
+    calls = [e.call for e in counted("logfire-anthropic-6.0", "streaming")]
+    models = TRUTH["logfire-anthropic-6.0"]["scenarios"]["streaming"]["models"]
+    assert [(c.response_model, c.response_id) for c in calls] == [(m, None) for m, _ in models]  # type: ignore[union-attr]
+    assert [e.call.cache_read_tokens for e in counted("logfire-anthropic-6.0", "cached")] == [  # type: ignore[union-attr]
+        e.call.cache_read_tokens for e in counted("logfire-anthropic", "cached")]  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("source", SOURCES)

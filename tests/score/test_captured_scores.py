@@ -108,7 +108,7 @@ KNOWN = {("anthropic-openllmetry.jsonl", "streaming"): {"truncated": 1},
          # otherwise; run_internal/run_loop.py re-raises): every instrumentation of its tracing sees a failed
          # model call without usage, and the app does get an error (tests/normalize/test_captured_agents_sdk.py)
          **{(f"agents-{lib}.jsonl", "streaming"): {"failed_call": 1}
-            for lib in ("openinference", "logfire", "openllmetry", "otel")},
+            for lib in ("openinference", "logfire", "openllmetry", "otel", "logfire-6.0")},
          # opentelemetry-instrumentation-openai-agents-v2 0.1.0 span_processor.py records no system instructions
          # (_collect_system_instructions reads role=system input items; the Agents SDK sends an agent's
          # instructions apart, as the Responses API's ``instructions``): every scenario's first request reads as

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from otel_tokenwatch import semconv
 from otel_tokenwatch.pipeline.call import Call
+from otel_tokenwatch.pipeline.normalize.dialects import LOGFIRE_STREAM_SPAN
 from otel_tokenwatch.pipeline.tree import SpanEntry, Tree
 
 CALL_KINDS = ("inference", "embeddings")
@@ -95,6 +96,7 @@ def decide(tree: Tree) -> None:
             responses[c.response_id] = e
         c.counted = True
         counted.append(e)
+    _stream_log_reports(tree)
     if len(counted) > 1 and len({e.scope.name for e in counted}) > 1:
         _twins(counted, True)
         _late_stream_twins(counted)
@@ -246,6 +248,41 @@ def _fill(kept: Call, report: Call) -> None:
         # nor a served model (mistralai 1.12.4 extra/observability/otel.py writes gen_ai.response.model from
         # no response; OpenLIT's span over it does, openlit 1.45.0 instrumentation/mistral/utils.py)
         kept.response_model = report.response_model
+
+
+def _stream_log_reports(tree: Tree) -> None:
+    """Logfire reports a streamed call twice: the request span, ended as soon as the stream is handed back (no usage,
+    no output), and, once the stream is consumed, the log span ``streaming response from {request_data[model]!r}
+    took {duration:.2f}s`` with the request span's attributes plus the accumulated output and usage, its sibling
+    under the same parent (logfire 5.4 and 6.0.0b8 _internal/integrations/llm_providers/llm_provider.py
+    instrument_llm_provider: ``record_streaming`` logs ``STEAMING_MSG_TEMPLATE`` after the stream ends). The
+    request span is a report of the log span that follows it, of the same scope, parent and request model: one
+    call, not one asked twice, also where the log span holds no usage (a stream logfire 6.0.0b8 kept no response
+    of, llm_providers/openai.py OpenaiResponsesStreamState.get_response_data)."""
+    logs = [e for e in tree.spans if e.call is not None and e.call.kind in CALL_KINDS and e.call.streaming
+            and e.view.name.startswith(LOGFIRE_STREAM_SPAN)]
+    if not logs:
+        return
+    logs.sort(key=lambda e: e.view.start_time_unix_nano)
+    taken: set[bytes] = set()
+    requests = sorted((e for e in tree.spans if e.call is not None and e.call.kind in CALL_KINDS
+                       and e.call.report_of is None and not e.call.has_usage and not e.call.error
+                       and not e.call.streaming), key=lambda e: e.view.start_time_unix_nano)
+    for req in requests:
+        rc = req.call
+        assert rc is not None
+        for log in logs:
+            lc = log.call
+            assert lc is not None
+            if log.span_id in taken or log.scope.name != req.scope.name or log.parent_id != req.parent_id \
+                    or lc.request_model != rc.request_model \
+                    or log.view.start_time_unix_nano < req.view.end_time_unix_nano:
+                continue
+            rc.report_of = log.span_id
+            rc.counted = False
+            taken.add(log.span_id)
+            _take_content(lc, rc)
+            break
 
 
 def _descendants(e: SpanEntry, children: dict[bytes, list[SpanEntry]]) -> list[SpanEntry]:

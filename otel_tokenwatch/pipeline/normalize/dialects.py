@@ -534,6 +534,7 @@ class _Plan:
         "simple",
         "usage",
         "usage_raw",
+        "usage_raw_cache",
         "util_stream",
         "vercel_cache_meta",
     )
@@ -546,6 +547,12 @@ class _Plan:
             # FunctionSpanData.export() name, input, output): read last, for this scope only
             named = F_AGENT if "handoffs" in a else F_TOOL
             self.fields = tuple(f + ("name",) if n == named else f for n, f in enumerate(self.fields))
+        if scope == LOGFIRE_AGENTS_SCOPE and "response_id" in a:
+            # and a response span keeps ResponseSpanData.export()'s ``response_id`` (openai-agents 0.24
+            # tracing/span_data.py: ``self.response.id``), the only response id logfire 6.0 writes there
+            # (6.0.0b8 openai_agents.py get_basic_response_attributes has no gen_ai.response.id, which 5.4 set):
+            # read last, for this scope only
+            self.fields = tuple(f + ("response_id",) if n == F_RESPONSE_ID else f for n, f in enumerate(self.fields))
         pipecat = scope == PIPECAT_SCOPE
         if pipecat and "param.model" in a:
             # Pipecat's llm span names as gen_ai.request.model the service's ``_full_model_name`` when it has one
@@ -628,6 +635,12 @@ class _Plan:
         #: ``gen_ai.usage.raw``, the provider's usage as JSON (logfire 5.4 _internal/integrations/llm_providers/
         #: usage.py get_usage_attributes: INPUT_TOKENS, OUTPUT_TOKENS, cache read/write, USAGE_RAW)
         self.usage_raw = self.dialect == "pydantic-ai" and "gen_ai.usage.raw" in a and not self.fields[F_REASONING]
+        #: and its cache counts only there too from logfire 6.0 on: 6.0.0b8's get_usage_attributes writes
+        #: INPUT_TOKENS, OUTPUT_TOKENS and USAGE_RAW alone (no cache_read / cache_creation keys, which 5.4 wrote
+        #: when above zero); its input still includes the cache (anthropic.py: ``usage.input_tokens +
+        #: cache_read_tokens + cache_write_tokens``; OpenAI's input includes cached_tokens)
+        self.usage_raw_cache = self.dialect == "pydantic-ai" and "gen_ai.usage.raw" in a \
+            and not (self.fields[F_CACHE_READ] or self.fields[F_CACHE_WRITE])
         #: instrumentations whose output on the Gemini API is ``candidatesTokenCount``, which leaves the thoughts
         #: out (Gemini API usageMetadata: totalTokenCount = prompt + candidates + toolUsePrompt + thoughts): OpenLIT
         #: 1.45.0 instrumentation/google_ai_studio/utils.py (``_output_tokens = candidates_token_count``, the
@@ -1516,6 +1529,22 @@ def _sk_finish_reasons(v: Any) -> list[str]:
 LOGFIRE_STREAM_SPAN = "streaming response from "
 
 
+def _raw_usage_cache(u: dict[str, Any], call: Call) -> None:
+    """Cache counts from a provider's own usage object (Logfire's ``gen_ai.usage.raw``), each a subset of the
+    input Logfire reports: OpenAI's ``input_tokens_details`` (Responses) / ``prompt_tokens_details`` (Chat
+    Completions) ``cached_tokens`` and ``cache_write_tokens`` (openai types/responses/response_usage.py,
+    types/completion_usage.py), Anthropic's ``cache_read_input_tokens`` / ``cache_creation_input_tokens``
+    (anthropic types/usage.py)."""
+    details = u.get("input_tokens_details") or u.get("prompt_tokens_details")
+    if isinstance(details, dict):
+        call.cache_read_tokens = _safe_int(details.get("cached_tokens"))
+        if "cache_write_tokens" in details:
+            call.cache_write_tokens = _safe_int(details.get("cache_write_tokens"))
+    if "cache_read_input_tokens" in u or "cache_creation_input_tokens" in u:
+        call.cache_read_tokens = _safe_int(u.get("cache_read_input_tokens")) or 0
+        call.cache_write_tokens = _safe_int(u.get("cache_creation_input_tokens")) or 0
+
+
 def _read_usage(a: dict[str, Any], plan: _Plan, call: Call, inv: list[str],
                 bedrock_raw: dict[str, Any] | None = None) -> None:
     """Tokens by precedence, then cache and reasoning inclusion (genai-dialects.md section 6); ``bedrock_raw``:
@@ -1527,12 +1556,16 @@ def _read_usage(a: dict[str, Any], plan: _Plan, call: Call, inv: list[str],
     call.cache_read_tokens = _first(a, p[F_CACHE_READ], i, inv)
     call.cache_write_tokens = _first(a, p[F_CACHE_WRITE], i, inv)
     call.reasoning_tokens = _first(a, p[F_REASONING], i, inv)
-    if plan.usage_raw and type(raw := a["gen_ai.usage.raw"]) is str and "reasoning_tokens" in raw:
-        # OpenAI's usage: output_tokens_details (Responses) / completion_tokens_details (Chat Completions), a
-        # subset of the output Logfire reports
+    if (plan.usage_raw or plan.usage_raw_cache) and type(raw := a["gen_ai.usage.raw"]) is str \
+            and ("reasoning_tokens" in raw or "cache" in raw):
         u = _json_field(a, "gen_ai.usage.raw", inv)
-        call.reasoning_tokens = _safe_int(_dig(u, "output_tokens_details", "reasoning_tokens")
-                                          or _dig(u, "completion_tokens_details", "reasoning_tokens"))
+        if plan.usage_raw and "reasoning_tokens" in raw:
+            # OpenAI's usage: output_tokens_details (Responses) / completion_tokens_details (Chat Completions), a
+            # subset of the output Logfire reports
+            call.reasoning_tokens = _safe_int(_dig(u, "output_tokens_details", "reasoning_tokens")
+                                              or _dig(u, "completion_tokens_details", "reasoning_tokens"))
+        if plan.usage_raw_cache:
+            _raw_usage_cache(u, call)
     if plan.litellm_usage:
         u = _json_field(a, "metadata.usage_object", inv)
         if u:

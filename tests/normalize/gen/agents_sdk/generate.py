@@ -12,23 +12,26 @@ Sources (one process each, so that instrumentors never meet):
                            content captured by default
 * ``agents-logfire``       logfire ``logfire.configure(send_to_logfire=False, additional_span_processors=[...])``
                            then ``logfire.instrument_openai_agents()``; content captured by default
+* ``agents-logfire-6.0``   the same with logfire 6.0.0b8, the newest release (a pre-release of the next major)
 * ``agents-openllmetry``   opentelemetry-instrumentation-openai-agents (Traceloop OpenLLMetry),
                            ``TRACELOOP_TRACE_CONTENT=true``
 
 Versions that produced the captures: openai-agents 0.24.0, openai 3.57.0, opentelemetry-sdk 1.45.2;
-openinference-instrumentation-openai-agents 2.6.0, logfire 5.4.0, opentelemetry-instrumentation-openai-agents
-0.62.4. openai-agents 0.24.0 raises ModelBehaviorError for a response that ends ``incomplete`` (streamed or
+openinference-instrumentation-openai-agents 2.6.0, logfire 5.4.0 (``agents-logfire``) and 6.0.0b8
+(``agents-logfire-6.0``), opentelemetry-instrumentation-openai-agents 0.62.4. openai-agents 0.24.0 raises ModelBehaviorError for a response that ends ``incomplete`` (streamed or
 not: agents/models/openai_responses.py), so the streamed max_output_tokens cut reaches the app as an error
 and its response span has an error and no usage in every source.
 
 Re-run (Python 3.11; separate venvs, never the project's .venv; exact versions: requirements.txt for
-OpenInference, requirements-logfire.txt, requirements-openllmetry.txt)::
+OpenInference, requirements-logfire.txt, requirements-logfire-6.0.txt, requirements-openllmetry.txt)::
 
     python3 -m venv /tmp/gen-agents && /tmp/gen-agents/bin/pip install -r requirements.txt
     python3 -m venv /tmp/gen-agents-logfire && /tmp/gen-agents-logfire/bin/pip install -r requirements-logfire.txt
     python3 -m venv /tmp/gen-agents-tl && /tmp/gen-agents-tl/bin/pip install -r requirements-openllmetry.txt
     /tmp/gen-agents/bin/python generate.py agents-openinference
     /tmp/gen-agents-logfire/bin/python generate.py agents-logfire
+    python3 -m venv /tmp/gen-agents-lf6 && /tmp/gen-agents-lf6/bin/pip install -r requirements-logfire-6.0.txt
+    /tmp/gen-agents-lf6/bin/python generate.py agents-logfire-6.0
     /tmp/gen-agents-tl/bin/python generate.py agents-openllmetry
 
 Each run writes ``tests/normalize/data/<source>.jsonl`` (the shared fixtures' line format:
@@ -58,7 +61,7 @@ from capture import JSONHandler, Recorder, Script, serve
 
 DATA = HERE.parent.parent / "data"
 TRUTH = DATA / "agents_sdk-truth.json"
-SOURCES = ("agents-openinference", "agents-logfire", "agents-openllmetry")
+SOURCES = ("agents-openinference", "agents-logfire", "agents-openllmetry", "agents-logfire-6.0")
 SERVED = {"gpt-4.1-mini": "gpt-4.1-mini-2025-04-14", "o4-mini": "o4-mini-2025-04-16"}
 
 
@@ -209,7 +212,7 @@ class ResponsesHandler(JSONHandler):
 
 def recorder(source: str) -> Recorder:
     truth = {"begin": TRUTH_NOW.begin, "truth": lambda: TRUTH_NOW.by_scenario}
-    if source != "agents-logfire":
+    if not source.startswith("agents-logfire"):
         return Recorder(source, TRUTH, here=HERE, **truth)
     import logfire
     from opentelemetry import trace
@@ -236,7 +239,7 @@ def instrument(source: str, tp: Any) -> None:
         from openinference.instrumentation.openai_agents import OpenAIAgentsInstrumentor
 
         OpenAIAgentsInstrumentor().instrument(tracer_provider=tp)  # content is captured by default (TraceConfig)
-    elif source == "agents-logfire":
+    elif source.startswith("agents-logfire"):
         import logfire
 
         logfire.instrument_openai_agents()

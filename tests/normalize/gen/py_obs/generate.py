@@ -18,6 +18,7 @@ Sources (one process each):
                           ``MLFLOW_USE_DEFAULT_TRACER_PROVIDER=false`` so that its spans nest under the app's root
 * ``logfire-anthropic``   ``logfire.configure(send_to_logfire=False, console=False, additional_span_processors=[
                           SimpleSpanProcessor(InMemorySpanExporter())])`` and ``logfire.instrument_anthropic(client)``
+* ``logfire-anthropic-6.0`` the same with logfire 6.0.0b8, the newest release (a pre-release of the next major)
 * ``langsmith-langchain-openai`` langchain-openai ``ChatOpenAI(max_retries=0)`` traced by langsmith with
                           ``LANGSMITH_TRACING=true``, ``LANGSMITH_OTEL_ENABLED=true``, ``LANGSMITH_OTEL_ONLY=true``
                           (nothing to api.smith.langchain.com): its OTel exporter writes to the global TracerProvider
@@ -34,10 +35,12 @@ per source, ``versions`` in the truth file)::
     G=$PWD/generate.py; cd /tmp   # from /tmp: langsmith writes the cwd's git revision as metadata.revision_id
     MLFLOW_TRACKING_URI=file:///tmp/mlruns /tmp/gen-obs-mlflow/bin/python $G mlflow-anthropic
     /tmp/gen-obs-logfire/bin/python $G logfire-anthropic
+    /tmp/gen-obs-lf6/bin/python $G logfire-anthropic-6.0     # section [logfire-6.0]
     /tmp/gen-obs-lsmith/bin/python $G langsmith-langchain-openai
 
-Versions: mlflow-tracing 3.17.2, logfire 5.4.0, anthropic 2.15.0 (its Messages.create takes no ``temperature``, so
-the Anthropic ``duplicate`` is the identical request without one); langsmith 0.15.1, langchain-core 1.8.3,
+Versions: mlflow-tracing 3.17.2, logfire 5.4.0 (and 6.0.0b8 for ``logfire-anthropic-6.0``), anthropic 2.15.0
+(its Messages.create takes no ``temperature``, so the Anthropic ``duplicate`` is the identical request without
+one); langsmith 0.15.1, langchain-core 1.8.3,
 langchain-openai 1.7.4, openai 3.57.0; opentelemetry-sdk 1.45.2 everywhere. What the spans cannot tell (MLflow:
 streamed calls, served model, finish reasons; LangSmith: served model, finish reasons, stream flag; Logfire: two
 spans per streamed call) is pinned in tests/normalize/test_captured_py_obs.py.
@@ -66,7 +69,7 @@ from capture import Recorder, hexify, serve
 
 DATA = HERE.parent.parent / "data"
 TRUTH = DATA / "py_obs-truth.json"
-SOURCES = ("mlflow-anthropic", "logfire-anthropic", "langsmith-langchain-openai")
+SOURCES = ("mlflow-anthropic", "logfire-anthropic", "langsmith-langchain-openai", "logfire-anthropic-6.0")
 
 
 def _load(name: str, rel: str) -> Any:
@@ -110,7 +113,7 @@ def run_anthropic(source: str) -> None:
     common: dict[str, Any] = {"begin": anth.TRUTH_NOW.begin, "truth": lambda: anthropic_truth(anth), "here": HERE,
                               "settle": 0.2}
     packages: tuple[str, ...]
-    if source == "logfire-anthropic":
+    if source.startswith("logfire-anthropic"):
         import logfire
         from opentelemetry import trace
         from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -143,7 +146,7 @@ def run_anthropic(source: str) -> None:
 
     client = anthropic.Anthropic(api_key="sk-ant-fake", base_url=f"http://127.0.0.1:{srv.server_address[1]}",
                                  max_retries=0)
-    if source == "logfire-anthropic":
+    if source.startswith("logfire-anthropic"):
         import logfire
 
         logfire.instrument_anthropic(client)

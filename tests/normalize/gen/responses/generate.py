@@ -19,10 +19,12 @@ Sources (one process each, so that instrumentations never meet):
 * ``responses-openlit``       openlit (``openlit.init(capture_message_content=True)``, py_vendors2's init)
 * ``responses-logfire``       logfire ``instrument_openai()`` (the agents_sdk generator's ``logfire.configure``
                               with an in-memory span processor); content captured by default
+* ``responses-logfire-6.0``   the same with logfire 6.0.0b8, the newest release (a pre-release of the next major)
 
 Versions that produced the captures: openai 3.57.0 with openinference-instrumentation-openai 0.1.66 and with
 opentelemetry-instrumentation-openai 0.62.4; openai 2.54.0 with openlit 1.45.0 (the openlit2 generator's set);
-openai 3.57.0 with logfire 5.4.0; opentelemetry-sdk 1.45.2 throughout.
+openai 3.57.0 with logfire 5.4.0 (``responses-logfire``) and with logfire 6.0.0b8 (``responses-logfire-6.0``);
+opentelemetry-sdk 1.45.2 throughout.
 
 Not captured: OTel contrib's opentelemetry-instrumentation-openai-v2, latest release 2.4b0, does not instrument
 the Responses API: its ``OpenAIInstrumentor._instrument`` (``__init__.py``) wraps only ``Completions.create``,
@@ -34,7 +36,7 @@ Re-run (Python 3.11; one venv per source under /tmp, never the project's .venv; 
 requirements.txt, one section per venv)::
 
     cd tests/normalize/gen/responses
-    for s in oi tl lit lf; do
+    for s in oi tl lit lf lf6; do
       python3 -m venv /tmp/gen-resp-$s
       sed -n "/^# \\[$s\\]/,/^# \\[end\\]/p" requirements.txt > /tmp/req-$s.txt
       /tmp/gen-resp-$s/bin/pip install --no-deps -r /tmp/req-$s.txt  # openlit's full set does not resolve
@@ -43,6 +45,7 @@ requirements.txt, one section per venv)::
     /tmp/gen-resp-tl/bin/python generate.py responses-openllmetry
     /tmp/gen-resp-lit/bin/python generate.py responses-openlit
     /tmp/gen-resp-lf/bin/python generate.py responses-logfire
+    /tmp/gen-resp-lf6/bin/python generate.py responses-logfire-6.0
 
 Each run writes ``tests/normalize/data/<source>.jsonl`` (the shared fixtures' line format) and merges the fake
 server's truth into ``tests/normalize/data/responses-truth.json`` (per scenario: ``calls`` answered, failed
@@ -65,10 +68,11 @@ from agents_sdk.generate import SCRIPT, TRUTH_NOW, ResponsesHandler, usage
 from capture import Recorder, serve
 
 TRUTH = HERE.parent.parent / "data" / "responses-truth.json"
-SOURCES = ("responses-openinference", "responses-openllmetry", "responses-openlit", "responses-logfire")
+SOURCES = ("responses-openinference", "responses-openllmetry", "responses-openlit", "responses-logfire",
+           "responses-logfire-6.0")
 PACKAGES = {"responses-openinference": "openinference-instrumentation-openai",
             "responses-openllmetry": "opentelemetry-instrumentation-openai", "responses-openlit": "openlit",
-            "responses-logfire": "logfire"}
+            "responses-logfire": "logfire", "responses-logfire-6.0": "logfire"}
 MINI, O4 = "gpt-4.1-mini", "o4-mini"
 SYSTEM = "You are a support assistant for ACME. Answer order questions briefly; use get_order_status for live status."
 Q1, Q2 = "Where is order A-1001?", "And order A-1002?"
@@ -134,7 +138,7 @@ def instrument(source: str, tp: Any) -> None:
 
 
 def run(source: str) -> None:
-    if source == "responses-logfire":  # logfire builds the global TracerProvider: the agents_sdk generator's set-up
+    if PACKAGES[source] == "logfire":  # logfire builds the global TracerProvider: the agents_sdk generator's set-up
         from agents_sdk.generate import recorder
 
         rec = recorder("agents-logfire")
