@@ -9,12 +9,15 @@ stage raises ``UnreadableSpans``, which this test treats as a failure. Every spa
 
 from __future__ import annotations
 
+import logging
 import math
 import random
 import zlib
 from pathlib import Path
+from typing import Any
 
 import pytest
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
@@ -28,10 +31,15 @@ from otel_tokenwatch.pipeline.score.config import ScoreConfig
 from otel_tokenwatch.pipeline.score.factory import ScoreProcessor
 from otel_tokenwatch.pipeline.tree import encode_spans
 from otel_tokenwatch.state import MemoryStore
+from tests.agents.captured import scored
 from tests.anyvalue import any_value
+from tests.conftest import FIXTURES
 
 DATA = Path(__file__).resolve().parents[1] / "normalize" / "data"
 SOURCES = sorted(DATA.glob("*.jsonl"))
+#: coding agents' captures (their spans, metrics and log records) and the shared fixtures' ones
+AGENT_SOURCES = sorted((Path(__file__).resolve().parents[1] / "agents" / "data").glob("*.jsonl")) + sorted(
+    (Path(FIXTURES) / "coding-agents").glob("*.jsonl"))
 VARIANTS = 2  # seeded mutations per request
 
 
@@ -60,20 +68,42 @@ def retyped(v: AnyValue, rng: random.Random) -> AnyValue:
     return any_value(py)
 
 
+def retype_some(attributes: Any, rng: random.Random) -> None:
+    """About a third of a repeated KeyValue field's values retyped, in place."""
+    kept = []
+    for kv in attributes:
+        if rng.random() < 0.35:
+            kv = KeyValue(key=kv.key, value=retyped(kv.value, rng))
+        kept.append(kv)
+    del attributes[:]
+    attributes.extend(kept)
+
+
 def mutated(req: ExportTraceServiceRequest, seed: int) -> ExportTraceServiceRequest:
+    """The request with span and span-event attributes retyped (events carry content for several dialects)."""
     rng = random.Random(seed)
     out = ExportTraceServiceRequest()
     out.CopyFrom(req)
     for rs in out.resource_spans:
         for ss in rs.scope_spans:
             for span in ss.spans:
-                kept = []
-                for kv in span.attributes:
-                    if rng.random() < 0.35:
-                        kv = KeyValue(key=kv.key, value=retyped(kv.value, rng))
-                    kept.append(kv)
-                del span.attributes[:]
-                span.attributes.extend(kept)
+                retype_some(span.attributes, rng)
+                for ev in span.events:
+                    retype_some(ev.attributes, rng)
+    return out
+
+
+def mutated_logs(req: ExportLogsServiceRequest, seed: int) -> ExportLogsServiceRequest:
+    """A coding agent's log records with their attributes and bodies retyped."""
+    rng = random.Random(seed)
+    out = ExportLogsServiceRequest()
+    out.CopyFrom(req)
+    for rl in out.resource_logs:
+        for sl in rl.scope_logs:
+            for rec in sl.log_records:
+                retype_some(rec.attributes, rng)
+                if rec.HasField("body") and rng.random() < 0.35:
+                    rec.body.CopyFrom(retyped(rec.body, rng))
     return out
 
 
@@ -98,3 +128,22 @@ def test_retyped_attributes_never_fault_a_reader(path: Path) -> None:
                 forwarded += sum(len(ss.spans) for rs in ExportTraceServiceRequest.FromString(
                     encode_spans(t.spans)).resource_spans for ss in rs.scope_spans)
     assert sent > 0 and forwarded == sent
+
+
+@pytest.mark.parametrize("path", AGENT_SOURCES, ids=lambda p: p.stem)
+def test_retyped_agent_events_never_fault_the_agents_stage(path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Claude Code, Gemini CLI and Codex log records (their api_request / tool_result / ... events) with retyped
+    attributes and bodies become session trees the stages score, without a raise (the agents stage logs a
+    session its stages could not score, and forwards it: that log is the failure here)."""
+    caplog.set_level(logging.ERROR, logger="otel_tokenwatch")
+    raws = []
+    for i, rec in enumerate(read(path)):
+        if rec.signal != "logs":
+            continue
+        for v in range(VARIANTS):
+            raws.append(mutated_logs(rec.request, zlib.crc32(f"{path.stem}:{i}:{v}".encode())  # type: ignore[arg-type]
+                                     ).SerializeToString())
+    assert raws
+    trees = scored(*raws)  # normalize, enrich and score raise on a reader fault here
+    assert trees, path.stem
+    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]

@@ -1435,7 +1435,8 @@ def _llamaindex_otel_call(e: SpanEntry) -> Call:
     call = Call(kind="inference", dialect=LI_OTEL_DIALECT, operation=op, error=e.view.status_code == 2,
                 error_type=exc)
     call.request_model = s(start.get("model_dict.model_name"))
-    call.provider = LI_OTEL_PROVIDERS.get(start.get("model_dict.class_name"))  # type: ignore[arg-type]
+    cls = start.get("model_dict.class_name")
+    call.provider = LI_OTEL_PROVIDERS.get(cls) if type(cls) is str else None
     call.streaming = e.view.name.rpartition(".")[2] in LI_STREAM_METHODS
     tools = start.get("additional_kwargs.tools")  # the request's tool definitions (OpenAI's, as JSON)
     if tools is not None:
