@@ -80,11 +80,13 @@ def retype_some(attributes: Any, rng: random.Random) -> None:
 
 
 def mutated(req: ExportTraceServiceRequest, seed: int) -> ExportTraceServiceRequest:
-    """The request with span and span-event attributes retyped (events carry content for several dialects)."""
+    """The request with resource, span and span-event attributes retyped (events carry content for several
+    dialects)."""
     rng = random.Random(seed)
     out = ExportTraceServiceRequest()
     out.CopyFrom(req)
     for rs in out.resource_spans:
+        retype_some(rs.resource.attributes, rng)  # service.name, team and workflow keys: enrich reads them
         for ss in rs.scope_spans:
             for span in ss.spans:
                 retype_some(span.attributes, rng)
@@ -99,6 +101,7 @@ def mutated_logs(req: ExportLogsServiceRequest, seed: int) -> ExportLogsServiceR
     out = ExportLogsServiceRequest()
     out.CopyFrom(req)
     for rl in out.resource_logs:
+        retype_some(rl.resource.attributes, rng)
         for sl in rl.scope_logs:
             for rec in sl.log_records:
                 retype_some(rec.attributes, rng)
