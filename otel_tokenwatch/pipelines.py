@@ -138,14 +138,15 @@ class TracesPipeline:
                     observe(tree)
                 except Exception:
                     log.exception("tree observer failed")
-            n = len(tree.spans)
+            entries = tree.outgoing()
+            n = len(entries)
             self.spans_out += n
             self.trees_out += 1
             if self.telemetry is not None and not tree.late:
                 self.telemetry.add(semconv.M_TREES_RELEASED, 1, {"reason": tree.release_reason})
             if self.telemetry is not None and tree.late:
                 self.telemetry.add(semconv.M_SPANS_LATE, sum(1 for e in tree.spans if e.late))
-            self.fanout.offer(encode_spans(tree.spans), n, self._releaser(tree.sources))
+            self.fanout.offer(encode_spans(entries), n, self._releaser(tree.sources))
 
 
 class PassthroughPipeline:

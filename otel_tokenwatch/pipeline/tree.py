@@ -222,6 +222,31 @@ class Tree:
     sources: set[int] = field(default_factory=set)
     #: where stages leave per-tree results for later stages and for metrics
     facts: dict[str, Any] = field(default_factory=dict)
+    #: spans received again (byte for byte, under the same id), held out of ``spans`` so that no stage reads
+    #: a retried export as a second call: each goes out again as the entry it repeats leaves (``outgoing``)
+    copies: list[SpanEntry] = field(default_factory=list)
+
+    def hold_copies(self) -> None:
+        """Move byte-identical repeats of a span out of ``spans`` (see ``copies``). An exporter that timed out
+        on a request the receiver had taken sends it again (OTLP delivery is at-least-once); within the
+        assembly wait both land in one tree. Two different spans under one id are a broken exporter's: both
+        stay and are read."""
+        spans = self.spans
+        if len(spans) < 2 or len({e.span_id for e in spans}) == len(spans):
+            return
+        firsts: dict[tuple[bytes, bytes], SpanEntry] = {}
+        keep = []
+        for e in spans:
+            first = firsts.setdefault((e.span_id, e.data), e)
+            if first is e:
+                keep.append(e)
+            else:
+                self.copies.append(first)
+        self.spans = keep
+
+    def outgoing(self) -> list[SpanEntry]:
+        """What leaves: every span, and each one received again once more, as enriched as its first."""
+        return self.spans + self.copies if self.copies else self.spans
 
     @property
     def trace_id_hex(self) -> str:
@@ -248,8 +273,8 @@ class Tree:
         return out
 
     def encode(self) -> bytes:
-        """This tree as one ExportTraceServiceRequest (bytes)."""
-        return encode_spans(self.spans)
+        """This tree as one ExportTraceServiceRequest (bytes), copies included."""
+        return encode_spans(self.outgoing())
 
 
 def encode_spans(entries: list[SpanEntry]) -> bytes:

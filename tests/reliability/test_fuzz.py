@@ -21,7 +21,6 @@ from otel_tokenwatch.pipeline.normalize.factory import NormalizeConfig, Normaliz
 from otel_tokenwatch.pipeline.processor import ProcessorContext
 from otel_tokenwatch.pipeline.score.config import ScoreConfig
 from otel_tokenwatch.pipeline.score.factory import ScoreProcessor
-from otel_tokenwatch.pipeline.tree import encode_spans
 from otel_tokenwatch.receivers.otlp.signals import SIGNALS
 from otel_tokenwatch.state import MemoryStore
 from tests.anyvalue import any_value
@@ -129,7 +128,7 @@ def test_stages_never_raise_and_every_span_goes_out(req: ExportTraceServiceReque
     for t in trees:
         for stage in s:
             stage.process(t)  # no ProcessorChain here: a raise fails the test
-        data = encode_spans(t.spans)
+        data = t.encode()
         out += sum(len(x.spans) for rs in ExportTraceServiceRequest.FromString(data).resource_spans
                    for x in rs.scope_spans)
         root = t.root()

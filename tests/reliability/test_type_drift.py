@@ -29,7 +29,6 @@ from otel_tokenwatch.pipeline.normalize.factory import NormalizeConfig, Normaliz
 from otel_tokenwatch.pipeline.processor import ProcessorContext
 from otel_tokenwatch.pipeline.score.config import ScoreConfig
 from otel_tokenwatch.pipeline.score.factory import ScoreProcessor
-from otel_tokenwatch.pipeline.tree import encode_spans
 from otel_tokenwatch.state import MemoryStore
 from tests.agents.captured import scored
 from tests.anyvalue import any_value
@@ -129,7 +128,7 @@ def test_retyped_attributes_never_fault_a_reader(path: Path) -> None:
                 for stage in stages:
                     stage.process(t)  # a reader fault raises UnreadableSpans here
                 forwarded += sum(len(ss.spans) for rs in ExportTraceServiceRequest.FromString(
-                    encode_spans(t.spans)).resource_spans for ss in rs.scope_spans)
+                    t.encode()).resource_spans for ss in rs.scope_spans)
     assert sent > 0 and forwarded == sent
 
 

@@ -167,6 +167,7 @@ class Assembler:
         self.last_touched = len(touched) + len(late)
         for lt in late.values():
             self.late_spans += sum(1 for e in lt.spans if e.late)
+            lt.hold_copies()
             out.append(lt)
         out.extend(self._enforce_bounds(now))
         return out
@@ -178,6 +179,7 @@ class Assembler:
         self.open_bytes -= tree.byte_size
         tree.release_reason = reason
         tree.complete = reason == "complete"
+        tree.hold_copies()
         self.released_by_reason[reason] = self.released_by_reason.get(reason, 0) + 1
         if self.config.late_cache_size:
             self._released[tid] = (now, tree.facts.setdefault("summary", {}))

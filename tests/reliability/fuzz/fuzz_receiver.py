@@ -25,7 +25,6 @@ with atheris.instrument_imports():
     from otel_tokenwatch.pipeline.normalize.factory import NormalizeConfig, NormalizeProcessor
     from otel_tokenwatch.pipeline.score.config import ScoreConfig
     from otel_tokenwatch.pipeline.score.factory import ScoreProcessor
-    from otel_tokenwatch.pipeline.tree import encode_spans
     from otel_tokenwatch.receivers.otlp.signals import SIGNALS
     from otel_tokenwatch.state import MemoryStore
 
@@ -71,7 +70,7 @@ def _one(data: bytes) -> None:
     for t in released + asm.flush(0.0):
         NORMALIZE.process(t)
         SCORE.process(t)
-        encode_spans(t.spans)
+        t.encode()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,109 @@
+"""A request received twice (an exporter's retry after a timeout on a request the receiver had taken: OTLP
+delivery is at-least-once) within the assembly wait: every span goes out twice, as received, and every number
+reads as if it had come once: calls, tokens, cost, the waste score, the metrics. Over every shared fixture and
+every captured source."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+from otel_tokenwatch import semconv
+from otel_tokenwatch.otlp.files import read
+from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig, Assembler
+from otel_tokenwatch.pipeline.enrich.config import EnrichConfig, PrivacyConfig
+from otel_tokenwatch.pipeline.enrich.factory import FACTORY as ENRICH
+from otel_tokenwatch.pipeline.normalize.factory import NormalizeConfig, NormalizeProcessor
+from otel_tokenwatch.pipeline.processor import ProcessorContext
+from otel_tokenwatch.pipeline.score.config import ScoreConfig
+from otel_tokenwatch.pipeline.score.factory import ScoreProcessor
+from otel_tokenwatch.state import MemoryStore
+from otel_tokenwatch.telemetry.genai_metrics import GenAIMetrics
+from otel_tokenwatch.telemetry.selfmetrics import SelfTelemetry
+from tests.conftest import FIXTURES
+
+SOURCES = sorted(Path(FIXTURES).glob("*.jsonl")) + sorted(
+    (Path(__file__).resolve().parents[1] / "normalize" / "data").glob("*.jsonl"))
+ROOT_KEYS = (semconv.TRACE_CALLS, semconv.TRACE_TOKENS, semconv.TRACE_COST_USD, semconv.TRACE_FAILED_CALLS,
+             semconv.TRACE_WASTE_SCORE, semconv.TRACE_TOP_REASON, semconv.WORKFLOW)
+
+
+def run(path: Path, times: int) -> tuple[dict[bytes, tuple[Any, ...]], dict[str, float], int, int]:
+    """Per trace its root's numbers, the running totals the metrics keep, spans in and spans out."""
+    state = MemoryStore()
+    stages = [NormalizeProcessor(NormalizeConfig()), ENRICH.create(EnrichConfig(), ProcessorContext(state=state)),
+              ScoreProcessor(ScoreConfig(), state)]
+    metrics = GenAIMetrics(SelfTelemetry(readers=[InMemoryMetricReader()], prometheus=False))
+    asm = Assembler(AssembleConfig())
+    sent = 0
+    for rec in read(path):
+        if rec.signal != "traces":
+            continue
+        raw = rec.request.SerializeToString()  # type: ignore[union-attr]
+        for _ in range(times):  # the copy right behind the first, as a retried export arrives
+            asm.add(None, 0.0, None, raw)
+            sent += sum(len(ss.spans) for rs in rec.request.resource_spans for ss in rs.scope_spans)  # type: ignore[union-attr]
+    roots: dict[bytes, tuple[Any, ...]] = {}
+    out = 0
+    for t in asm.flush(0.0):
+        for s in stages:
+            s.process(t)
+        metrics.record_tree(t)
+        out += sum(len(ss.spans) for rs in ExportTraceServiceRequest.FromString(t.encode()).resource_spans
+                   for ss in rs.scope_spans)
+        root = t.root()
+        if root is not None:
+            roots[t.trace_id] = tuple(root.get(k) for k in ROOT_KEYS)
+    return roots, dict(metrics.totals), sent, out
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_a_request_received_twice_counts_once(path: Path) -> None:
+    once, once_totals, sent1, out1 = run(path, 1)
+    twice, twice_totals, sent2, out2 = run(path, 2)
+    assert out1 == sent1 and out2 == sent2 == 2 * sent1  # lossless: both copies go out
+    assert twice == once
+    assert twice_totals == pytest.approx(once_totals)
+
+
+def test_the_copy_leaves_as_its_first_leaves_and_stages_see_one() -> None:
+    """Stages read each span once; the copy goes out with everything its first got (the enrichment, and the
+    privacy rules' edits: a copy as received would carry the content they dropped)."""
+    path = Path(FIXTURES) / "openinference-openai.jsonl"
+    rec = next(r for r in read(path) if r.signal == "traces")
+    raw = rec.request.SerializeToString()  # type: ignore[union-attr]
+    asm = Assembler(AssembleConfig())
+    asm.add(None, 0.0, None, raw)
+    asm.add(None, 0.0, None, raw)
+    trees = asm.flush(0.0)
+    assert trees
+    state = MemoryStore()
+    enrich = ENRICH.create(EnrichConfig(privacy=PrivacyConfig(drop_content=True)), ProcessorContext(state=state))
+    for tree in trees:
+        ids = [e.span_id for e in tree.spans]
+        assert len(ids) == len(set(ids)) and sorted(e.span_id for e in tree.copies) == sorted(ids)
+        NormalizeProcessor(NormalizeConfig()).process(tree)
+        enrich.process(tree)
+        sent = ExportTraceServiceRequest.FromString(tree.encode())
+        by_id: dict[bytes, list[bytes]] = {}
+        for rs in sent.resource_spans:
+            for ss in rs.scope_spans:
+                for sp in ss.spans:
+                    by_id.setdefault(sp.span_id, []).append(sp.SerializeToString())
+        assert all(len(v) == 2 and v[0] == v[1] for v in by_id.values()), "each span twice, the same both times"
+        assert any(b"tokenwatch." in v[0] for v in by_id.values())
+        assert not any(b"input.value" in v[0] or b"llm.input_messages" in v[0] for v in by_id.values())  # dropped
+
+
+def test_two_different_spans_under_one_id_are_both_read() -> None:
+    """Not a retry: a broken exporter's id collision. Both stay in the tree (and are read), as before."""
+    from tests.normalize.spans import tree_of
+
+    t = tree_of((1, 0, "root", {}), (2, 1, "chat a", {"gen_ai.operation.name": "chat"}),
+                (2, 1, "chat b", {"gen_ai.operation.name": "chat"}))
+    t.hold_copies()
+    assert [e.view.name for e in t.spans] == ["root", "chat a", "chat b"] and t.copies == []
