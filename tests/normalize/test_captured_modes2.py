@@ -22,7 +22,8 @@ pydantic-ai 2.68.0 has no ``event_mode`` (its data format versions 2 to 6 all ke
 is no log-event mode to capture.
 
 A text part without its content is a request not known (content._part_text, content.input_messages): read as
-content, every first call would be ``[["user", ""]]``, the one request asked again and again.
+content, each request would be its roles alone (``[["user", ""]]`` for every first call), and any two calls of a
+model with one input size would be one request asked twice, whatever was asked.
 """
 
 from __future__ import annotations

@@ -254,8 +254,8 @@ KNOWN = {("anthropic-openllmetry.jsonl", "streaming"): {"truncated": 1},
          ("pydantic-ai-openai-no-content.jsonl", "healthy"): {"uncached_prefix": 1},
          # ... and the duplicate scenario asks the identical request in two ``agent.run`` calls: each chat span's
          # parent is its own run's ``invoke_agent support`` span (capabilities/instrumentation.py), whose
-         # pydantic_ai.all_messages is textless too, so the two equal shapes are two runs' steps alike, not one
-         # request twice (as semantic-kernel-agent's)
+         # pydantic_ai.all_messages is textless too (and textless messages are no content: content._part_text), so
+         # the two equal shapes are two runs' steps alike, not one request twice (as semantic-kernel-agent's)
          ("pydantic-ai-openai-no-content.jsonl", "duplicate"): {}}
 
 
