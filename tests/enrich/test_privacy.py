@@ -127,9 +127,16 @@ CONTENT_IN_LOGS_ONLY = {"bedrock-otel.jsonl", "adot-bedrock.jsonl", "semantic-ke
 #: gen_ai.completion.0.content (tests/normalize/test_captured_ollvendors.py)
 #: gaps; and, with content capture off as production runs it, openlit 1.45.0 under
 #: ``openlit.init(capture_message_content=False)`` (instrumentation/openai/utils.py common_chat_logic and
-#: common_embedding_logic set the messages only ``if capture_message_content``)
+#: common_embedding_logic set the messages only ``if capture_message_content``), openai-v2 2.4b0 under
+#: OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=NO_CONTENT (opentelemetry-util-genai 1.1b0 _invocation.py
+#: serializes the messages for neither the span nor, should_emit_event being False, an event) and OpenLLMetry's
+#: OpenAI instrumentation 0.62.4 under TRACELOOP_TRACE_CONTENT=false (utils.py should_send_prompts: shared/
+#: chat_wrappers.py and embeddings_wrappers.py set no gen_ai.prompt.* / gen_ai.completion.*), pydantic-ai-slim
+#: 2.68.0 under InstrumentationSettings(include_content=False) (_otel_messages.py text_part: the messages' parts
+#: without their text; no gen_ai.system_instructions, models/instrumented.py system_instructions_attributes)
 NO_PROMPT_TEXT = {"openlit-vertexai.jsonl", "openlit-vertexai-dict-config.jsonl", "watsonx-openllmetry.jsonl",
-                  "openlit-openai-no-content.jsonl"}
+                  "openlit-openai-no-content.jsonl", "openai-v2-no-content.jsonl", "openllmetry-openai-no-content.jsonl",
+                  "pydantic-ai-openai-no-content.jsonl"}
 
 
 @pytest.mark.parametrize("path", CAPTURED, ids=lambda p: p.name)

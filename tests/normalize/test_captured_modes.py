@@ -1,6 +1,7 @@
 """Real spans of the main OpenAI instrumentations with content hidden or moved to log events (tests/normalize/data/
 openai-v2-events.jsonl, openllmetry-openai-events.jsonl, openinference-openai-hidden.jsonl,
-openlit-openai-no-content.jsonl) read as the same calls as with content on, call for call.
+openlit-openai-no-content.jsonl, openai-v2-no-content.jsonl, openllmetry-openai-no-content.jsonl), or with the request
+options hidden (openinference-openai-no-params.jsonl), read as the same calls as with content on, call for call.
 
 Captured by tests/normalize/gen/modes/generate.py (versions in its requirements.txt and in modes-truth.json): the embed
 generator's fake OpenAI API and scenarios (chat and embeddings calls, ``OpenAI(max_retries=0)``), unchanged, under:
@@ -21,7 +22,18 @@ generator's fake OpenAI API and scenarios (chat and embeddings calls, ``OpenAI(m
   ``llm.invocation_parameters`` (stream flag, max_tokens) and ``llm.finish_reason`` stay, and so do an embedding's
   ``embedding.embeddings.N.embedding.text`` (hide_embeddings_text is a switch of its own);
 * openlit 1.45.0 with ``openlit.init(capture_message_content=False)``: instrumentation/openai/utils.py
-  common_chat_logic / common_embedding_logic write the messages only ``if capture_message_content``.
+  common_chat_logic / common_embedding_logic write the messages only ``if capture_message_content``;
+* opentelemetry-instrumentation-openai-v2 2.4b0 with ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=NO_CONTENT``:
+  no messages on the span (_invocation.py, as under EVENT_ONLY) and no operation details event either
+  (util/genai/utils.py should_emit_event: False for NO_CONTENT unless OTEL_INSTRUMENTATION_GENAI_EMIT_EVENT is set);
+* opentelemetry-instrumentation-openai 0.62.4 (OpenLLMetry) in its default attribute mode with
+  ``TRACELOOP_TRACE_CONTENT=false``: utils.py should_send_prompts reads the variable, and shared/chat_wrappers.py /
+  embeddings_wrappers.py set the ``gen_ai.prompt.*`` / ``gen_ai.completion.*`` keys only ``if should_send_prompts()``
+  (no log events: no logger provider);
+* openinference-instrumentation-openai 0.1.66 with ``OPENINFERENCE_HIDE_LLM_INVOCATION_PARAMETERS=true``
+  (TraceConfig.mask drops ``llm.invocation_parameters``, with the request's stream flag and max_tokens): the
+  messages stay, and so does ``input.value``, the request's own parameters as JSON (_request.py
+  _get_attributes_from_request), where the reader finds them instead (dialects._Plan.oi_request_input).
 
 The fake server's answers are the truth, the same as the embed captures' (tests/normalize/test_captured_embed.py):
 with no content to compare, every call must still count its tokens exactly, and the duplicate scenario's two
@@ -45,7 +57,10 @@ TRUTH: dict[str, Any] = json.loads((DATA / "modes-truth.json").read_text())
 EMBED_TRUTH: dict[str, Any] = json.loads((DATA / "embed-truth.json").read_text())
 V2, OLLM, OI, LIT = ("openai-v2-events", "openllmetry-openai-events", "openinference-openai-hidden",
                      "openlit-openai-no-content")
-SOURCES = [V2, OLLM, OI, LIT]
+V2N, OLLN, OIP = "openai-v2-no-content", "openllmetry-openai-no-content", "openinference-openai-no-params"
+SOURCES = [V2, OLLM, OI, LIT, V2N, OLLN, OIP]
+#: the sources whose spans carry no request content (OpenInference's hide_inputs: its placeholder)
+NO_CONTENT = [V2, OLLM, OI, LIT, V2N, OLLN]
 SCENARIOS = ["healthy", "cached", "streaming", "tool_use", "errors", "duplicate"]
 EMBED, CHAT = "text-embedding-3-small", "gpt-4o-mini"
 
@@ -58,9 +73,12 @@ GAPS: dict[tuple[str, str, str], Any] = {
     # to choice_buffers, for the output messages): with those messages in the log event, a streamed chat span has
     # no finish reason at all
     (V2, "streaming", "finish_reasons"): [],
+    # the same two under NO_CONTENT: the output messages, where a stream's finish reasons are, are not serialized
+    (V2N, "cached", "cache_read"): 0,
+    (V2N, "streaming", "finish_reasons"): [],
 }
 #: opentelemetry-instrumentation-openai 0.62.4 shared/__init__.py OPENAI_FINISH_REASON_MAP: ``tool_calls`` -> ``tool_call``
-FINISH = {OLLM: {"tool_calls": "tool_call"}}
+FINISH = {OLLM: {"tool_calls": "tool_call"}, OLLN: {"tool_calls": "tool_call"}}
 
 
 def truth(source: str, scenario: str) -> dict[str, Any]:
@@ -80,12 +98,15 @@ def test_data_files_are_there_and_saw_the_embed_captures_answers() -> None:
 
 @pytest.mark.parametrize("source", SOURCES)
 def test_the_mode_is_on(source: str) -> None:
-    """No span carries the messages (OpenInference's carry its placeholder); the events sources log them."""
+    """No span carries the messages (OpenInference's carry its placeholder); the events sources log them. With
+    the invocation parameters hidden, OpenInference keeps the messages and drops ``llm.invocation_parameters``."""
     keys = {kv["key"]: kv["value"] for d in lines(source) for rs in d["otlp"]["resourceSpans"]
             for ss in rs["scopeSpans"] for s in ss["spans"] for kv in s.get("attributes", [])}
-    assert not {k for k in keys if k in ("gen_ai.input.messages", "gen_ai.output.messages")
+    messages = {k for k in keys if k in ("gen_ai.input.messages", "gen_ai.output.messages")
                 or k.startswith(("gen_ai.prompt.", "gen_ai.completion.", "llm.input_messages.",
                                  "llm.output_messages."))}
+    assert bool(messages) == (source == OIP), source
+    assert ("llm.invocation_parameters" in keys) == (source == OI), source
     logged = [d for d in lines(source) if d.get("otlp_logs")]
     assert (len(logged) == len(SCENARIOS)) == (source in (V2, OLLM)), source
     if source == OI:
@@ -106,7 +127,7 @@ def test_calls_and_tokens_match_the_fake_servers_truth(source: str, scenario: st
     assert chat_finish == [FINISH.get(source, {}).get(r, r) for r in t["finish_reasons"]]
 
 
-@pytest.mark.parametrize("source", SOURCES)
+@pytest.mark.parametrize("source", NO_CONTENT)
 def test_no_content_is_read_and_nothing_is_unreadable(source: str) -> None:
     """Hidden or moved away, there is no request content to read: OpenInference's ``"__REDACTED__"`` is no content
     (content.input_messages), else every call of a model would be the one request. Every span is read. But
@@ -132,10 +153,11 @@ def test_no_content_is_read_and_nothing_is_unreadable(source: str) -> None:
 def test_only_the_duplicate_is_one_request_twice(source: str) -> None:
     """Without content the shape tells requests apart: within a trace no two answered calls share a fingerprint,
     but for the duplicate scenario's identical embeddings requests (7 tokens each, one parent)."""
+    bases = {OI: {"shape", "content"}, OIP: {"content"}}
     for scenario, tree in trees(source):
         calls = [e for e in tree.spans if e.call is not None and e.call.counted]
         fps = [fingerprint(e, e.call) for e in calls]  # type: ignore[arg-type]
-        assert {basis for _, basis in fps} <= ({"shape", "content"} if source == OI else {"shape"}), scenario
+        assert {basis for _, basis in fps} <= bases.get(source, {"shape"}), scenario
         same = [(a.call.kind, a.call.input_tokens) for i, a in enumerate(calls)  # type: ignore[union-attr]
                 for j, b in enumerate(calls) if i < j and fps[i][0] == fps[j][0]]
         assert same == ([("embeddings", 7)] if scenario == "duplicate" else []), scenario
@@ -167,9 +189,49 @@ def test_streams(source: str) -> None:
     messages only (dialects._Plan.util_stream), and under EVENT_ONLY those messages are not on the span: unknown,
     never False (so a cut stream is not taken for a truncated answer: score/engine.py cut_at_max_tokens)."""
     streamed = [e.call.streaming for e in counted(source, "streaming") if e.call.kind == "inference"]  # type: ignore[union-attr]
-    assert streamed == ([None, None] if source == V2 else [True, True])
+    assert streamed == ([None, None] if source in (V2, V2N) else [True, True])
     assert not any(e.call.streaming for sc in ("healthy", "cached", "duplicate")  # type: ignore[union-attr]
                    for e in counted(source, sc))
+
+
+def test_hidden_invocation_parameters_are_read_from_the_request() -> None:
+    """OpenInference's hide_llm_invocation_parameters takes the stream flag, max_tokens and the requested model out
+    of the span's parameters; its OpenAI ``input.value`` is that very request (the parameters and the messages), so
+    every call reads as with the parameters on: embed-openinference's calls, field for field (the response ids
+    aside). The stream cut at max_tokens is still a stream, the caller's choice (score/engine.py truncated)."""
+    from dataclasses import asdict
+
+    def calls(source: str) -> list[dict[str, Any]]:
+        return [{k: v for k, v in asdict(e.call).items() if k != "response_id"}  # type: ignore[call-overload]
+                for _, t in trees(source) for e in sorted(t.spans, key=lambda e: int(e.view.start_time_unix_nano))
+                if e.call is not None and e.call.kind != "other"]
+
+    hidden, shown = calls(OIP), calls("embed-openinference")
+    assert len(hidden) == len(shown) == 17
+    assert hidden == shown
+    cut = [e.call for e in counted(OIP, "streaming") if e.call.kind == "inference"][-1]  # type: ignore[union-attr]
+    assert (cut.streaming, cut.max_tokens, cut.output_tokens, cut.finish_reasons) == (True, 64, 64, ("length",))  # type: ignore[union-attr]
+    assert [e.call.request_model for e in counted(OIP, "healthy")] == [EMBED, CHAT]  # type: ignore[union-attr]
+
+
+def test_a_request_that_is_not_json_gives_no_parameters() -> None:
+    """With hide_inputs as well, ``input.value`` is the placeholder: no parameters to read, the stream unknown (never
+    False: a cut stream is then not taken for a truncated answer, score/engine.py cut_at_max_tokens); nor is a JSON
+    value read as the request unless it is one (a model and its messages / input / prompt)."""
+    from otel_tokenwatch.pipeline.normalize.dialects import read_call
+    from tests.normalize.spans import tree_of
+
+    base = {"openinference.span.kind": "LLM", "llm.system": "openai", "llm.model_name": "gpt-4o-mini-2024-07-18",
+            "llm.token_count.prompt": 700, "llm.token_count.completion": 64, "llm.finish_reason": "length"}
+    for value, want in ((REDACTED, (None, None, "gpt-4o-mini-2024-07-18")),
+                        (json.dumps({"stream": True, "max_tokens": 64}), (None, None, "gpt-4o-mini-2024-07-18")),
+                        (json.dumps({"model": "gpt-4o-mini", "stream": True, "max_tokens": 64, "messages": []}),
+                         (True, 64, "gpt-4o-mini"))):
+        tree = tree_of((1, 0, "ChatCompletion", {**base, "input.value": value}),
+                       scope="openinference.instrumentation.openai")
+        c = read_call(tree.spans[0])
+        assert (c.streaming, c.max_tokens, c.request_model) == want, value
+        assert not c.invalid
 
 
 def test_redacted_message_texts_are_no_content() -> None:

@@ -244,7 +244,19 @@ KNOWN = {("anthropic-openllmetry.jsonl", "streaming"): {"truncated": 1},
          ("bedrock-agents-openinference.jsonl", "errors"): {},
          # ag2 1.2.1 middleware/builtin/telemetry.py on_llm_call writes no stream flag (nor any request option), so
          # AG2 1.x's stream cut at max_tokens reads as a truncated answer (tests/normalize/test_captured_ag2new.py)
-         ("ag2-telemetry.jsonl", "streaming"): {"truncated": 1}}
+         ("ag2-telemetry.jsonl", "streaming"): {"truncated": 1},
+         # pydantic-ai-slim 2.68.0 under InstrumentationSettings(include_content=False) keeps no text (_otel_messages.py
+         # text_part: ``{"type": "text"}``; tests/normalize/test_captured_modes2.py), and writes its cache count only
+         # when above zero (usage.py RequestUsage.opentelemetry_attributes ``if self.cache_read_tokens``, so none is a
+         # reported 0: dialects.py): with no prompt to compare,
+         # the 2nd healthy run's call (the 1st run's messages resent as message_history: 1350 tokens in, the 1st
+         # call's 1200 + 150, 0 cached) is a resent prefix, as with mistralai-openlit
+         ("pydantic-ai-openai-no-content.jsonl", "healthy"): {"uncached_prefix": 1},
+         # ... and the duplicate scenario asks the identical request in two ``agent.run`` calls: each chat span's
+         # parent is its own run's ``invoke_agent support`` span (capabilities/instrumentation.py), whose
+         # pydantic_ai.all_messages is textless too (and textless messages are no content: content._part_text), so
+         # the two equal shapes are two runs' steps alike, not one request twice (as semantic-kernel-agent's)
+         ("pydantic-ai-openai-no-content.jsonl", "duplicate"): {}}
 
 
 def reasons(path: Path) -> dict[str, Counter[str]]:

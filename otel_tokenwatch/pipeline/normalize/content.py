@@ -123,6 +123,12 @@ def _part_text(p: Any) -> str:
         return str(p)
     if "content" in p:
         return _text_of(p["content"])
+    if p.get("type") == "text":
+        # a TextPart's content is required by the schema: one without it had its text left out, as pydantic-ai writes
+        # every text under ``InstrumentationSettings(include_content=False)`` (pydantic-ai-slim 2.68.0
+        # _otel_messages.py text_part: ``TextPart(type='text')``, the role and part types kept): the request is not
+        # known, as with OpenInference's placeholder (input_messages)
+        return REDACTED
     if "arguments" in p or p.get("type") == "tool_call":
         return _canonical({"tool_call": p.get("name"), "arguments": p.get("arguments")})
     if "response" in p or "result" in p:
@@ -232,9 +238,10 @@ REDACTED = "__REDACTED__"
 
 
 def input_messages(a: dict[str, Any], index: KeyIndex | None = None) -> list[tuple[str, str]] | None:
-    """(role, text) of the request's messages, or None where the span holds none, or holds them redacted: a
-    placeholder is the same for every request, so fingerprinting it would make any two calls of a model one
-    request twice (their size and parent tell them apart instead: score/fingerprint.py's shape basis)."""
+    """(role, text) of the request's messages, or None where the span holds none, or holds them redacted or
+    left out (a semconv text part without its content: _part_text): a placeholder is the same for every request,
+    so fingerprinting it would make any two calls of a model one request twice (their size and parent tell them
+    apart instead: score/fingerprint.py's shape basis)."""
     msgs = _input_messages(a, index)
     if msgs and any(REDACTED in t for _, t in msgs):
         return None

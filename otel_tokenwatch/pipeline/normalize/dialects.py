@@ -450,6 +450,11 @@ BEDROCK_RAW_INPUT_SCOPES = frozenset({"opentelemetry.instrumentation.botocore.be
 LITELLM_OI_SCOPE = "openinference.instrumentation.litellm"
 OI_VERTEX_SCOPE = "openinference.instrumentation.vertexai"
 OI_BEDROCK_SCOPE = "openinference.instrumentation.bedrock"
+OI_OPENAI_SCOPE = "openinference.instrumentation.openai"
+#: what makes OpenInference's OpenAI ``input.value`` a request body (a chat completion's messages, a Responses
+#: or embeddings input, a legacy completion's prompt), read where llm.invocation_parameters is hidden
+#: (_Plan.oi_request_input)
+OI_REQUEST_BODY_KEYS = frozenset({"messages", "input", "prompt"})
 #: the span OpenInference's Bedrock instrumentation makes for a Bedrock agent's knowledge base lookup:
 #: ``invocationType.lower()`` of the trace's invocationInput (openinference-instrumentation-bedrock 0.1.61
 #: _response_accumulator.py _process_invocation_input) with kind RETRIEVER (_attribute_extractor.py
@@ -519,6 +524,7 @@ class _Plan:
         "mlflow_kwargs",
         "oi_bedrock_raw",
         "oi_output_finish",
+        "oi_request_input",
         "oi_vertex_cache",
         "output_finish",
         "params",
@@ -761,6 +767,15 @@ class _Plan:
         self.oi_bedrock_raw = scope == OI_BEDROCK_SCOPE and "output.value" in a and "llm.token_count.prompt" in a \
             and not self.fields[F_CACHE_READ] and not self.finish
         self.params = next((k for k in PARAM_KEYS if k in a), None)
+        #: OpenInference's TraceConfig hide_llm_invocation_parameters (OPENINFERENCE_HIDE_LLM_INVOCATION_PARAMETERS)
+        #: drops llm.invocation_parameters (openinference-instrumentation 0.1.72 config.py TraceConfig.mask), the
+        #: stream flag and max_tokens with it; but the OpenAI instrumentor's ``input.value`` is the request's own
+        #: parameters as JSON (openinference-instrumentation-openai 0.1.66 _request.py _get_attributes_from_request:
+        #: ``_as_input_attributes(_io_value_and_type(request_parameters))``), of which those invocation parameters
+        #: are a copy without messages, functions and tools (_request_attributes_extractor.py
+        #: _get_attributes_from_chat_completion_create_param), so the request's fields are read there; under
+        #: hide_inputs it is the placeholder (content.REDACTED), no request to read, and nothing is
+        self.oi_request_input = self.params is None and scope == OI_OPENAI_SCOPE and "input.value" in a
         #: the response body of a SageMaker endpoint call, read for the usage its container reports (_sagemaker_body)
         self.sagemaker_body = scope == SAGEMAKER_SCOPE and SAGEMAKER_OUTPUT in a
         self.flags = not FLAG_KEYS.isdisjoint(a)
@@ -769,7 +784,8 @@ class _Plan:
         #: where captured content and tool calls are, by key (content.KeyIndex), worked out once
         self.content = KeyIndex(a)
         #: nothing beyond names and identities to read (tool, agent and workflow spans mostly)
-        self.simple = not (self.usage or self.cost or self.finish or self.oi_output_finish or self.flags or self.params or self.mlflow_kwargs
+        self.simple = not (self.usage or self.cost or self.finish or self.oi_output_finish or self.flags or self.params
+                           or self.oi_request_input or self.mlflow_kwargs
                            or self.langsmith or self.pipecat_stream or self.sagemaker_body
                            or self.fields[F_MAX_TOKENS] or self.fields[F_TEMPERATURE] or self.fields[F_ATTEMPTS]
                            or (self.routed_model and self.fields[F_REQUEST_MODEL]))
@@ -1113,6 +1129,9 @@ def read_call_and_plan(e: SpanEntry, share: bool = False) -> tuple[Call, _Plan |
         call.reasoning_tokens = None
     # --- request shape ------------------------------------------------------------------------------
     params: dict[str, Any] = _json_field(a, plan.params, inv) if plan.params else {}
+    if plan.oi_request_input and isinstance(body := coerce.parse_structured(a["input.value"]), dict) \
+            and type(body.get("model")) is str and not OI_REQUEST_BODY_KEYS.isdisjoint(body):
+        params = body  # the request itself (_Plan.oi_request_input); not JSON (the placeholder): nothing to read
     if params and plan.dialect == "openinference" and type(rm := params.get("model")) is str \
             and rm != call.request_model:
         # OpenInference's OpenAI instrumentor writes llm.model_name from the response only (openinference-

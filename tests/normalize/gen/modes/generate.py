@@ -30,6 +30,18 @@ Sources (one process each, ``OpenAI(max_retries=0)``):
                                    dropped (TraceConfig.mask)
 * ``openlit-openai-no-content``    openlit 1.45.0, ``openlit.init(capture_message_content=False)`` (metrics and events
                                    off), with openai 2.54.0 in a venv of its own as embed-openlit
+* ``openai-v2-no-content``         openai-v2 2.4b0 as above with ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=
+                                   NO_CONTENT``: no messages on the span, and no operation details event either
+                                   (util/genai/utils.py should_emit_event: False for NO_CONTENT / SPAN_ONLY unless
+                                   OTEL_INSTRUMENTATION_GENAI_EMIT_EVENT says otherwise)
+* ``openllmetry-openai-no-content`` OpenLLMetry's OpenAI instrumentation 0.62.4 in its default (attribute) mode with
+                                   ``TRACELOOP_TRACE_CONTENT=false``: utils.py should_send_prompts is False, so
+                                   shared/chat_wrappers.py / embeddings_wrappers.py set no ``gen_ai.prompt.*`` /
+                                   ``gen_ai.completion.*`` keys (the request options, usage and finish reasons stay)
+* ``openinference-openai-no-params`` openinference-instrumentation-openai 0.1.66 with
+                                   ``OPENINFERENCE_HIDE_LLM_INVOCATION_PARAMETERS=true`` (TraceConfig.mask drops
+                                   ``llm.invocation_parameters``, with the stream flag and max_tokens in it; the
+                                   messages and ``input.value``, the request's JSON, stay)
 
 Re-run (Python 3.11, a venv per section of requirements.txt, never the project's .venv)::
 
@@ -37,7 +49,8 @@ Re-run (Python 3.11, a venv per section of requirements.txt, never the project's
     sed -n '/^# \\[main\\]/,/^# \\[end\\]/p' requirements.txt > /tmp/modes-main.txt   # likewise [openlit]
     python3 -m venv /tmp/gen-modes && /tmp/gen-modes/bin/pip install -r /tmp/modes-main.txt
     python3 -m venv /tmp/gen-modes-lit && /tmp/gen-modes-lit/bin/pip install --no-deps -r /tmp/modes-openlit.txt
-    for s in openai-v2-events openllmetry-openai-events openinference-openai-hidden; do
+    for s in openai-v2-events openllmetry-openai-events openinference-openai-hidden openai-v2-no-content \
+             openllmetry-openai-no-content openinference-openai-no-params; do
         /tmp/gen-modes/bin/python generate.py $s; done
     /tmp/gen-modes-lit/bin/python generate.py openlit-openai-no-content
 
@@ -60,14 +73,16 @@ from py_native.generate import SCRIPT, TRUTH_NOW, versions
 
 TRUTH = HERE.parent.parent / "data" / "modes-truth.json"
 SOURCES = ("openai-v2-events", "openllmetry-openai-events", "openinference-openai-hidden",
-           "openlit-openai-no-content")
+           "openlit-openai-no-content", "openai-v2-no-content", "openllmetry-openai-no-content",
+           "openinference-openai-no-params")
 
 
 def instrument(source: str, rec: Recorder) -> tuple[str, ...]:
     """Turns the source's instrumentation on in its mode; the packages whose versions made the capture."""
-    if source == "openai-v2-events":
+    if source in ("openai-v2-events", "openai-v2-no-content"):
         os.environ["OTEL_SEMCONV_STABILITY_OPT_IN"] = "gen_ai_latest_experimental"
-        os.environ["OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"] = "EVENT_ONLY"
+        os.environ["OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"] = (
+            "EVENT_ONLY" if source == "openai-v2-events" else "NO_CONTENT")
         from opentelemetry.instrumentation.openai_v2 import OpenAIInstrumentor
 
         OpenAIInstrumentor().instrument(tracer_provider=rec.tp, logger_provider=rec.lp)
@@ -79,9 +94,18 @@ def instrument(source: str, rec: Recorder) -> tuple[str, ...]:
         # v1/__init__.py _instrument: Config.event_logger from logger_provider; utils.py should_emit_events needs it
         TLInstrumentor(use_attributes=False).instrument(tracer_provider=rec.tp, logger_provider=rec.lp)
         return ("opentelemetry-instrumentation-openai",)
-    if source == "openinference-openai-hidden":
-        os.environ["OPENINFERENCE_HIDE_INPUTS"] = "true"
-        os.environ["OPENINFERENCE_HIDE_OUTPUTS"] = "true"
+    if source == "openllmetry-openai-no-content":
+        os.environ["TRACELOOP_TRACE_CONTENT"] = "false"
+        from opentelemetry.instrumentation.openai import OpenAIInstrumentor as TLInstrumentor
+
+        TLInstrumentor().instrument(tracer_provider=rec.tp)  # attributes on the span (the default), no content
+        return ("opentelemetry-instrumentation-openai",)
+    if source in ("openinference-openai-hidden", "openinference-openai-no-params"):
+        if source == "openinference-openai-hidden":
+            os.environ["OPENINFERENCE_HIDE_INPUTS"] = "true"
+            os.environ["OPENINFERENCE_HIDE_OUTPUTS"] = "true"
+        else:
+            os.environ["OPENINFERENCE_HIDE_LLM_INVOCATION_PARAMETERS"] = "true"
         from openinference.instrumentation.openai import OpenAIInstrumentor as OIInstrumentor
 
         OIInstrumentor().instrument(tracer_provider=rec.tp)  # TraceConfig() reads the environment
