@@ -4,7 +4,9 @@ Rules (genai-dialects.md section 7): only inference and embeddings spans
 count; in a chain of nested inference spans the deepest one with usage
 counts; the same ``gen_ai.response.id`` counts once per trace; agent,
 workflow and root usage only cross-checks its descendants and counts only
-when no descendant reports usage (they were sampled out).
+when no descendant reports usage (they were sampled out). One call reported
+by two instrumentations side by side is one call: twins with the same usage
+(_twins), a span without usage beside its twin (_unread_twins).
 """
 
 from __future__ import annotations
@@ -102,6 +104,7 @@ def decide(tree: Tree) -> None:
         _late_stream_twins(counted)
     if len(failed) > 1 and len({e.scope.name for e in failed}) > 1:
         _twins(failed, False)
+    _unread_twins(tree, counted)
     # aggregates: counted only when nothing below reports usage
     for e in tree.spans:
         c = e.call
@@ -179,6 +182,66 @@ def _twins(counted: list[SpanEntry], usage: bool) -> None:
             break
 
 
+def _same_model(a: Call, b: Call) -> bool:
+    """The two spans do not name two different request models (a name either leaves out is no difference)."""
+    return a.request_model is None or b.request_model is None or a.request_model == b.request_model
+
+
+def _unread_twins(tree: Tree, counted: list[SpanEntry]) -> None:
+    """One successful model call reported by two instrumentations side by side (not parent and child) where one
+    or both spans hold no usage: a stream the client asked no usage for. ChatOpenAI at a base URL of its own
+    leaves ``stream_usage`` off (langchain-openai 1.7.4 chat_models/base.py: "Enable stream_usage by default if
+    using default base URL and client"), so neither OpenInference's LangChain ``ChatOpenAI`` span nor the OTel
+    contrib openai-v2 ``chat`` span beside it (OpenInference's LangChain tracer never makes its span current,
+    see _twins) reads any: one call, not two calls without usage. The nesting rule pairs such a span with a
+    call below it (_wraps); the twin rule pairs counted spans by their equal tokens, failed ones among
+    themselves: a usage-less span is paired, by the same meaning, with a span of another instrumentation scope
+    inside whose time it lies or that lies inside its time, of the same request model, that is no report
+    itself, a counted one first (it becomes a report of the span with the usage, whichever of the two is inner),
+    else another usage-less one (the outer becomes a report of the inner, as a child's wrapper would)."""
+    unread = [e for e in tree.spans if e.call is not None and e.call.kind in CALL_KINDS and not e.call.has_usage
+              and not e.call.error and e.call.report_of is None and not e.call.counted]
+    if not unread:
+        return
+    live = [e for e in counted if e.call is not None and e.call.counted and e.call.report_of is None]
+    if len({e.scope.name for e in (*unread, *live)}) < 2:
+        return  # one instrumentation: no twins to look for (and no pass over every pair of a big tree's calls)
+    unread.sort(key=lambda e: (e.view.start_time_unix_nano, -e.view.end_time_unix_nano))
+    taken: set[bytes] = set()
+    for u in unread:
+        uc = u.call
+        assert uc is not None
+        if u.span_id in taken or uc.report_of is not None:
+            continue
+        for pool in (live, unread):
+            partner = next((p for p in pool if p is not u and p.span_id not in taken and p.call is not None
+                            and p.call.report_of is None and p.scope.name != u.scope.name
+                            and _same_model(uc, p.call) and _within_either(u, p)), None)
+            if partner is None:
+                continue
+            pc = partner.call
+            assert pc is not None
+            taken.update((u.span_id, partner.span_id))
+            if pool is unread and _within(u, partner):  # u the inner of two usage-less spans: it stays
+                pc.report_of = u.span_id
+                _fill(uc, pc)
+            else:  # u beside the span with the usage, or the outer of two usage-less spans
+                uc.report_of = partner.span_id
+                _fill(pc, uc)
+            break
+
+
+def _within(inner: SpanEntry, outer: SpanEntry) -> bool:
+    """``inner``'s time lies inside ``outer``'s (the framework callbacks' rounding allowed, _TWIN_SLACK_NS)."""
+    i, o = inner.view, outer.view
+    return bool(i.start_time_unix_nano >= o.start_time_unix_nano
+                and i.end_time_unix_nano <= o.end_time_unix_nano + _TWIN_SLACK_NS)
+
+
+def _within_either(a: SpanEntry, b: SpanEntry) -> bool:
+    return _within(a, b) or _within(b, a)
+
+
 #: how long after a framework's span of a streamed call ends the client span made at the stream's end may start
 _LATE_TWIN_NS = 5_000_000
 
@@ -244,6 +307,13 @@ def _fill(kept: Call, report: Call) -> None:
         # has usage but no finish reason; OpenLLMetry's beside it does (opentelemetry-instrumentation-mistralai
         # 0.62.4 __init__.py _set_response_attributes: gen_ai.completion.N.finish_reason): a cut reads as cut
         kept.finish_reasons = report.finish_reasons
+    if kept.streaming is None:
+        # nor always whether it streamed: opentelemetry-instrumentation-openai-v2 2.4b0 writes no stream attribute
+        # (patch.py traced_method; a stream is told by the finish reasons in its output messages only), and a
+        # stream sent no usage has none of them, while OpenInference's LangChain span beside it reads
+        # ``"stream": true`` from the invocation parameters: a cut stream, taken with the twin's finish reason,
+        # must not read as a truncated answer (score/engine.py cut_at_max_tokens)
+        kept.streaming = report.streaming
     if kept.response_model is None:
         # nor a served model (mistralai 1.12.4 extra/observability/otel.py writes gen_ai.response.model from
         # no response; OpenLIT's span over it does, openlit 1.45.0 instrumentation/mistral/utils.py)
