@@ -107,3 +107,54 @@ def test_two_different_spans_under_one_id_are_both_read() -> None:
                 (2, 1, "chat b", {"gen_ai.operation.name": "chat"}))
     t.hold_copies()
     assert [e.view.name for e in t.spans] == ["root", "chat a", "chat b"] and t.copies == []
+
+
+async def test_an_sdk_export_sent_twice_through_the_service_counts_once(tmp_path: Path) -> None:
+    """The SDK's own OTLP exporter sends one batch twice (as its retry does after a timeout): the file exporter
+    receives every span twice, the same both times, and the root says one call."""
+    import asyncio
+
+    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from tests.conftest import grpc_endpoint, running, service_config, wait_for
+    from tests.relay.spans import read_file
+
+    memory = InMemorySpanExporter()
+    provider = TracerProvider(resource=Resource.create({"service.name": "support-bot"}))
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    tracer = provider.get_tracer("app")
+    with tracer.start_as_current_span("answer-ticket") as root:
+        root.set_attribute("app.workflow", "support")
+        with tracer.start_as_current_span("chat gpt-4o-mini") as s:
+            s.set_attributes({"gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai",
+                              "gen_ai.request.model": "gpt-4o-mini", "gen_ai.usage.input_tokens": 1200,
+                              "gen_ai.usage.output_tokens": 80, "gen_ai.response.id": "chatcmpl-1",
+                              "gen_ai.response.finish_reasons": ("stop",)})
+    spans = memory.get_finished_spans()
+    out = tmp_path / "out.jsonl"
+    cfg = service_config(tmp_path, processors={"assemble": {"tree_idle": "500ms"}, "normalize": None,
+                                               "enrich": None, "score": None},
+                         traces_processors=["assemble", "normalize", "enrich", "score"],
+                         exporters={"file": {"path": str(out)}})
+    async with running(cfg) as svc:
+        exporter = OTLPSpanExporter(endpoint=grpc_endpoint(svc), insecure=True)
+        for _ in range(2):
+            assert await asyncio.to_thread(exporter.export, spans) == SpanExportResult.SUCCESS
+        exporter.shutdown()
+
+        def sent() -> list[Any]:
+            return [sp for req in read_file(out) for rs in req.resource_spans for ss in rs.scope_spans
+                    for sp in ss.spans]
+        await wait_for(lambda: len(sent()) >= 4, timeout=15)
+    got = sent()
+    assert len(got) == 4 and {sp.SerializeToString() for sp in got} == {
+        sp.SerializeToString() for sp in got[:2]}  # each span twice, byte for byte the same
+    roots = [sp for sp in got if not sp.parent_span_id]
+    attrs = {kv.key: kv.value for kv in roots[0].attributes}
+    assert attrs[semconv.TRACE_CALLS].int_value == 1 and attrs[semconv.TRACE_TOKENS].int_value == 1280
+    assert attrs[semconv.TRACE_WASTE_SCORE].double_value == 0.0
+    provider.shutdown()
