@@ -30,6 +30,7 @@ from typing import Any
 
 import pytest
 
+from otel_tokenwatch import semconv
 from tests.normalize.captured import DATA, capture_lines_are, counted, counted_once, failed_in_errors, token_sums, trees
 
 TRUTH: dict[str, dict[str, Any]] = json.loads((DATA / "litellm_logfire_mlflow-truth.json").read_text())["scenarios"]
@@ -255,6 +256,8 @@ def test_logfire_6_keeps_cache_counts_only_in_the_raw_usage() -> None:
         assert all("gen_ai.usage.raw" in e.attrs for e in new), scenario
         got = [(e.call.cache_read_tokens, e.call.reasoning_tokens) for e in new]  # type: ignore[union-attr]
         assert got == [(e.call.cache_read_tokens, e.call.reasoning_tokens) for e in old][:len(new)], scenario  # type: ignore[union-attr]
+    assert not [e.view.name for _, t in trees("logfire-openai-6.0") for e in t.spans
+                if e.get(semconv.NOT_NORMALIZABLE) is not None], "nothing unreadable"
     raw = [json.loads(str(e.attrs["gen_ai.usage.raw"])) for e in counted("logfire-openai-6.0", "cached")]
     assert [u["prompt_tokens_details"]["cached_tokens"] for u in raw] == [0, 8960, 8960]
     assert "gen_ai.usage.cache_read.input_tokens" in counted("logfire-openai", "cached")[1].attrs
