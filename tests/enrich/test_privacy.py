@@ -132,11 +132,12 @@ CONTENT_IN_LOGS_ONLY = {"bedrock-otel.jsonl", "adot-bedrock.jsonl", "semantic-ke
 #: serializes the messages for neither the span nor, should_emit_event being False, an event) and OpenLLMetry's
 #: OpenAI instrumentation 0.62.4 under TRACELOOP_TRACE_CONTENT=false (utils.py should_send_prompts: shared/
 #: chat_wrappers.py and embeddings_wrappers.py set no gen_ai.prompt.* / gen_ai.completion.*), pydantic-ai-slim
-#: 2.68.0 under InstrumentationSettings(include_content=False) (_otel_messages.py text_part: the messages' parts
-#: without their text; no gen_ai.system_instructions, models/instrumented.py system_instructions_attributes)
+#: 2.68.0 under InstrumentationSettings(include_content=False), over OpenAI and Anthropic (_otel_messages.py
+#: text_part: the messages' parts without their text; no gen_ai.system_instructions, models/instrumented.py
+#: system_instructions_attributes)
 NO_PROMPT_TEXT = {"openlit-vertexai.jsonl", "openlit-vertexai-dict-config.jsonl", "watsonx-openllmetry.jsonl",
                   "openlit-openai-no-content.jsonl", "openai-v2-no-content.jsonl", "openllmetry-openai-no-content.jsonl",
-                  "pydantic-ai-openai-no-content.jsonl"}
+                  "pydantic-ai-openai-no-content.jsonl", "pydantic-ai-anthropic-no-content.jsonl"}
 
 
 @pytest.mark.parametrize("path", CAPTURED, ids=lambda p: p.name)

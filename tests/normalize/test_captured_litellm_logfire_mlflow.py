@@ -1,5 +1,5 @@
 """Real spans of LiteLLM's OTel logger, Pydantic Logfire and MLflow tracing over OpenAI Chat Completions
-(tests/normalize/data/{litellm-otel,logfire-openai,mlflow-openai}.jsonl) read right, call for call.
+(tests/normalize/data/{litellm-otel,logfire-openai,mlflow-openai,logfire-openai-6.0}.jsonl) read right, call for call.
 
 Captured by tests/normalize/gen/litellm_logfire_mlflow/generate.py against a fake OpenAI API (versions in its
 requirements.txt). The fake server's answers are the truth (litellm_logfire_mlflow-truth.json): OpenAI's
@@ -7,6 +7,19 @@ requirements.txt). The fake server's answers are the truth (litellm_logfire_mlfl
 semantic conventions' input and output do. The shapes differ: LiteLLM writes a ``litellm_request`` span per call
 with a ``raw_gen_ai_request`` child holding the provider's raw payload; Logfire writes a streamed call as a
 request span without usage plus a log span with it; MLflow exports its own ``mlflow.*`` attributes over OTLP.
+
+``logfire-openai-6.0`` is ``logfire-openai``'s run with logfire 6.0.0b8, the newest release (a pre-release of the
+next major). Its llm_providers/usage.py get_usage_attributes writes ``gen_ai.usage.input_tokens``,
+``output_tokens`` and ``gen_ai.usage.raw`` (the ChatCompletion's / Response's ``usage``, ``model_dump``-ed) only:
+5.4's ``gen_ai.usage.cache_read.input_tokens`` is gone, so the cache read is read from the raw usage's
+``prompt_tokens_details.cached_tokens`` (Chat Completions) / ``input_tokens_details.cached_tokens`` (Responses),
+and the reasoning from its ``completion_tokens_details`` / ``output_tokens_details`` as with 5.4. What 6.0.0b8 no
+longer writes at all is pinned below: a Chat Completions stream's response id, served model and
+gen_ai.response.finish_reasons (llm_providers/openai.py OpenaiChatCompletionStreamState.get_attributes writes the
+output messages, each with its ``finish_reason``, and the usage only; 5.4's set RESPONSE_ID, RESPONSE_MODEL and
+RESPONSE_FINISH_REASONS from the final snapshot), any finish reason of a Response, the usage of a Responses
+stream that ends ``response.incomplete``, and ``max_completion_tokens`` as gen_ai.request.max_tokens
+(_extract_request_parameters reads ``max_tokens`` and ``max_output_tokens`` only).
 """
 
 from __future__ import annotations
@@ -17,10 +30,11 @@ from typing import Any
 
 import pytest
 
+from otel_tokenwatch import semconv
 from tests.normalize.captured import DATA, capture_lines_are, counted, counted_once, failed_in_errors, token_sums, trees
 
 TRUTH: dict[str, dict[str, Any]] = json.loads((DATA / "litellm_logfire_mlflow-truth.json").read_text())["scenarios"]
-SOURCES = ["litellm-otel", "logfire-openai", "mlflow-openai"]
+SOURCES = ["litellm-otel", "logfire-openai", "mlflow-openai", "logfire-openai-6.0"]
 SCENARIOS = ["healthy", "cached", "streaming", "tool_use", "errors", "duplicate", "responses"]
 
 #: what a source's spans cannot carry, so that no reader can count it: (source, scenario, field) -> value read
@@ -39,6 +53,14 @@ GAPS: dict[tuple[str, str, str], Any] = {
     ("mlflow-openai", "responses", "input"): 2300,
     ("mlflow-openai", "responses", "cache_read"): 1920,
     ("mlflow-openai", "responses", "output"): 180,
+    # logfire 6.0.0b8 llm_providers/openai.py OpenaiResponsesStreamState.get_response_data returns
+    # ``ResponseStreamState._completed_response`` alone (5.4 also kept a ``response.incomplete`` event's response):
+    # the Responses stream cut by max_output_tokens (640 in, 32 out) leaves its log span without usage, output,
+    # response id or served model: only the non-streamed call is countable
+    ("logfire-openai-6.0", "responses", "calls"): 1,
+    ("logfire-openai-6.0", "responses", "input"): 2300,
+    ("logfire-openai-6.0", "responses", "cache_read"): 1920,
+    ("logfire-openai-6.0", "responses", "output"): 180,
 }
 #: MLflow's OpenAI autolog records no provider (openai/autolog.py _start_span: the request's keyword arguments
 #: and mlflow.message.format="openai", the message schema, which every OpenAI-compatible server shares), no
@@ -57,7 +79,15 @@ LITELLM_RESPONSES_FINISH = [["completed"], ["incomplete"]]
 #: wrapper stamps every chunk with the caller's model (litellm 1.110 litellm_core_utils/streaming_handler.py
 #: CustomStreamWrapper: ``model_response.model = self._served_openrouter_model() or self.model``), and the
 #: logged response is rebuilt from those chunks
-STREAM_REQUEST_MODEL = {("litellm-otel", "streaming")}
+#: logfire 6.0.0b8's Chat Completions stream state writes no gen_ai.response.model (see the docstring), and its
+#: exporter wrapper then gives every span with a request model and none answered that one
+#: (_internal/exporters/processor_wrapper.py _default_gen_ai_response_model): the log span says the request model
+STREAM_REQUEST_MODEL = {("litellm-otel", "streaming"), ("logfire-openai-6.0", "streaming")}
+#: logfire 6.0.0b8 sets no response id on a streamed call's log span (OpenaiChatCompletionStreamState.get_attributes)
+NO_STREAM_ID = {"logfire-openai-6.0"}
+#: nor any finish reason on a Response (on_response writes gen_ai.response.finish_reasons for ChatCompletion and
+#: Completion only; a Response's output messages carry none: convert_responses_outputs_to_semconv)
+NO_RESPONSES_FINISH = {"logfire-openai-6.0"}
 
 
 def provider_of(source: str, scenario: str) -> str | None:
@@ -72,7 +102,7 @@ def truth_calls(source: str, scenario: str) -> list[int]:
 
 def test_data_files_are_there() -> None:
     assert sorted(SCENARIOS) == sorted(TRUTH)
-    assert json.loads((DATA / "litellm_logfire_mlflow-truth.json").read_text())["sources"] == SOURCES
+    assert json.loads((DATA / "litellm_logfire_mlflow-truth.json").read_text())["sources"] == sorted(SOURCES)
     for source in SOURCES:
         capture_lines_are(source, SCENARIOS)
 
@@ -134,7 +164,9 @@ def test_nothing_counted_twice_and_root_totals(source: str) -> None:
         ids = [e.call.response_id for e in calls if e.call.response_id]  # type: ignore[union-attr]
         assert len(ids) == len(set(ids)), scenario
         # MLflow keeps the completion id only inside mlflow.spanOutputs
-        assert len(ids) == (0 if source == "mlflow-openai" else len(calls)), scenario
+        streamed = sum(e.call.streaming is True for e in calls)  # type: ignore[union-attr]
+        assert len(ids) == (0 if source == "mlflow-openai" else len(calls) - streamed if source in NO_STREAM_ID
+                            else len(calls)), scenario
     assert len(trees(source)) == len(SCENARIOS)  # one trace per scenario: every span joined the app's root
 
 
@@ -150,15 +182,18 @@ def test_finish_reasons_and_streaming(source: str) -> None:
             assert got == [[]] * len(calls)
         elif (source, scenario) == ("litellm-otel", "responses"):
             assert got == LITELLM_RESPONSES_FINISH
+        elif source in NO_RESPONSES_FINISH and scenario == "responses":
+            assert got == [[]] * len(calls)
         else:
             assert got == [[truth["finish_reasons"][i]] for i in idx]
         assert [c.streaming is True for c in calls] == [truth["streamed"][i] for i in idx], scenario  # type: ignore[union-attr]
 
 
-def test_logfire_stream_request_span_is_not_a_second_call() -> None:
+@pytest.mark.parametrize("source", ["logfire-openai", "logfire-openai-6.0"])
+def test_logfire_stream_request_span_is_not_a_second_call(source: str) -> None:
     """Logfire's streamed call is two spans (the request, ended when the stream is returned, and the log span
     with usage): one call is counted, the request span carries no usage to count."""
-    spans = [e for sc, t in trees("logfire-openai") if sc == "streaming" for e in t.spans
+    spans = [e for sc, t in trees(source) if sc == "streaming" for e in t.spans
              if e.call is not None and e.call.kind == "inference"]
     assert len(spans) == 4
     assert sorted((e.view.name.startswith("streaming response"), e.call.counted) for e in spans) == [  # type: ignore[union-attr]
@@ -176,10 +211,9 @@ def test_costs_agree_across_libraries() -> None:
             for e in counted(s, scenario):
                 assert e.call is not None and e.call.cost_usd
                 assert e.call.cost_source == ("reported" if s == "litellm-otel" else "computed")
-        for a, b in zip(per[0], per[1]):
-            assert abs(Decimal(a) - Decimal(b)) < Decimal("1e-9"), scenario  # type: ignore[arg-type]
-        for a, b in zip(per[0], per[2]):
-            assert abs(Decimal(a) - Decimal(b)) < Decimal("1e-9"), scenario  # type: ignore[arg-type]
+        for other in per[1:]:  # MLflow's and Logfire 6.0's uncountable call is the last one: zip leaves it out
+            for a, b in zip(per[0], other):
+                assert abs(Decimal(a) - Decimal(b)) < Decimal("1e-9"), scenario  # type: ignore[arg-type]
 
 
 def test_scenario_totals_are_what_the_generator_chose() -> None:
@@ -192,7 +226,7 @@ def test_scenario_totals_are_what_the_generator_chose() -> None:
     assert TRUTH["streaming"]["finish_reasons"] == ["stop", "length"]
     assert TRUTH["responses"]["finish_reasons"] == ["stop", "length"]
     assert {s: sum(len(counted(s, sc)) for sc in SCENARIOS) for s in SOURCES} == {
-        "litellm-otel": 14, "logfire-openai": 14, "mlflow-openai": 13}
+        "litellm-otel": 14, "logfire-openai": 14, "mlflow-openai": 13, "logfire-openai-6.0": 13}
 
 
 def test_litellm_raw_payload_keys_are_content_and_counts_are_not() -> None:
@@ -208,3 +242,39 @@ def test_litellm_raw_payload_keys_are_content_and_counts_are_not() -> None:
                                             "llm.None.instructions", "llm.None.output"))
     assert not any(is_content_key(k) for k in ("llm.openai.usage", "llm.openai.model", "llm.token_count.prompt",
                                                "llm.request.type", "llm.is_streaming"))
+
+
+def test_logfire_6_keeps_cache_counts_only_in_the_raw_usage() -> None:
+    """No span of logfire 6.0.0b8 has a cache key: every call's cache read comes from gen_ai.usage.raw, and equals
+    5.4's gen_ai.usage.cache_read.input_tokens call for call (Chat Completions' prompt_tokens_details, the Responses
+    API's input_tokens_details); the reasoning too."""
+    for scenario in SCENARIOS:
+        new, old = counted("logfire-openai-6.0", scenario), counted("logfire-openai", scenario)
+        assert not any(k.startswith("gen_ai.usage.") and k not in ("gen_ai.usage.input_tokens",
+                                                                    "gen_ai.usage.output_tokens", "gen_ai.usage.raw")
+                       for e in new for k in e.attrs), scenario
+        assert all("gen_ai.usage.raw" in e.attrs for e in new), scenario
+        got = [(e.call.cache_read_tokens, e.call.reasoning_tokens) for e in new]  # type: ignore[union-attr]
+        assert got == [(e.call.cache_read_tokens, e.call.reasoning_tokens) for e in old][:len(new)], scenario  # type: ignore[union-attr]
+    assert not [e.view.name for _, t in trees("logfire-openai-6.0") for e in t.spans
+                if e.get(semconv.NOT_NORMALIZABLE) is not None], "nothing unreadable"
+    raw = [json.loads(str(e.attrs["gen_ai.usage.raw"])) for e in counted("logfire-openai-6.0", "cached")]
+    assert [u["prompt_tokens_details"]["cached_tokens"] for u in raw] == [0, 8960, 8960]
+    assert "gen_ai.usage.cache_read.input_tokens" in counted("logfire-openai", "cached")[1].attrs
+
+
+def test_logfire_6_gaps_are_still_gaps() -> None:
+    """The streamed Chat Completions keep their stop reasons in the output messages only, no response id and the
+    request model as response model; the cut Responses stream is an inference span with the stream flag and no
+    usage at all; o3-mini's max_completion_tokens is no gen_ai.request.max_tokens any more."""
+    for e in counted("logfire-openai-6.0", "streaming"):
+        assert "gen_ai.response.id" not in e.attrs and "gen_ai.response.finish_reasons" not in e.attrs
+        assert e.attrs["gen_ai.response.model"] == e.attrs["gen_ai.request.model"]
+        assert [m["finish_reason"] for m in json.loads(str(e.attrs["gen_ai.output.messages"]))] == list(
+            e.call.finish_reasons)  # type: ignore[union-attr]
+    cut = [e for sc, t in trees("logfire-openai-6.0") if sc == "responses" for e in t.spans
+           if e.call is not None and e.call.kind == "inference" and e.view.name.startswith("streaming response")]
+    assert [(e.call.streaming, e.call.has_usage, e.call.counted) for e in cut] == [(True, False, False)]  # type: ignore[union-attr]
+    assert not any(k.startswith("gen_ai.usage.") for k in cut[0].attrs)
+    assert [e.call.max_tokens for e in counted("logfire-openai", "tool_use")] == [1024, 1024]  # type: ignore[union-attr]
+    assert [e.call.max_tokens for e in counted("logfire-openai-6.0", "tool_use")] == [None, None]  # type: ignore[union-attr]

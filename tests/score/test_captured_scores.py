@@ -256,7 +256,13 @@ KNOWN = {("anthropic-openllmetry.jsonl", "streaming"): {"truncated": 1},
          # parent is its own run's ``invoke_agent support`` span (capabilities/instrumentation.py), whose
          # pydantic_ai.all_messages is textless too (and textless messages are no content: content._part_text), so
          # the two equal shapes are two runs' steps alike, not one request twice (as semantic-kernel-agent's)
-         ("pydantic-ai-openai-no-content.jsonl", "duplicate"): {}}
+         ("pydantic-ai-openai-no-content.jsonl", "duplicate"): {},
+         # the same run over Anthropic (AnthropicModel; pydantic-ai's own parts and usage keys, so the same reading):
+         # its 2nd healthy run's call is 1350 in (the 1st call's 1200 + 150), no cache reported, with no prompt to
+         # compare a resent prefix; its duplicate is two agent runs' equal textless steps, each under its own
+         # ``invoke_agent support`` span (tests/normalize/test_captured_modes2.py)
+         ("pydantic-ai-anthropic-no-content.jsonl", "healthy"): {"uncached_prefix": 1},
+         ("pydantic-ai-anthropic-no-content.jsonl", "duplicate"): {}}
 
 
 def reasons(path: Path) -> dict[str, Counter[str]]:

@@ -17,6 +17,7 @@ Sources (one process each):
 * ``logfire-openai``  ``logfire.configure(send_to_logfire=False, console=False, additional_span_processors=[
                       SimpleSpanProcessor(InMemorySpanExporter())])`` and ``logfire.instrument_openai(client)``
                       (semconv version 2, the default; content is captured by default)
+* ``logfire-openai-6.0`` the same with logfire 6.0.0b8, the newest release (a pre-release of the next major)
 * ``mlflow-openai``   ``mlflow.openai.autolog()``, exported over OTLP/HTTP protobuf
                       (``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`` = a sink on 127.0.0.1 in this script that keeps
                       the decoded requests); ``MLFLOW_USE_DEFAULT_TRACER_PROVIDER=false`` so that MLflow's spans
@@ -24,18 +25,21 @@ Sources (one process each):
 
 Re-run (Python 3.11; one venv per source, never the project's .venv; the exact versions are the
 ``requirements-<source>.txt`` freezes beside this script, the direct pins in requirements.txt: litellm 1.110.2,
-logfire 5.4.0, mlflow-tracing 3.17.2, openai 3.57.0, opentelemetry-sdk 1.45.2)::
+logfire 5.4.0 (6.0.0b8 for ``logfire-openai-6.0``), mlflow-tracing 3.17.2, openai 3.57.0, opentelemetry-sdk
+1.45.2)::
 
-    for s in litellm-otel logfire-openai mlflow-openai; do
+    for s in litellm-otel logfire-openai logfire-openai-6.0 mlflow-openai; do
         python3 -m venv /tmp/gen-$s && /tmp/gen-$s/bin/pip install -r requirements-$s.txt
     done
     /tmp/gen-litellm-otel/bin/python generate.py litellm-otel
     /tmp/gen-logfire-openai/bin/python generate.py logfire-openai
+    /tmp/gen-logfire-openai-6.0/bin/python generate.py logfire-openai-6.0
     cd /tmp && MLFLOW_TRACKING_URI=file:///tmp/mlruns /tmp/gen-mlflow-openai/bin/python <this dir>/generate.py mlflow-openai
 
 Each run writes ``tests/normalize/data/<source>.jsonl`` (the shared fixtures' line format) and merges the fake
 server's truth into ``tests/normalize/data/litellm_logfire_mlflow-truth.json`` (it fails if an earlier source saw
-a different truth).
+a different truth). ``loopback_only`` (../capture.py) refuses any connection beyond loopback; a run prints what
+was refused.
 
 Scenarios (one trace each, root ``workflow``): ``healthy`` (2 calls), ``cached`` (cached_tokens on the 2nd and
 3rd), ``streaming`` (2 streamed Chat Completions, usage in the last chunk; the 2nd cut with ``length``),
@@ -61,11 +65,11 @@ from typing import Any, ClassVar
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
-from capture import JSONHandler, Recorder, Script, hexify, serve
+from capture import REFUSED, JSONHandler, Recorder, Script, hexify, loopback_only, serve
 
 DATA = HERE.parent.parent / "data"
 TRUTH = DATA / "litellm_logfire_mlflow-truth.json"
-SOURCES = ("litellm-otel", "logfire-openai", "mlflow-openai")
+SOURCES = ("litellm-otel", "logfire-openai", "mlflow-openai", "logfire-openai-6.0")
 SERVED = {"gpt-4o-mini": "gpt-4o-mini-2024-07-18", "gpt-4o": "gpt-4o-2024-08-06", "o3-mini": "o3-mini-2025-01-31"}
 
 
@@ -297,7 +301,7 @@ def recorder(source: str) -> Recorder:
     # LiteLLM's logger runs its success callbacks on a thread after the call returns: 0.2 s before each flush
     common: dict[str, Any] = {"begin": TRUTH_NOW.begin, "truth": lambda: TRUTH_NOW.by_scenario, "here": HERE,
                               "settle": 0.2}
-    if source == "logfire-openai":
+    if source.startswith("logfire-openai"):
         import logfire
         from opentelemetry import trace
         from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -386,7 +390,7 @@ def make_chat(source: str, rec: Recorder, base_url: str) -> Any:
     import openai
 
     client = openai.OpenAI(api_key="sk-fake", base_url=base_url, max_retries=0)
-    if source == "logfire-openai":
+    if source.startswith("logfire-openai"):
         import logfire
 
         logfire.instrument_openai(client)
@@ -550,4 +554,6 @@ def run(source: str) -> None:
 if __name__ == "__main__":
     if len(sys.argv) != 2 or sys.argv[1] not in SOURCES:
         raise SystemExit(f"usage: generate.py {{{','.join(SOURCES)}}}")
+    loopback_only()
     run(sys.argv[1])
+    print(f"{sys.argv[1]}: connections refused beyond loopback: {REFUSED or 'none'}")

@@ -1,13 +1,14 @@
 """Capture real spans of pydantic-ai's own instrumentation with content off, as production runs it.
 
 Every model-call span in the output was emitted by pydantic-ai wrapping the real ``openai`` SDK, which talked HTTP to
-the fake OpenAI Chat Completions API of ``../py_native/generate.py`` (``OpenAIHandler``), through the scenarios of
-``../py_semconv3/generate.py`` run_pydantic_ai (the pydantic-ai-openai capture's), imported and run unchanged; only
-the instrumentation's settings differ from that capture (content on). The only spans made here are the trace roots
-(``workflow``, scope ``fixgen.app``); pydantic-ai runs its tool itself. Every connection beyond loopback is refused
-(``../capture.py`` ``loopback_only``).
+the fake OpenAI Chat Completions API of ``../py_native/generate.py`` (``OpenAIHandler``), or the real ``anthropic``
+SDK, which talked to the fake Messages API of ``../anthropic/generate.py`` (``AnthropicHandler``), through the
+scenarios of ``../py_semconv3/generate.py`` run_pydantic_ai (the pydantic-ai-openai and pydantic-ai-anthropic
+captures'), imported and run unchanged; only the instrumentation's settings differ from those captures (content on).
+The only spans made here are the trace roots (``workflow``, scope ``fixgen.app``); pydantic-ai runs its tool itself.
+Every connection beyond loopback is refused (``../capture.py`` ``loopback_only``).
 
-Source:
+Sources (one process each):
 
 * ``pydantic-ai-openai-no-content``  pydantic-ai-slim 2.68.0 ``Agent.instrument_all(InstrumentationSettings(
                                      include_content=False))`` at its default data format (version 5,
@@ -17,6 +18,9 @@ Source:
                                      arguments and results only ``if settings.include_content``), and no
                                      ``gen_ai.system_instructions`` (models/instrumented.py
                                      system_instructions_attributes)
+* ``pydantic-ai-anthropic-no-content`` the same over ``AnthropicModel`` with ``AsyncAnthropic(max_retries=0)`` (the
+                                     anthropic SDK's own tracing off, ``ANTHROPIC_OPEN_TELEMETRY=false``, as in
+                                     pydantic-ai-anthropic)
 
 pydantic-ai 2.68.0 has no ``event_mode`` any more (InstrumentationSettings takes data format versions 2 to 6, all of
 which keep the messages in span attributes): there is no log-event mode to capture.
@@ -27,6 +31,7 @@ Re-run (Python 3.11, a venv of its own, never the project's .venv; the py_semcon
     grep -v '^#' requirements.txt > /tmp/modes2-pai.txt
     python3 -m venv /tmp/venv-modes2-pai && /tmp/venv-modes2-pai/bin/pip install -r /tmp/modes2-pai.txt
     /tmp/venv-modes2-pai/bin/python generate.py pydantic-ai-openai-no-content
+    /tmp/venv-modes2-pai/bin/python generate.py pydantic-ai-anthropic-no-content
 
 Each run writes ``tests/normalize/data/<source>.jsonl`` and its entry in ``tests/normalize/data/modes2-truth.json``
 (the py_semconv3 truth's fields per scenario; the versions).
@@ -43,7 +48,7 @@ sys.path.insert(0, str(HERE.parent))
 from capture import REFUSED, loopback_only
 
 TRUTH = HERE.parent.parent / "data" / "modes2-truth.json"
-SOURCES = ("pydantic-ai-openai-no-content",)
+SOURCES = ("pydantic-ai-openai-no-content", "pydantic-ai-anthropic-no-content")
 
 
 def run_pydantic_ai_no_content(source: str) -> None:
