@@ -293,6 +293,7 @@ c_encode_request = _wirec.encode_request if _wirec is not None else None
 c_encode_entries = _wirec.encode_entries if _wirec is not None else None
 #: has_digit_run(s, n): n or more ASCII digits in a row in s (None: callers take their slower exact path)
 c_has_digit_run = _wirec.has_digit_run if _wirec is not None else None
+c_repeated_ids = _wirec.repeated_ids if _wirec is not None else None
 
 if _wirec is not None:
     _c_decode_span = _wirec.decode_span

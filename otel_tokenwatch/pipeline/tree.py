@@ -23,6 +23,7 @@ from otel_tokenwatch.otlp.wire import (
     AttrValue,
     c_encode_entries,
     c_encode_request,
+    c_repeated_ids,
     decode_span,
     encode_attributes,
     field_bytes,
@@ -232,7 +233,10 @@ class Tree:
         assembly wait both land in one tree. Two different spans under one id are a broken exporter's: both
         stay and are read."""
         spans = self.spans
-        if len(spans) < 2 or len({e.span_id for e in spans}) == len(spans):
+        if len(spans) < 2:
+            return
+        repeated = c_repeated_ids(spans) if c_repeated_ids is not None else None
+        if repeated is False or (repeated is None and len({e.span_id for e in spans}) == len(spans)):
             return
         firsts: dict[tuple[bytes, bytes], SpanEntry] = {}
         keep = []

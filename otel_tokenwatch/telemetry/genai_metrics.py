@@ -39,6 +39,20 @@ class BoundedLabel:
         return v
 
 
+_UNKNOWN_LABELS = ("unknown", "unknown")
+
+
+def _holds(ids: bytes, span_id: bytes) -> bool:
+    """``span_id`` is one of the 8-byte ids packed in ``ids`` (compact: released traces are remembered by
+    the hundred thousand)."""
+    i = ids.find(span_id)
+    while i >= 0:
+        if i % 8 == 0:
+            return True
+        i = ids.find(span_id, i + 1)
+    return False
+
+
 class GenAIMetrics:
     def __init__(self, telemetry: SelfTelemetry, max_workflows: int = 200, max_models: int = 100, max_teams: int = 100) -> None:
         self.telemetry = telemetry
@@ -55,15 +69,32 @@ class GenAIMetrics:
         self.wasted_by_reason: dict[str, float] = {}
 
     def record_tree(self, tree: Tree) -> None:
-        if tree.late:
-            return
-        root = tree.root()
-        get = root.get if root is not None else (lambda k, d=None: d)
-        workflow = self.workflow(get(semconv.WORKFLOW))
-        team = self.team(self.team_label(str(get(semconv.TEAM) or "unknown")))
-        outcome = str(get(semconv.OUTCOME) or "unknown")
-        if outcome not in OUTCOMES:
+        """A released tree's calls into the counters, and the tree itself into the per-tree figures.
+
+        A late tree (spans that came after their trace was released: a run longer than ``tree_max_wait``,
+        a slow child) adds its calls to the counters under the labels its trace was counted with, which
+        the assembler's memory of released traces keeps (``tree.facts["summary"]``), so that spend past
+        the wait is spend too; the per-tree figures (trees, outcomes, the score and cost histograms)
+        stay the released tree's. The same memory keeps the ids of the spans whose calls were counted:
+        a span received again after its tree's release (a retried export) adds nothing.
+        """
+        summary: dict[str, Any] | None = tree.facts.get("summary")
+        late = tree.late
+        counted_ids = b""
+        if late:
+            workflow, team = summary.get("labels", _UNKNOWN_LABELS) if summary is not None else _UNKNOWN_LABELS
             outcome = "unknown"
+            counted_ids = summary.get("counted", b"") if summary is not None else b""
+            get: Any = lambda k, d=None: d  # no root: nothing per tree is recorded below
+        else:
+            root = tree.root()
+            get = root.get if root is not None else (lambda k, d=None: d)
+            workflow = self.workflow(get(semconv.WORKFLOW))
+            team = self.team(self.team_label(str(get(semconv.TEAM) or "unknown")))
+            outcome = str(get(semconv.OUTCOME) or "unknown")
+            if outcome not in OUTCOMES:
+                outcome = "unknown"
+        new_ids: list[bytes] = []
         tel = self.telemetry
         # the status page's running totals count what tokenwatch_calls counts: a failed call that billed
         # nothing and a retried attempt hidden in one span are calls, and failed ones
@@ -77,6 +108,8 @@ class GenAIMetrics:
             c = e.call
             if c is None or (c.kind != "inference" and c.kind != "embeddings"):
                 continue
+            if late and counted_ids and _holds(counted_ids, e.span_id):
+                continue  # received again after its tree's release: counted then
             base = (*wt, ("provider", self.provider(c.provider)), ("model", self.model(c.model)))
             if c.attempts > 1:  # failed attempts hidden in one span: calls that billed nothing, retried
                 any_call = True
@@ -90,12 +123,14 @@ class GenAIMetrics:
                 # event, which Gemini CLI logs per failed attempt (captured: tests/agents/data/gemini-cli-*)
                 if c.error and not c.has_usage and not c.counted_elsewhere:
                     any_call = True
+                    new_ids.append(e.span_id)
                     k = (semconv.M_CALLS, (*base, ("status", "error"), ("waste_reason", c.waste_reason or "none")))
                     acc[k] = get_acc(k, 0) + 1
                     totals["calls"] += 1
                     totals["failed_calls"] += 1
                 continue
             any_call = True
+            new_ids.append(e.span_id)
             reason = c.waste_reason or "none"
             wasted_by_type = c.wasted_tokens if c.waste_reason else None
             for tt, n in (("input", c.uncached_input_tokens),
@@ -130,7 +165,11 @@ class GenAIMetrics:
             acc[k] = get_acc(k, 0) + 1
         if acc:
             tel.add_many(acc)
-        if not any_call:
+        if summary is not None and (new_ids or (not late and tree.facts.get("genai"))):
+            summary["labels"] = (workflow, team)
+            if new_ids:
+                summary["counted"] = counted_ids + b"".join(i for i in new_ids if len(i) == 8)
+        if not any_call or late:
             return
         self.totals["trees"] += 1
         score = get(semconv.TRACE_WASTE_SCORE)

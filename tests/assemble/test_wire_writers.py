@@ -97,3 +97,23 @@ def test_a_failing_compiled_writer_never_loses_the_tree(monkeypatch: pytest.Monk
     monkeypatch.setattr(tree_module, "c_encode_entries", broken)
     monkeypatch.setattr(tree_module, "c_encode_request", broken)
     assert encode_spans(entries) == want
+
+
+def _entry(span_id: bytes) -> SpanEntry:
+    return SpanEntry(ResourceInfo(b"", ""), ScopeInfo(b"", ""), b"", span_id, b"")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from([b"\x00" * 8, b"\x01" * 8, b"\x00" * 7 + b"\x01", b"\xff" * 8, b"", b"\x02" * 9,
+                                 *(bytes([i]) * 8 for i in range(3, 40))]), max_size=300))
+def test_repeated_ids_answers_as_a_set_of_the_ids_would(ids: list[bytes]) -> None:
+    """tree.hold_copies asks the compiled check first: True or False exactly as a Python set answers, None (ask
+    Python) only where an id is not 8 bytes; lists past the stack table (128 slots) included."""
+    got = wire.c_repeated_ids([_entry(i) for i in ids])  # type: ignore[misc]
+    want = len(set(ids)) < len(ids)
+    if got is None:
+        assert any(len(i) != 8 for i in ids)
+    else:
+        assert got == want
+        if not want and len(ids) > 1:  # one entry or none: no repeat, whatever its id
+            assert all(len(i) == 8 for i in ids)

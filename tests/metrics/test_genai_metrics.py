@@ -113,17 +113,38 @@ def test_tokens_cost_and_calls_split_by_type_and_waste(telemetry: SelfTelemetry)
     assert total(got, "tokenwatch_trace_waste_score_bucket", le="+Inf") == 1
 
 
-def test_late_trees_and_trees_without_calls_record_nothing(telemetry: SelfTelemetry) -> None:
+def test_copies_received_late_and_trees_without_calls_record_nothing(telemetry: SelfTelemetry) -> None:
     m = GenAIMetrics(telemetry)
-    late = tree([chat(cost_usd=Decimal("0.01"), cost_source="computed")], {**ROOT, semconv.TRACE_COST_USD: 0.01})
-    late.late = True  # its calls were already counted when the tree was released
-    m.record_tree(late)
-    m.record_tree(tree([Call(kind="tool", tool_name="search")], ROOT))
-    got = samples(telemetry)
+    summary: dict[str, Any] = {}  # the assembler's memory of the released trace (its late cache)
+    released = tree([chat(cost_usd=Decimal("0.01"), cost_source="computed")], {**ROOT, semconv.TRACE_COST_USD: 0.01})
+    released.facts.update(summary=summary, genai=True)
+    m.record_tree(released)
+    before = samples(telemetry)
+    copy = tree([chat(cost_usd=Decimal("0.01"), cost_source="computed")], {**ROOT, semconv.TRACE_COST_USD: 0.01})
+    copy.late = True  # the same spans again, after the release: their calls were counted then
+    copy.facts["summary"] = summary
+    m.record_tree(copy)
+    assert samples(telemetry) == before and m.totals["trees"] == 1
+    m2 = GenAIMetrics(SelfTelemetry())
+    m2.record_tree(tree([Call(kind="tool", tool_name="search")], ROOT))
+    got = samples(m2.telemetry)
     genai = {n for n, _, _ in got if n.startswith(("tokenwatch_tokens", "tokenwatch_cost", "tokenwatch_calls",
                                                    "tokenwatch_outcomes", "tokenwatch_trace_"))}
     assert genai == set()
-    assert m.totals["trees"] == 0
+    assert m2.totals["trees"] == 0
+    m2.telemetry.shutdown()
+
+
+def test_a_late_tree_of_a_trace_no_longer_remembered_counts_under_unknown(telemetry: SelfTelemetry) -> None:
+    """Spans late beyond the late cache (or of an invalid trace id): their calls count, but no labels are known."""
+    m = GenAIMetrics(telemetry)
+    late = tree([chat(cost_usd=Decimal("0.01"), cost_source="computed")], ROOT)
+    late.late = True
+    m.record_tree(late)
+    got = samples(telemetry)
+    assert total(got, "tokenwatch_calls_total", workflow="unknown", team="unknown") == 1
+    assert total(got, "tokenwatch_cost_USD_total") == pytest.approx(0.01)
+    assert m.totals["trees"] == 0 and total(got, "tokenwatch_outcomes_total") == 0
 
 
 def test_label_cardinality_is_capped_and_overflows_to_other(telemetry: SelfTelemetry) -> None:
@@ -200,3 +221,62 @@ def test_scrape_agrees_with_root_totals_on_real_fixtures(telemetry: SelfTelemetr
     assert m.totals["calls"] == total(got, "tokenwatch_calls_total")
     assert m.totals["failed_calls"] == total(got, "tokenwatch_calls_total", status="error") >= failed
     assert m.totals["tokens"] == want_tokens and m.totals["cost_usd"] == pytest.approx(want_cost, rel=1e-9)
+
+
+def _request(*spans: tuple[int, int, str, dict[str, Any]]) -> bytes:
+    """An encoded request of spans (id, parent id or 0, name, attributes) of one trace."""
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+    from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
+
+    from otel_tokenwatch.otlp.wire import encode_attributes
+    from tests.normalize.spans import TRACE
+
+    ss = ScopeSpans()
+    ss.scope.name = "app"
+    for sid, parent, name, attrs in spans:
+        s = Span(trace_id=TRACE, span_id=sid.to_bytes(8, "big"), name=name,
+                 start_time_unix_nano=1_700_000_000_000_000_000 + sid, end_time_unix_nano=1_700_000_001_000_000_000)
+        if parent:
+            s.parent_span_id = parent.to_bytes(8, "big")
+        ss.spans.append(Span.FromString(s.SerializeToString() + encode_attributes(list(attrs.items()))))
+    rs = ResourceSpans(scope_spans=[ss])
+    rs.resource.attributes.add(key="service.name").value.string_value = "support-bot"
+    return ExportTraceServiceRequest(resource_spans=[rs]).SerializeToString()
+
+
+def _chat(i: int) -> dict[str, Any]:
+    return {"gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai", "gen_ai.request.model": "gpt-4o-mini",
+            "gen_ai.usage.input_tokens": 100 * i, "gen_ai.usage.output_tokens": 10, "gen_ai.response.id": f"r{i}"}
+
+
+def test_calls_that_arrive_after_their_tree_are_spend_too_and_copies_are_not(telemetry: SelfTelemetry) -> None:
+    """A run longer than tree_max_wait: the tree goes at the wait, its later turns arrive late. Their calls add to
+    the counters under the labels the trace was counted with; the per-tree figures stay the tree's; a span
+    received again late adds nothing."""
+    from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig, Assembler
+
+    state = MemoryStore()
+    stages = [NormalizeProcessor(NormalizeConfig()), ENRICH.create(EnrichConfig(), ProcessorContext(state=state)),
+              ScoreProcessor(ScoreConfig(), state)]
+    m = GenAIMetrics(telemetry)
+    asm = Assembler(AssembleConfig())
+    first = _request((1, 0, "session", {"app.workflow": "support-chat"}), (2, 1, "chat", _chat(1)))
+    asm.add(None, 0.0, None, first)
+    trees = asm.expire(120.0)  # past tree_max_wait: released
+    trees += asm.add(None, 121.0, None, _request((3, 1, "chat", _chat(2))))  # the session's next turn
+    trees += asm.add(None, 122.0, None, first)  # the first request again (a retried export), after the release
+    trees += asm.flush(130.0)
+    for t in trees:
+        for s in stages:
+            s.process(t)
+        m.record_tree(t)
+    assert [t.late for t in trees] == [False, True, True]
+    got = samples(telemetry)
+    calls = "tokenwatch_calls_total"
+    # the session's first call, its second, and nothing for the copies
+    assert total(got, "tokenwatch_tokens_total") == 110 + 210 == m.totals["tokens"]
+    assert total(got, calls) == 2 == m.totals["calls"]
+    assert total(got, calls, workflow="support-chat") == 2
+    assert total(got, "tokenwatch_tokens_total", workflow="support-chat", token_type="input") == 300
+    assert m.totals["trees"] == 1 and total(got, "tokenwatch_outcomes_total") == 1  # one tree, counted once
+    assert total(got, "tokenwatch_trace_cost_USD_count") == 1
