@@ -28,6 +28,8 @@ from tests.conftest import FIXTURES
 
 SOURCES = sorted(Path(FIXTURES).glob("*.jsonl")) + sorted(
     (Path(__file__).resolve().parents[1] / "normalize" / "data").glob("*.jsonl"))
+#: reasons found by judging a whole tree against other trees (score/engine.py _judge, _inflation_judge)
+JUDGED_PER_TREE = frozenset({"over_baseline", "suspected_inflation"})
 ROOT_KEYS = (semconv.TRACE_CALLS, semconv.TRACE_TOKENS, semconv.TRACE_COST_USD, semconv.TRACE_FAILED_CALLS,
              semconv.TRACE_WASTE_SCORE, semconv.TRACE_TOP_REASON, semconv.WORKFLOW)
 
@@ -158,3 +160,39 @@ async def test_an_sdk_export_sent_twice_through_the_service_counts_once(tmp_path
     assert attrs[semconv.TRACE_CALLS].int_value == 1 and attrs[semconv.TRACE_TOKENS].int_value == 1280
     assert attrs[semconv.TRACE_WASTE_SCORE].double_value == 0.0
     provider.shutdown()
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_a_request_received_again_after_its_trees_release_reads_the_same_and_adds_nothing(path: Path) -> None:
+    """The retry comes after the assembly wait: its spans are late. Each leaves with the waste its first copy got
+    (the failed outcome of its trace included: the late cache keeps the outcome the tree was scored with), but
+    for the judgments of a whole tree against the others (over its workflow's baseline, suspected inflation),
+    which no late span gets; the counters do not move."""
+    state = MemoryStore()
+    stages = [NormalizeProcessor(NormalizeConfig()), ENRICH.create(EnrichConfig(), ProcessorContext(state=state)),
+              ScoreProcessor(ScoreConfig(), state)]
+    metrics = GenAIMetrics(SelfTelemetry(readers=[InMemoryMetricReader()], prometheus=False))
+    asm = Assembler(AssembleConfig())
+    raws = [rec.request.SerializeToString() for rec in read(path) if rec.signal == "traces"]  # type: ignore[union-attr]
+    for raw in raws:
+        asm.add(None, 0.0, None, raw)
+    waste: dict[bytes, Any] = {}
+    for t in asm.flush(0.0):
+        for s in stages:
+            s.process(t)
+        metrics.record_tree(t)
+        for e in t.spans:
+            waste[t.trace_id + e.span_id] = (e.get(semconv.WASTE_REASON), e.get(semconv.WASTE_UNITS))
+    before = dict(metrics.totals)
+    late = [t for raw in raws for t in asm.add(None, 1.0, None, raw)] + asm.flush(1.0)
+    assert late and all(t.late for t in late)
+    for t in late:
+        for s in stages:
+            s.process(t)
+        metrics.record_tree(t)
+        for e in t.spans:
+            want = waste[t.trace_id + e.span_id]
+            if want[0] in JUDGED_PER_TREE:
+                want = (None, None)  # a judgment of the whole tree against others, which a late span is not
+            assert (e.get(semconv.WASTE_REASON), e.get(semconv.WASTE_UNITS)) == want
+    assert metrics.totals == before

@@ -242,10 +242,16 @@ class Scorer:
             if isinstance(ts, TreeScore):
                 try:
                     items = self._conversation_items(ts)
+                    # the assembler's memory of the released trace (its late cache): the outcome the tree was
+                    # scored with, so that a late call of a failed or abandoned run is wasted as its tree's were
+                    summary = tree.facts.get("summary")
                     if tree.late:
-                        plan = _Planned("", None, 0.0, None, items)
+                        plan = _Planned(str(summary.get("outcome") or "") if summary is not None else "", None,
+                                        0.0, None, items)
                     else:
                         outcome = self.outcome_of(tree)
+                        if summary is not None and ts.counted:
+                            summary["outcome"] = outcome
                         now = self.clock()
                         plan = _Planned(outcome, self._baseline_key(ts, tree, outcome), now,
                                         self._inflation_ask(ts, tree, outcome, now), items)
@@ -312,7 +318,7 @@ class Scorer:
         self.truncated(ts)
         self.loops(ts, by_id)
         self.uncached_prefix(ts)
-        if not tree.late:
+        if not tree.late or outcome:  # a late tree: its released tree's outcome, where remembered
             self.failed_outcome(ts, outcome)
 
     def failed_calls(self, ts: TreeScore) -> None:
