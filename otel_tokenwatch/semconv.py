@@ -109,7 +109,8 @@ TRACE_UNPRICED_CALLS = _a("tokenwatch.trace.unpriced_calls", "int", "root", "Cou
 # --- enrichment ----------------------------------------------------------------
 WORKFLOW = _a("tokenwatch.workflow", "string", "root", "The workflow this tree belongs to.")
 WORKFLOW_SOURCE = _a("tokenwatch.workflow.source", "string", "root",
-                     "Which source named the workflow: attribute key, rule, or root_span_name.")
+                     "Which source named the workflow: attribute key, rule, root_span_name, or service_name "
+                     "(the trace's root was not in the tree).")
 TEAM = _a("tokenwatch.team", "string", "root", "The owning team; 'unknown' when nothing names one.")
 TEAM_SOURCE = _a("tokenwatch.team.source", "string", "root", "Which source named the team.")
 OUTCOME = _a("tokenwatch.outcome", "string", "root", "success | failure | abandoned | unknown.")

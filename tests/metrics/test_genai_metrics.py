@@ -280,3 +280,44 @@ def test_calls_that_arrive_after_their_tree_are_spend_too_and_copies_are_not(tel
     assert total(got, "tokenwatch_tokens_total", workflow="support-chat", token_type="input") == 300
     assert m.totals["trees"] == 1 and total(got, "tokenwatch_outcomes_total") == 1  # one tree, counted once
     assert total(got, "tokenwatch_trace_cost_USD_count") == 1
+
+
+def test_a_run_longer_than_the_wait_is_named_by_its_service_not_by_a_step(telemetry: SelfTelemetry) -> None:
+    """SDKs export a span when it ends, the root last: a run past tree_max_wait is released without its root, and
+    its earliest span without a parent is a step ("chat"), not the run. Such a tree takes the service's name
+    (resolve.workflow), and its late part, root and all, counts under the same labels. A local root that entered
+    from another service (SpanKind SERVER) names its own request, as before."""
+    from opentelemetry.proto.trace.v1.trace_pb2 import Span
+
+    from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig, Assembler
+    from otel_tokenwatch.pipeline.tree import SpanEntry
+
+    state = MemoryStore()
+    stages = [NormalizeProcessor(NormalizeConfig()), ENRICH.create(EnrichConfig(), ProcessorContext(state=state)),
+              ScoreProcessor(ScoreConfig(), state)]
+    m = GenAIMetrics(telemetry)
+    asm = Assembler(AssembleConfig())
+    asm.add(None, 0.0, None, _request((2, 1, "chat", _chat(1))))
+    trees = asm.expire(61.0)  # the run goes on past the wait
+    trees += asm.add(None, 62.0, None, _request((3, 1, "chat", _chat(2)),
+                                                (1, 0, "support-run", {"app.workflow": "support-chat"})))
+    trees += asm.flush(70.0)
+    for t in trees:
+        for s in stages:
+            s.process(t)
+        m.record_tree(t)
+    first = trees[0].spans[0]
+    assert (first.get(semconv.WORKFLOW), first.get(semconv.WORKFLOW_SOURCE)) == ("support-bot", "service_name")
+    got = samples(telemetry)
+    assert total(got, "tokenwatch_calls_total", workflow="support-bot") == 2 == total(got, "tokenwatch_calls_total")
+
+    entered = tree_of((7, 99, "POST /answer", {}), (8, 7, "chat", _chat(3)))  # its parent is the gateway's span
+    e0 = entered.spans[0]
+    s0 = Span.FromString(e0.data)
+    s0.kind = Span.SPAN_KIND_SERVER
+    entered.spans[0] = SpanEntry(e0.resource, e0.scope, s0.SerializeToString(), e0.span_id, e0.parent_id)
+    for s in stages:
+        s.process(entered)
+    root = entered.root()
+    assert root is not None and (root.get(semconv.WORKFLOW), root.get(semconv.WORKFLOW_SOURCE)) == (
+        "POST /answer", "root_span_name")

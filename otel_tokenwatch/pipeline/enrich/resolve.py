@@ -63,8 +63,23 @@ def workflow(tree: Tree, root: SpanEntry | None, cfg: WorkflowConfig, firsts: di
         if any(_rule_matches(rule, e) for e in candidates):
             return rule.workflow, f"rule[{i}]"
     if root is not None and root.view.name:
+        if root.parent_id and root.view.kind not in ENTRY_KINDS and root.attrs.get(LANGFUSE_APP_ROOT) is not True:
+            # the trace's own root is not in the tree, and the earliest span without its parent is a step of
+            # the run, not its name: a run longer than tree_max_wait is released before its root ends (SDKs
+            # export a span when it ends, the root last), and some exporters drop the app's spans (Langfuse
+            # JS v5's default filter); the service names the run better than "chat gpt-4o" would. A local root
+            # that entered from another service (SERVER, CONSUMER) names its own request, as before.
+            return root.resource.service_name, "service_name"
         return root.view.name, "root_span_name"
     return "unknown", "default"
+
+
+#: span kinds of a request entering a service (SpanKind SERVER, CONSUMER): a trace's local root there
+ENTRY_KINDS = frozenset({2, 5})
+#: Langfuse JS v5's mark on a span its default export filter keeps while its parent is dropped (@langfuse/otel
+#: 5.11.1 LangfuseSpanProcessor, isDefaultExportSpan): the exporter names it the trace's root, and Langfuse
+#: names the trace after it (tests/normalize/test_captured_js2v5.py)
+LANGFUSE_APP_ROOT = "langfuse.internal.is_app_root"
 
 
 def team(root: SpanEntry | None, tree: Tree, cfg: TeamConfig) -> tuple[str, str]:
