@@ -145,7 +145,7 @@ class TracesPipeline:
             if self.telemetry is not None and not tree.late:
                 self.telemetry.add(semconv.M_TREES_RELEASED, 1, {"reason": tree.release_reason})
             if self.telemetry is not None and tree.late:
-                self.telemetry.add(semconv.M_SPANS_LATE, sum(1 for e in tree.spans if e.late))
+                self.telemetry.add(semconv.M_SPANS_LATE, sum(1 for e in entries if e.late))  # copies arrived too
             self.fanout.offer(encode_spans(entries), n, self._releaser(tree.sources))
 
 

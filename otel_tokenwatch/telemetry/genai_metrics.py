@@ -85,7 +85,6 @@ class GenAIMetrics:
             workflow, team = summary.get("labels", _UNKNOWN_LABELS) if summary is not None else _UNKNOWN_LABELS
             outcome = "unknown"
             counted_ids = summary.get("counted", b"") if summary is not None else b""
-            get: Any = lambda k, d=None: d  # no root: nothing per tree is recorded below
         else:
             root = tree.root()
             get = root.get if root is not None else (lambda k, d=None: d)
@@ -171,7 +170,7 @@ class GenAIMetrics:
                 summary["counted"] = counted_ids + b"".join(i for i in new_ids if len(i) == 8)
         if not any_call or late:
             return
-        self.totals["trees"] += 1
+        totals["trees"] += 1
         score = get(semconv.TRACE_WASTE_SCORE)
         if isinstance(score, (int, float)):
             tel.record(semconv.M_TRACE_WASTE_SCORE, float(score), {"workflow": workflow, "outcome": outcome})

@@ -23,16 +23,10 @@ import grpc
 from otel_tokenwatch.agents.factory import AgentsConfig, AgentSessions
 from otel_tokenwatch.otlp.files import read
 from otel_tokenwatch.otlp.wire import key_values_to_dict
-from otel_tokenwatch.pipeline.enrich.config import EnrichConfig
-from otel_tokenwatch.pipeline.enrich.factory import FACTORY as ENRICH
-from otel_tokenwatch.pipeline.normalize.factory import NormalizeConfig, NormalizeProcessor
-from otel_tokenwatch.pipeline.processor import ProcessorContext
-from otel_tokenwatch.pipeline.score.config import ScoreConfig
-from otel_tokenwatch.pipeline.score.factory import ScoreProcessor
 from otel_tokenwatch.pipeline.tree import Tree
-from otel_tokenwatch.state import MemoryStore
 from tests.conftest import grpc_endpoint, http_endpoint, running, service_config, wait_for
 from tests.relay.spans import by_span_id, read_file, strip_tokenwatch
+from tests.stages import default_stages
 
 PATHS = {"logs": "/v1/logs", "metrics": "/v1/metrics", "traces": "/v1/traces"}
 METHODS = {"logs": "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
@@ -202,9 +196,7 @@ def metric_total(text: str, name: str, *having: str, without: tuple[str, ...] = 
 def scored(*raws: bytes, agents: AgentSessions | None = None) -> list[Tree]:
     """The session trees the agents stage (``agents``, or a new one) makes of these requests, through
     normalize, enrich and score."""
-    state = MemoryStore()
-    stages = [NormalizeProcessor(NormalizeConfig()), ENRICH.create(EnrichConfig(), ProcessorContext(state=state)),
-              ScoreProcessor(ScoreConfig(), state)]
+    stages = default_stages()
     trees: list[Tree] = []
     if agents is None:
         agents = AgentSessions(AgentsConfig())

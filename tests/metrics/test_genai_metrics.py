@@ -17,18 +17,12 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from otel_tokenwatch import semconv
 from otel_tokenwatch.pipeline.call import Call
-from otel_tokenwatch.pipeline.enrich.config import EnrichConfig
-from otel_tokenwatch.pipeline.enrich.factory import FACTORY as ENRICH
-from otel_tokenwatch.pipeline.normalize.factory import NormalizeConfig, NormalizeProcessor
-from otel_tokenwatch.pipeline.processor import ProcessorContext
-from otel_tokenwatch.pipeline.score.config import ScoreConfig
-from otel_tokenwatch.pipeline.score.factory import ScoreProcessor
 from otel_tokenwatch.pipeline.tree import Tree
-from otel_tokenwatch.state import MemoryStore
 from otel_tokenwatch.telemetry.genai_metrics import GenAIMetrics
 from otel_tokenwatch.telemetry.selfmetrics import SelfTelemetry
 from tests.enrich.trees import fixture_trees
-from tests.normalize.spans import tree_of
+from tests.normalize.spans import request_of, tree_of
+from tests.stages import default_stages
 
 Sample = tuple[str, dict[str, str], float]
 
@@ -181,9 +175,7 @@ def test_no_person_and_no_free_text_outcome_in_any_label(telemetry: SelfTelemetr
 @pytest.mark.parametrize("source", ["openai-v2-latest.jsonl", "openlit-openai.jsonl"])
 def test_scrape_agrees_with_root_totals_on_real_fixtures(telemetry: SelfTelemetry, source: str) -> None:
     """Real spans through normalize, enrich and score: the scrape sums to what each root says it cost."""
-    state = MemoryStore()
-    stages = [NormalizeProcessor(NormalizeConfig()), ENRICH.create(EnrichConfig(), ProcessorContext(state=state)),
-              ScoreProcessor(ScoreConfig(), state)]
+    stages = default_stages()
     m = GenAIMetrics(telemetry)
     want_tokens = 0
     want_cost = 0.0
@@ -224,24 +216,8 @@ def test_scrape_agrees_with_root_totals_on_real_fixtures(telemetry: SelfTelemetr
 
 
 def _request(*spans: tuple[int, int, str, dict[str, Any]]) -> bytes:
-    """An encoded request of spans (id, parent id or 0, name, attributes) of one trace."""
-    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-    from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
-
-    from otel_tokenwatch.otlp.wire import encode_attributes
-    from tests.normalize.spans import TRACE
-
-    ss = ScopeSpans()
-    ss.scope.name = "app"
-    for sid, parent, name, attrs in spans:
-        s = Span(trace_id=TRACE, span_id=sid.to_bytes(8, "big"), name=name,
-                 start_time_unix_nano=1_700_000_000_000_000_000 + sid, end_time_unix_nano=1_700_000_001_000_000_000)
-        if parent:
-            s.parent_span_id = parent.to_bytes(8, "big")
-        ss.spans.append(Span.FromString(s.SerializeToString() + encode_attributes(list(attrs.items()))))
-    rs = ResourceSpans(scope_spans=[ss])
-    rs.resource.attributes.add(key="service.name").value.string_value = "support-bot"
-    return ExportTraceServiceRequest(resource_spans=[rs]).SerializeToString()
+    """An encoded request of spans (id, parent id or 0, name, attributes) of one trace of service support-bot."""
+    return request_of(*spans, service="support-bot").SerializeToString()
 
 
 def _chat(i: int) -> dict[str, Any]:
@@ -255,9 +231,7 @@ def test_calls_that_arrive_after_their_tree_are_spend_too_and_copies_are_not(tel
     received again late adds nothing."""
     from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig, Assembler
 
-    state = MemoryStore()
-    stages = [NormalizeProcessor(NormalizeConfig()), ENRICH.create(EnrichConfig(), ProcessorContext(state=state)),
-              ScoreProcessor(ScoreConfig(), state)]
+    stages = default_stages()
     m = GenAIMetrics(telemetry)
     asm = Assembler(AssembleConfig())
     first = _request((1, 0, "session", {"app.workflow": "support-chat"}), (2, 1, "chat", _chat(1)))
@@ -292,9 +266,7 @@ def test_a_run_longer_than_the_wait_is_named_by_its_service_not_by_a_step(teleme
     from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig, Assembler
     from otel_tokenwatch.pipeline.tree import SpanEntry
 
-    state = MemoryStore()
-    stages = [NormalizeProcessor(NormalizeConfig()), ENRICH.create(EnrichConfig(), ProcessorContext(state=state)),
-              ScoreProcessor(ScoreConfig(), state)]
+    stages = default_stages()
     m = GenAIMetrics(telemetry)
     asm = Assembler(AssembleConfig())
     asm.add(None, 0.0, None, _request((2, 1, "chat", _chat(1))))

@@ -26,18 +26,12 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from otel_tokenwatch import semconv
 from otel_tokenwatch.otlp.files import read
 from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig, Assembler
-from otel_tokenwatch.pipeline.enrich.config import EnrichConfig
-from otel_tokenwatch.pipeline.enrich.factory import FACTORY as ENRICH
-from otel_tokenwatch.pipeline.normalize.factory import NormalizeConfig, NormalizeProcessor
-from otel_tokenwatch.pipeline.processor import ProcessorContext
-from otel_tokenwatch.pipeline.score.config import ScoreConfig
-from otel_tokenwatch.pipeline.score.factory import ScoreProcessor
 from otel_tokenwatch.pipeline.tree import Tree
-from otel_tokenwatch.state import MemoryStore
 from otel_tokenwatch.telemetry.genai_metrics import GenAIMetrics
 from otel_tokenwatch.telemetry.selfmetrics import SelfTelemetry
 from tests.conftest import FIXTURES
 from tests.servers import free_port, prometheus
+from tests.stages import default_stages
 
 pytestmark = pytest.mark.server
 RULES = Path(__file__).resolve().parents[2] / "collector-config" / "prometheus" / "tokenwatch-rules.yaml"
@@ -59,9 +53,7 @@ def fast_rules(tmp: Path) -> Path:
 def processed_trees(source: str) -> list[Tree]:
     """Every trace of a fixture file through normalize, enrich and score; the healthy ones end resolved,
     marked as an application marks its outcome (an ``app.outcome`` attribute on the root span)."""
-    state = MemoryStore()
-    stages = [NormalizeProcessor(NormalizeConfig()), ENRICH.create(EnrichConfig(), ProcessorContext(state=state)),
-              ScoreProcessor(ScoreConfig(), state)]
+    stages = default_stages()
     trees: list[Tree] = []
     for rec in read(Path(FIXTURES) / source):
         if rec.signal != "traces":

@@ -16,6 +16,14 @@ TRACE = bytes.fromhex("0af7651916cd43dd8448eb211c80319c")
 
 def tree_of(*spans: tuple[int, int, str, dict[str, Any]], scope: str = "app", error: set[int] | None = None) -> Tree:
     """Spans as (id, parent id or 0, name, attributes)."""
+    asm = Assembler(AssembleConfig())
+    asm.add(request_of(*spans, scope=scope, error=error), 0.0, None)
+    return asm.flush(0.0)[0]
+
+
+def request_of(*spans: tuple[int, int, str, dict[str, Any]], scope: str = "app", error: set[int] | None = None,
+               service: str = "test") -> ExportTraceServiceRequest:
+    """One request of spans (id, parent id or 0, name, attributes) of one trace, for tests that send it."""
     ss = ScopeSpans()
     ss.scope.name = scope
     for sid, parent, name, attrs in spans:
@@ -28,7 +36,5 @@ def tree_of(*spans: tuple[int, int, str, dict[str, Any]], scope: str = "app", er
         data = s.SerializeToString() + encode_attributes(list(attrs.items()))
         ss.spans.append(Span.FromString(data))
     rs = ResourceSpans(scope_spans=[ss])
-    rs.resource.attributes.add(key="service.name").value.string_value = "test"
-    asm = Assembler(AssembleConfig())
-    asm.add(ExportTraceServiceRequest(resource_spans=[rs]), 0.0, None)
-    return asm.flush(0.0)[0]
+    rs.resource.attributes.add(key="service.name").value.string_value = service
+    return ExportTraceServiceRequest(resource_spans=[rs])

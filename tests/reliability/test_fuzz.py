@@ -15,15 +15,9 @@ from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Sp
 from otel_tokenwatch.errors import BadRequest
 from otel_tokenwatch.otlp.wire import TraceCheck, check_traces
 from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig, Assembler
-from otel_tokenwatch.pipeline.enrich.config import EnrichConfig
-from otel_tokenwatch.pipeline.enrich.factory import FACTORY as ENRICH
-from otel_tokenwatch.pipeline.normalize.factory import NormalizeConfig, NormalizeProcessor
-from otel_tokenwatch.pipeline.processor import ProcessorContext
-from otel_tokenwatch.pipeline.score.config import ScoreConfig
-from otel_tokenwatch.pipeline.score.factory import ScoreProcessor
 from otel_tokenwatch.receivers.otlp.signals import SIGNALS
-from otel_tokenwatch.state import MemoryStore
 from tests.anyvalue import any_value
+from tests.stages import default_stages
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 KEYS = ["gen_ai.operation.name", "gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens",
@@ -62,9 +56,7 @@ def hostile_request(draw: st.DrawFn) -> ExportTraceServiceRequest:
 
 
 def stages():  # type: ignore[no-untyped-def]
-    state = MemoryStore()
-    return [NormalizeProcessor(NormalizeConfig()), ENRICH.create(EnrichConfig(), ProcessorContext(state=state)),
-            ScoreProcessor(ScoreConfig(), state)]
+    return default_stages()
 
 
 @FUZZ

@@ -19,12 +19,11 @@ from otel_tokenwatch.pipeline.enrich.config import EnrichConfig, PrivacyConfig
 from otel_tokenwatch.pipeline.enrich.factory import FACTORY as ENRICH
 from otel_tokenwatch.pipeline.normalize.factory import NormalizeConfig, NormalizeProcessor
 from otel_tokenwatch.pipeline.processor import ProcessorContext
-from otel_tokenwatch.pipeline.score.config import ScoreConfig
-from otel_tokenwatch.pipeline.score.factory import ScoreProcessor
 from otel_tokenwatch.state import MemoryStore
 from otel_tokenwatch.telemetry.genai_metrics import GenAIMetrics
 from otel_tokenwatch.telemetry.selfmetrics import SelfTelemetry
 from tests.conftest import FIXTURES
+from tests.stages import default_stages
 
 SOURCES = sorted(Path(FIXTURES).glob("*.jsonl")) + sorted(
     (Path(__file__).resolve().parents[1] / "normalize" / "data").glob("*.jsonl"))
@@ -36,9 +35,7 @@ ROOT_KEYS = (semconv.TRACE_CALLS, semconv.TRACE_TOKENS, semconv.TRACE_COST_USD, 
 
 def run(path: Path, times: int) -> tuple[dict[bytes, tuple[Any, ...]], dict[str, float], int, int]:
     """Per trace its root's numbers, the running totals the metrics keep, spans in and spans out."""
-    state = MemoryStore()
-    stages = [NormalizeProcessor(NormalizeConfig()), ENRICH.create(EnrichConfig(), ProcessorContext(state=state)),
-              ScoreProcessor(ScoreConfig(), state)]
+    stages = default_stages()
     metrics = GenAIMetrics(SelfTelemetry(readers=[InMemoryMetricReader()], prometheus=False))
     asm = Assembler(AssembleConfig())
     sent = 0
@@ -168,9 +165,7 @@ def test_a_request_received_again_after_its_trees_release_reads_the_same_and_add
     (the failed outcome of its trace included: the late cache keeps the outcome the tree was scored with), but
     for the judgments of a whole tree against the others (over its workflow's baseline, suspected inflation),
     which no late span gets; the counters do not move."""
-    state = MemoryStore()
-    stages = [NormalizeProcessor(NormalizeConfig()), ENRICH.create(EnrichConfig(), ProcessorContext(state=state)),
-              ScoreProcessor(ScoreConfig(), state)]
+    stages = default_stages()
     metrics = GenAIMetrics(SelfTelemetry(readers=[InMemoryMetricReader()], prometheus=False))
     asm = Assembler(AssembleConfig())
     raws = [rec.request.SerializeToString() for rec in read(path) if rec.signal == "traces"]  # type: ignore[union-attr]

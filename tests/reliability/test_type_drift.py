@@ -24,16 +24,10 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
 from otel_tokenwatch.otlp.files import read
 from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig, Assembler
-from otel_tokenwatch.pipeline.enrich.config import EnrichConfig
-from otel_tokenwatch.pipeline.enrich.factory import FACTORY as ENRICH
-from otel_tokenwatch.pipeline.normalize.factory import NormalizeConfig, NormalizeProcessor
-from otel_tokenwatch.pipeline.processor import ProcessorContext
-from otel_tokenwatch.pipeline.score.config import ScoreConfig
-from otel_tokenwatch.pipeline.score.factory import ScoreProcessor
-from otel_tokenwatch.state import MemoryStore
 from tests.agents.captured import scored
 from tests.anyvalue import any_value
 from tests.conftest import FIXTURES
+from tests.stages import default_stages
 
 DATA = Path(__file__).resolve().parents[1] / "normalize" / "data"
 SOURCES = sorted(DATA.glob("*.jsonl"))
@@ -116,9 +110,7 @@ def mutated_logs(req: ExportLogsServiceRequest, seed: int) -> ExportLogsServiceR
 
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.stem)
 def test_retyped_attributes_never_fault_a_reader(path: Path) -> None:
-    state = MemoryStore()
-    stages = [NormalizeProcessor(NormalizeConfig()), ENRICH.create(EnrichConfig(), ProcessorContext(state=state)),
-              ScoreProcessor(ScoreConfig(), state)]
+    stages = default_stages()
     sent = forwarded = 0
     for i, rec in enumerate(read(path)):
         if rec.signal != "traces":

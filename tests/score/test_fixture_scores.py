@@ -7,16 +7,14 @@ from pathlib import Path
 import pytest
 
 from otel_tokenwatch import semconv
-from otel_tokenwatch.pipeline.enrich.config import EnrichConfig
-from otel_tokenwatch.pipeline.enrich.factory import FACTORY as ENRICH
 from otel_tokenwatch.pipeline.normalize.factory import NormalizeConfig, NormalizeProcessor
-from otel_tokenwatch.pipeline.processor import ProcessorContext
 from otel_tokenwatch.pipeline.score.config import ScoreConfig
 from otel_tokenwatch.pipeline.score.factory import ScoreProcessor
 from otel_tokenwatch.pipeline.tree import Tree
 from otel_tokenwatch.state import MemoryStore
 from tests.enrich.trees import fixture_trees
 from tests.score.helpers import check_explainable
+from tests.stages import default_stages
 
 SOURCES = ["openai-v2.jsonl", "openai-v2-latest.jsonl", "openinference-openai.jsonl", "openllmetry-openai.jsonl",
            "openlit-openai.jsonl", "langfuse-openai.jsonl", "pydantic-ai.jsonl"]
@@ -30,9 +28,7 @@ CONTENT_SOURCES = [s for s in SOURCES if s != "openai-v2.jsonl"]  # the legacy p
 
 def scored_trees(source: str) -> list[tuple[str, Tree]]:
     """(scenario, tree) of one source after normalize, enrich and score with one shared state."""
-    state = MemoryStore()
-    stages = [NormalizeProcessor(NormalizeConfig()), ENRICH.create(EnrichConfig(), ProcessorContext(state=state)),
-              ScoreProcessor(ScoreConfig(), state)]
+    stages = default_stages()
     out = []
     for scenario, tree in fixture_trees(source):
         for s in stages:
@@ -108,9 +104,7 @@ def test_oversized_answers_are_caught_once_the_workflow_has_a_baseline(variant: 
     from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig, Assembler
     from tests.conftest import FIXTURES
 
-    state = MemoryStore()
-    stages = [NormalizeProcessor(NormalizeConfig()), ENRICH.create(EnrichConfig(), ProcessorContext(state=state)),
-              ScoreProcessor(ScoreConfig(), state)]
+    stages = default_stages()
     source = Path(FIXTURES) / "openinference-openai.jsonl"
     healthy = next(r.request for r in read(source) if r.signal == "traces" and r.meta.get("scenario") == "healthy")
     small_tid = None

@@ -140,9 +140,7 @@ def _inner_twin(e: SpanEntry, first: SpanEntry, c: Call) -> bool:
     fc = first.call
     if fc is None or (fc.input_tokens, fc.output_tokens) == (c.input_tokens, c.output_tokens):
         return False  # they agree: the first stays counted, and takes the subsets only its twin names (_fill)
-    v, f = e.view, first.view
-    return e.scope.name != first.scope.name and v.start_time_unix_nano >= f.start_time_unix_nano \
-        and v.end_time_unix_nano <= f.end_time_unix_nano + _TWIN_SLACK_NS
+    return e.scope.name != first.scope.name and _within(e, first)
 
 
 def _twins(counted: list[SpanEntry], usage: bool) -> None:
