@@ -152,6 +152,9 @@ WASTE_REASONS = _a("tokenwatch.waste.reasons", "string[]", "call",
                    "When a call's units are wasted for more than one reason: reason=units for each.")
 TRACE_BASELINE_P90 = _a("tokenwatch.trace.baseline_p90", "double", "root",
                         "The workflow baseline's p90 (in the tree's units) that over_baseline compared against.")
+WASTE_BASELINE = _a("tokenwatch.waste.baseline", "double", "call",
+                    "For over_baseline: the workflow baseline's p90 its tree was compared against (on a late call "
+                    "too, whose tree's root left before it).")
 WASTE_MATCHED_SPAN = _a("tokenwatch.waste.matched_span_id", "string", "call", "The earlier span this one repeats (hex).")
 
 # --- self-telemetry (service health) --------------------------------------------

@@ -281,6 +281,17 @@ class Tree:
         return encode_spans(self.outgoing())
 
 
+def holds_id(ids: bytes, span_id: bytes) -> bool:
+    """``span_id`` is one of the 8-byte ids packed in ``ids`` (compact: released traces are remembered by
+    the hundred thousand, each with the ids of the spans whose calls were counted)."""
+    i = ids.find(span_id)
+    while i >= 0:
+        if i % 8 == 0:
+            return True
+        i = ids.find(span_id, i + 1)
+    return False
+
+
 def encode_spans(entries: list[SpanEntry]) -> bytes:
     """Group spans by resource then scope (first-seen order) and encode a request.
 

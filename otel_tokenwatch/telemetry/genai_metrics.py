@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from otel_tokenwatch import semconv
-from otel_tokenwatch.pipeline.tree import Tree
+from otel_tokenwatch.pipeline.tree import Tree, holds_id
 
 if TYPE_CHECKING:
     from otel_tokenwatch.telemetry.selfmetrics import SelfTelemetry
@@ -40,17 +40,6 @@ class BoundedLabel:
 
 
 _UNKNOWN_LABELS = ("unknown", "unknown")
-
-
-def _holds(ids: bytes, span_id: bytes) -> bool:
-    """``span_id`` is one of the 8-byte ids packed in ``ids`` (compact: released traces are remembered by
-    the hundred thousand)."""
-    i = ids.find(span_id)
-    while i >= 0:
-        if i % 8 == 0:
-            return True
-        i = ids.find(span_id, i + 1)
-    return False
 
 
 class GenAIMetrics:
@@ -107,7 +96,7 @@ class GenAIMetrics:
             c = e.call
             if c is None or (c.kind != "inference" and c.kind != "embeddings"):
                 continue
-            if late and counted_ids and _holds(counted_ids, e.span_id):
+            if late and counted_ids and holds_id(counted_ids, e.span_id):
                 continue  # received again after its tree's release: counted then
             base = (*wt, ("provider", self.provider(c.provider)), ("model", self.model(c.model)))
             if c.attempts > 1:  # failed attempts hidden in one span: calls that billed nothing, retried

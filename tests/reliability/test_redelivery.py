@@ -164,7 +164,7 @@ def test_a_request_received_again_after_its_trees_release_reads_the_same_and_add
     """The retry comes after the assembly wait: its spans are late. Each leaves with the waste its first copy got
     (the failed outcome of its trace included: the late cache keeps the outcome the tree was scored with), but
     for the judgments of a whole tree against the others (over its workflow's baseline, suspected inflation),
-    which no late span gets; the counters do not move."""
+    which a copy does not get again (it adds no spend to judge); the counters do not move."""
     stages = default_stages()
     metrics = GenAIMetrics(SelfTelemetry(readers=[InMemoryMetricReader()], prometheus=False))
     asm = Assembler(AssembleConfig())
@@ -188,6 +188,6 @@ def test_a_request_received_again_after_its_trees_release_reads_the_same_and_add
         for e in t.spans:
             want = waste[t.trace_id + e.span_id]
             if want[0] in JUDGED_PER_TREE:
-                want = (None, None)  # a judgment of the whole tree against others, which a late span is not
+                want = (None, None)  # its tree's judgment against others: a copy adds no spend
             assert (e.get(semconv.WASTE_REASON), e.get(semconv.WASTE_UNITS)) == want
     assert metrics.totals == before

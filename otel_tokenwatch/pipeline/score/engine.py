@@ -28,7 +28,7 @@ from otel_tokenwatch.pipeline.score.fingerprint import (
 )
 from otel_tokenwatch.pipeline.score.sketch import WindowSketch
 from otel_tokenwatch.pipeline.score.units import TYPES, CallUnits, price_weights
-from otel_tokenwatch.pipeline.tree import SpanEntry, Tree
+from otel_tokenwatch.pipeline.tree import SpanEntry, Tree, holds_id
 from otel_tokenwatch.state.carry import Replan
 
 CALL_KINDS = ("inference", "embeddings")
@@ -280,6 +280,8 @@ class Scorer:
                 elif plan is not None:  # nothing of the shared state to judge it on
                     try:
                         self._reasons(out[i], trees[i], plan.outcome, {})  # type: ignore[arg-type]
+                        if trees[i].late:
+                            self._late_judge(out[i], trees[i].facts.get("summary"))  # type: ignore[arg-type]
                     except Exception as exc2:  # noqa: BLE001
                         out[i] = exc2
             return out
@@ -295,10 +297,18 @@ class Scorer:
             window = next(windows) if plan.ask is not None else None
             try:
                 self._reasons(ts, trees[i], plan.outcome, held)
+                summary = trees[i].facts.get("summary")
+                if trees[i].late:
+                    self._late_judge(ts, summary)
                 if baseline is not None:
-                    self._judge(ts, baseline[0], plan.now)
+                    p = self._judge(ts, baseline[0], plan.now)
+                    if p is not None and summary is not None:
+                        # what the tree's late calls are judged against (``_late_judge``)
+                        summary["baseline"] = (p, ts.total, ts.usd)
                 if window is not None:
-                    self._inflation_judge(ts, plan.ask, window)  # type: ignore[arg-type]
+                    same = self._inflation_judge(ts, plan.ask, window)  # type: ignore[arg-type]
+                    if same and summary is not None:
+                        summary["inflation"] = same
             except Exception as exc:  # noqa: BLE001 - contained to this tree (the chain counts it)
                 out[i] = exc
             finally:
@@ -562,9 +572,11 @@ class Scorer:
             return None
         return f"{self._workflow(tree)}|{'usd' if ts.usd else 'tokens'}"
 
-    def _judge(self, ts: TreeScore, sketch: WindowSketch, now: float) -> None:
+    def _judge(self, ts: TreeScore, sketch: WindowSketch, now: float) -> float | None:
+        """Waste the tree's spend above its workflow's baseline; the baseline it was judged against, if any."""
         cfg = self.cfg
         total = ts.total
+        p = None
         if sketch.count >= cfg.baseline_min_samples:
             p = sketch.quantile(cfg.baseline_quantile, now)
             # the sketch is accurate to about 2%: equal trees never exceed their own baseline
@@ -576,6 +588,36 @@ class Scorer:
                     for e in ts.counted:
                         if ts.remaining(e) > 0:
                             ts.waste(e, "over_baseline", share=excess / left, baseline=p)
+        return p
+
+    def _late_judge(self, ts: TreeScore, summary: dict[str, Any] | None) -> None:
+        """A late tree's new calls judged as part of the tree they belong to, by what its scoring left in the
+        assembler's memory of the released trace: under suspected inflation if the tree was, and over
+        baseline by what they take the tree's spend above the baseline it was judged against (the tree's
+        calls keep what they were given; its baseline sample stays the spend it was released with). A call
+        received again (its id among those the trace counted) was judged with its first copy."""
+        if summary is None:
+            return
+        seen = summary.get("counted", b"")
+        new = [e for e in ts.counted if not (seen and holds_id(seen, e.span_id))]
+        if not new:
+            return
+        judged = summary.get("baseline")
+        if judged is not None and judged[2] == ts.usd:  # else its calls are counted in other units (unpriced)
+            p, before, usd = judged
+            after = before + sum(ts.units[e.span_id].total for e in new)
+            summary["baseline"] = (p, after, usd)
+            left = sum(ts.remaining(e) for e in new)
+            excess = min(after - max(p, before), left)
+            if after > p * 1.02 and excess > 0 and left > 0:
+                for e in new:
+                    if ts.remaining(e) > 0:
+                        ts.waste(e, "over_baseline", share=excess / left, baseline=p)
+        trees = summary.get("inflation")
+        if trees:
+            for e in new:
+                if ts.remaining(e) > 0:
+                    ts.waste(e, "suspected_inflation", trees=trees)
 
     def _baseline_before(self, key: str, total: float, now: float) -> tuple[WindowSketch, bytes]:
         """One tree's ``_baselines_before``: the caller applies the item once the tree is judged."""
@@ -650,11 +692,14 @@ class Scorer:
         return [("append", NS_INFLATION, pkey, orjson.dumps([fp, now]), 500, self.cfg.inflation_window),
                 ("items", NS_INFLATION, pkey)]
 
-    def _inflation_judge(self, ts: TreeScore, ask: tuple[str, str, float], held: list[bytes]) -> None:
+    def _inflation_judge(self, ts: TreeScore, ask: tuple[str, str, float], held: list[bytes]) -> int:
+        """Waste a tree the principal sent again and again unchanged; how many such trees, if judged so."""
         _, fp, now = ask
         window = self.cfg.inflation_window
         same = sum(1 for raw in held if (d := orjson.loads(raw))[0] == fp and now - d[1] <= window)
-        if same >= self.cfg.inflation_min_trees:
-            for e in ts.counted:
-                if ts.remaining(e) > 0:
-                    ts.waste(e, "suspected_inflation", trees=same)
+        if same < self.cfg.inflation_min_trees:
+            return 0
+        for e in ts.counted:
+            if ts.remaining(e) > 0:
+                ts.waste(e, "suspected_inflation", trees=same)
+        return same

@@ -77,6 +77,9 @@ class ScoreProcessor(BaseProcessor):
                 e.set(semconv.WASTE_MATCHED_SPAN, a["matched"])
             if "truncation" in a:
                 e.set(semconv.WASTE_TRUNCATION, a["truncation"])
+            baseline = next((w.attrs["baseline"] for w in ws if "baseline" in w.attrs), None)
+            if baseline is not None:
+                e.set(semconv.WASTE_BASELINE, float(baseline))
         if tree.late:
             return
         root = tree.root()
