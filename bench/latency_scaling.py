@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -201,6 +202,35 @@ def print_stalls(path: Path) -> None:
           f"{', '.join(f'{x:.0f}' for x in got['longest_ms'])} ms); stacks seen most in stalls:", flush=True)
     for where, n in got["where"][:4]:
         print(f"    {n:4d}  {where}", flush=True)
+    if got.get("other_threads"):
+        print("  the replica's other threads meanwhile:", flush=True)
+        for where, n in got["other_threads"][:4]:
+            print(f"    {n:4d}  {where}", flush=True)
+    gcs = got.get("gc")
+    if gcs is not None:
+        by_gen = ", ".join(f"gen{g} {n:,}" for g, n in sorted(gcs["collections"].items()))
+        longest = ", ".join(f"{ms:.1f} (gen{g})" for ms, g in gcs["longest_ms"])
+        print(f"  cyclic GC while serving: {by_gen}; longest {longest} ms; {gcs['over_stall']} pauses over "
+              f"{got['stall_ms']:.0f} ms; stalls with a GC inside: {got['stalls_with_gc']} of {got['stalls']} "
+              "(the watchdog sees a GC stall where the loop next releases the GIL: often Redis's socket)",
+              flush=True)
+    if "long_emits" in got:
+        print(f"  releases through the stages longer than {got['stall_ms']:.0f} ms: {got['long_emit_count']}"
+              + (" (longest, as wall / the loop's CPU ms / trees: "
+                 + ", ".join(f"{w} / {c} / {n}" for w, c, n in got["long_emits"]) + ")" if got["long_emits"] else ""),
+              flush=True)
+    if got.get("release_ms"):
+        print("  releases through the stages, by trees together: " + ", ".join(
+            f"{k}: {n:,} at {ms} ms" for k, (n, ms) in got["release_ms"].items() if n >= 5), flush=True)
+    if got.get("stall_releases"):
+        print("  the longest stalls, as their ms / ms of it releasing trees / releases: "
+              + ", ".join(f"{w} / {r} / {n}" for w, r, n in got["stall_releases"]), flush=True)
+    trips = got.get("redis_trips")
+    if trips and trips["n"]:
+        print(f"  Redis round trips seen by the replica: {trips['n']:,}, wall p50/p99/max "
+              f"{' / '.join(map(str, trips['wall_ms']))} ms, of it the loop's own CPU "
+              f"{' / '.join(map(str, trips['cpu_ms']))} ms; {trips['over_stall']} over {got['stall_ms']:.0f} ms",
+              flush=True)
 
 
 def traces_len(t: list) -> int:  # type: ignore[type-arg]
@@ -337,8 +367,17 @@ async def main() -> None:
         await run(args)
 
 
-async def run(args: argparse.Namespace) -> None:
+async def in_memory(run: Coroutine[Any, Any, float]) -> float:
+    """``run`` with each replica's state in its own memory, as without a redis_url."""
     global STATE_URL
+    url, STATE_URL = STATE_URL, None
+    try:
+        return await run
+    finally:
+        STATE_URL = url
+
+
+async def run(args: argparse.Namespace) -> None:
     trees = traces.make_trees(args.trees)
     full = ["assemble", "normalize", "enrich", "score"]
     print(f"machine: {os.cpu_count()} cores; {len(trees)} traces; state: "
@@ -356,23 +395,23 @@ async def run(args: argparse.Namespace) -> None:
     peak = max([await throughput(trees, 1, full, per_trace=True, label="latency traffic (one request per trace), ")
                 for _ in range(2)])
     rate = args.rate or peak / 2
-    rounds = [await latency(trees[:1700], rate, full)  # one slow moment of this machine decides a p99: several runs
-              for _ in range(args.latency_rounds)]
+    # one slow moment of this machine decides a p99: several rounds. With the state in Redis, each round is
+    # followed by the same load with each replica's state in its own memory (the default without a
+    # redis_url): interleaved, both set-ups meet the same minutes of the machine, and what is left
+    # between them is what the shared state's round trips add
+    rounds: list[float] = []
+    mem: list[float] = []
+    for _ in range(args.latency_rounds):
+        rounds.append(await latency(trees[:1700], rate, full))
+        if STATE_URL:
+            mem.append(await in_memory(latency(trees[:1700], rate, full)))
     await latency(trees[:1700], rate, full, watched=True)  # where the loop waited (its own figures are not these)
     state = "Redis" if STATE_URL else "memory"
     met = sum(r < 20 for r in rounds)
     summary = [f"{state} {' / '.join(f'{r:.1f}' for r in rounds)} ms (target < 20 ms: met in {met} of {len(rounds)} rounds)"]
-    if STATE_URL:
-        # the same load with each replica's state in its own memory (the default without a redis_url): what
-        # the shared state's round trips add
-        # the same number of rounds: one slow moment in one set-up's rounds is not the set-up's doing
-        url, STATE_URL = STATE_URL, None
-        try:
-            mem = [await latency(trees[:1700], rate, full) for _ in range(args.latency_rounds)]
-            summary.append(f"memory {' / '.join(f'{r:.1f}' for r in mem)} ms (met in {sum(r < 20 for r in mem)} "
-                           f"of {len(mem)})")
-        finally:
-            STATE_URL = url
+    if mem:
+        summary.append(f"memory {' / '.join(f'{r:.1f}' for r in mem)} ms (met in {sum(r < 20 for r in mem)} "
+                       f"of {len(mem)}; each run right after the Redis round above it)")
     # this machine's speed moves by a third within minutes: the peak measured again after the rounds says
     # whether "half load" stayed half (a load near the peak queues, and then the p50 rises too)
     after = await throughput(trees, 1, full, per_trace=True, label="latency traffic again, after the rounds: ")

@@ -8,6 +8,15 @@ loop's thread is (each distinct stack once per stall). At exit it writes the sta
 and the stacks seen most often to STALL_OUT (JSON), which the bench prints. The thread's own cost is a
 GIL hand-over every 2 ms.
 
+The thread needs the GIL to look, so it mostly looks when the loop's thread lets the GIL go: at a socket
+send or read. With the state in Redis that is the round trip every release makes, and the stacks alone
+would blame it. So the watchdog also times what a stall could be made of, and reports each beside the
+stalls: the cyclic collector's pauses (gc.callbacks) and how many stalls held one; each Redis round
+trip as the replica sees it (wall, and the loop thread's own CPU in it); each release of trees through
+the stages (TracesPipeline.emit), the ones longer than STALL_MS, and for the longest stalls how much of
+them was releasing trees and in how many releases. In run 17 (bench/HISTORY.md) that showed the stalls
+are loop turns of several releases back to back, not one slow round trip.
+
 Usage (the bench does this): STALL_OUT=/tmp/x.json python bench/stallwatch.py serve --config cfg.yaml
 """
 
@@ -16,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import collections
+import gc
 import json
 import os
 import sys
@@ -29,7 +39,14 @@ STALL = float(os.environ.get("STALL_MS", "6")) / 1000
 OUT = os.environ.get("STALL_OUT", "stalls.json")
 _beat: list[float | None] = [None]
 _stacks: collections.Counter[str] = collections.Counter()
-_lengths: list[float] = []
+_stalls: list[tuple[float, float]] = []
+_others: collections.Counter[str] = collections.Counter()
+_names: dict[int, str] = {}
+_gc_pauses: list[tuple[float, float, int]] = []  # (start, end, generation)
+_gc_started: list[float] = [0.0]
+_emits: list[tuple[float, float, int]] = []  # every release: (start, end, trees)
+_long_emits: list[tuple[float, float, int]] = []  # releases longer than STALL: (wall, CPU, trees)
+_trips: list[tuple[float, float]] = []  # Redis round trips: (wall, the loop thread's CPU)
 _loop_thread = threading.get_ident()
 
 
@@ -58,14 +75,24 @@ def _watch() -> None:
         if time.perf_counter() - beat > STALL:
             if started is None:
                 started, seen = beat, set()
-            frame = sys._current_frames().get(_loop_thread)
+            frames = sys._current_frames()
+            if len(_names) != len(frames):
+                _names.update((t.ident, t.name) for t in threading.enumerate() if t.ident is not None)
+            frame = frames.get(_loop_thread)
             if frame is not None:
                 key = _where(frame)
                 if key not in seen:
                     seen.add(key)
                     _stacks[key] += 1
+            for ident, other in frames.items():  # what the other threads were doing meanwhile
+                if ident in (_loop_thread, threading.get_ident()):
+                    continue
+                key = f"{_names.get(ident, ident)}: {_where(other)}"
+                if key not in seen:
+                    seen.add(key)
+                    _others[key] += 1
         elif started is not None:
-            _lengths.append(beat - started)
+            _stalls.append((started, beat))
             started = None
 
 
@@ -75,15 +102,100 @@ async def _beats() -> None:
         await asyncio.sleep(0.001)
 
 
+def _gc_timer(phase: str, info: dict[str, int]) -> None:
+    if phase == "start":
+        _gc_started[0] = time.perf_counter()
+    elif _beat[0] is not None:
+        _gc_pauses.append((_gc_started[0], time.perf_counter(), info["generation"]))
+
+
+def _time_redis() -> None:
+    """Time the state store's round trips as the replica sees them: wall time, and the loop thread's own CPU
+    in them (the rest is waiting on the socket), to set beside the server's own time per script."""
+    try:
+        from otel_tokenwatch.state.redis_store import RedisStore
+    except ImportError:
+        return
+    inner = RedisStore._script
+
+    def timed(self: Any, keys: list[str], args: list[Any]) -> Any:
+        t0, c0 = time.perf_counter(), time.thread_time()
+        try:
+            return inner(self, keys, args)
+        finally:
+            _trips.append((time.perf_counter() - t0, time.thread_time() - c0))
+
+    RedisStore._script = timed  # type: ignore[method-assign]
+
+
+def _time_emits() -> None:
+    """Time each release of trees through the stages (TracesPipeline.emit): wall and the loop thread's CPU.
+    A stall made of one long release shows here, with how much of it was work and how much waiting."""
+    from otel_tokenwatch.pipelines import TracesPipeline
+
+    inner = TracesPipeline.emit
+
+    def timed(self: Any, trees: list[Any]) -> None:
+        t0, c0 = time.perf_counter(), time.thread_time()
+        try:
+            inner(self, trees)
+        finally:
+            t1 = time.perf_counter()
+            wall = t1 - t0
+            _emits.append((t0, t1, len(trees)))
+            if wall > STALL:
+                _long_emits.append((wall, time.thread_time() - c0, len(trees)))
+
+    TracesPipeline.emit = timed  # type: ignore[method-assign]
+
+
+def _quantiles(xs: list[float]) -> list[float]:
+    xs = sorted(xs)
+    return [round(xs[int(q * (len(xs) - 1))] * 1000, 2) for q in (0.5, 0.99)] + [round(xs[-1] * 1000, 2)] if xs else []
+
+
+def _by_size() -> dict[int, list[float]]:
+    """Release wall times by how many trees went together (1, or a backlog's slice of 8)."""
+    out: dict[int, list[float]] = collections.defaultdict(list)
+    for e0, e1, n in _emits:
+        if n:
+            out[n].append(e1 - e0)
+    return out
+
+
 def _dump() -> None:
+    lengths = sorted(end - start for start, end in _stalls)
+    in_gc = sum(any(g0 < end and g1 > start for g0, g1, _ in _gc_pauses) for start, end in _stalls)
+    # per stall: the share of it spent releasing trees through the stages, and in how many releases
+    inside = []
+    for start, end in _stalls:
+        parts = [(min(e1, end) - max(e0, start)) for e0, e1, _ in _emits if e0 < end and e1 > start]
+        inside.append((end - start, sum(parts), len(parts)))
+    inside.sort()
+    pauses = sorted(_gc_pauses, key=lambda p: p[1] - p[0])
     with open(OUT, "w") as f:
-        json.dump({"stall_ms": STALL * 1000, "stalls": len(_lengths),
-                   "longest_ms": [round(x * 1000, 1) for x in sorted(_lengths)[-5:]],
-                   "where": _stacks.most_common(6)}, f)
+        json.dump({"stall_ms": STALL * 1000, "stalls": len(_stalls),
+                   "longest_ms": [round(x * 1000, 1) for x in lengths[-5:]],
+                   "where": _stacks.most_common(6), "other_threads": _others.most_common(6),
+                   "stalls_with_gc": in_gc,
+                   "gc": {"collections": collections.Counter(str(g) for _, _, g in _gc_pauses),
+                          "longest_ms": [[round((g1 - g0) * 1000, 1), g] for g0, g1, g in pauses[-5:]],
+                          "over_stall": sum(g1 - g0 > STALL for g0, g1, _ in _gc_pauses)},
+                   "redis_trips": {"n": len(_trips), "wall_ms": _quantiles([w for w, _ in _trips]),
+                                   "cpu_ms": _quantiles([c for _, c in _trips]),
+                                   "over_stall": sum(w > STALL for w, _ in _trips)},
+                   "long_emits": [[round(w * 1000, 1), round(c * 1000, 1), n]
+                                  for w, c, n in sorted(_long_emits)[-8:]], "long_emit_count": len(_long_emits),
+                   "release_ms": {str(k): [len(v), round(sum(v) / len(v) * 1000, 2)] for k, v in
+                                  sorted(_by_size().items())},
+                   "stall_releases": [[round(w * 1000, 1), round(r * 1000, 1), n] for w, r, n in inside[-6:]]}, f)
 
 
 def main() -> int:
     atexit.register(_dump)
+    gc.callbacks.append(_gc_timer)
+    _time_redis()
+    _time_emits()
     threading.Thread(target=_watch, daemon=True, name="stallwatch").start()
     run = asyncio.run
 
