@@ -168,7 +168,7 @@ async def latency(trees: list, rate: float, procs: list[str], watched: bool = Fa
 def redis_watch(url: str) -> Any:
     """Redis's own account of a latency run: its command statistics, slow log (commands over 1 ms) and
     latency monitor (server events over 2 ms), cleared first. A p99 the server made shows there; one it
-    did not is the round trip waiting on a machine whose cores are busy."""
+    did not was made on the replica's side, and the watchdog's round says of what."""
     import redis
 
     r = redis.Redis.from_url(url)

@@ -14,7 +14,7 @@ would blame it. So the watchdog also times what a stall could be made of, and re
 stalls: the cyclic collector's pauses (gc.callbacks) and how many stalls held one; each Redis round
 trip as the replica sees it (wall, and the loop thread's own CPU in it); each release of trees through
 the stages (TracesPipeline.emit), the ones longer than STALL_MS, and for the longest stalls how much of
-them was releasing trees and in how many releases. In run 17 (bench/HISTORY.md) that showed the stalls
+them was releasing trees and in how many releases. In runs 18-19 (bench/HISTORY.md) that showed the stalls
 are loop turns of several releases back to back, not one slow round trip.
 
 Usage (the bench does this): STALL_OUT=/tmp/x.json python bench/stallwatch.py serve --config cfg.yaml
@@ -44,8 +44,7 @@ _others: collections.Counter[str] = collections.Counter()
 _names: dict[int, str] = {}
 _gc_pauses: list[tuple[float, float, int]] = []  # (start, end, generation)
 _gc_started: list[float] = [0.0]
-_emits: list[tuple[float, float, int]] = []  # every release: (start, end, trees)
-_long_emits: list[tuple[float, float, int]] = []  # releases longer than STALL: (wall, CPU, trees)
+_emits: list[tuple[float, float, float, int]] = []  # every release: (start, end, the loop's CPU, trees)
 _trips: list[tuple[float, float]] = []  # Redis round trips: (wall, the loop thread's CPU)
 _loop_thread = threading.get_ident()
 
@@ -109,44 +108,37 @@ def _gc_timer(phase: str, info: dict[str, int]) -> None:
         _gc_pauses.append((_gc_started[0], time.perf_counter(), info["generation"]))
 
 
-def _time_redis() -> None:
-    """Time the state store's round trips as the replica sees them: wall time, and the loop thread's own CPU
-    in them (the rest is waiting on the socket), to set beside the server's own time per script."""
+def _timed(cls: Any, attr: str, record: Any) -> None:
+    """Wrap ``cls.attr`` to hand ``record`` each call's arguments, start, end and the loop thread's CPU in it."""
+    inner = getattr(cls, attr)
+
+    def timed(self: Any, *args: Any) -> Any:
+        t0, c0 = time.perf_counter(), time.thread_time()
+        try:
+            return inner(self, *args)
+        finally:
+            record(args, t0, time.perf_counter(), time.thread_time() - c0)
+
+    setattr(cls, attr, timed)
+
+
+def _time_calls() -> None:
+    """Time the state store's round trips as the replica sees them (wall, and the loop thread's own CPU in
+    them: the rest is waiting on the socket), to set beside the server's own time per script; and each
+    release of trees through the stages (TracesPipeline.emit), to tell a stall made of one long release
+    from one made of several, and work from waiting. A call with no trees releases nothing: not counted."""
+    from otel_tokenwatch.pipelines import TracesPipeline
+
+    def release(args: tuple[Any, ...], t0: float, t1: float, cpu: float) -> None:
+        if args[0]:
+            _emits.append((t0, t1, cpu, len(args[0])))
+
+    _timed(TracesPipeline, "emit", release)
     try:
         from otel_tokenwatch.state.redis_store import RedisStore
     except ImportError:
         return
-    inner = RedisStore._script
-
-    def timed(self: Any, keys: list[str], args: list[Any]) -> Any:
-        t0, c0 = time.perf_counter(), time.thread_time()
-        try:
-            return inner(self, keys, args)
-        finally:
-            _trips.append((time.perf_counter() - t0, time.thread_time() - c0))
-
-    RedisStore._script = timed  # type: ignore[method-assign]
-
-
-def _time_emits() -> None:
-    """Time each release of trees through the stages (TracesPipeline.emit): wall and the loop thread's CPU.
-    A stall made of one long release shows here, with how much of it was work and how much waiting."""
-    from otel_tokenwatch.pipelines import TracesPipeline
-
-    inner = TracesPipeline.emit
-
-    def timed(self: Any, trees: list[Any]) -> None:
-        t0, c0 = time.perf_counter(), time.thread_time()
-        try:
-            inner(self, trees)
-        finally:
-            t1 = time.perf_counter()
-            wall = t1 - t0
-            _emits.append((t0, t1, len(trees)))
-            if wall > STALL:
-                _long_emits.append((wall, time.thread_time() - c0, len(trees)))
-
-    TracesPipeline.emit = timed  # type: ignore[method-assign]
+    _timed(RedisStore, "_script", lambda a, t0, t1, cpu: _trips.append((t1 - t0, cpu)))
 
 
 def _quantiles(xs: list[float]) -> list[float]:
@@ -157,9 +149,8 @@ def _quantiles(xs: list[float]) -> list[float]:
 def _by_size() -> dict[int, list[float]]:
     """Release wall times by how many trees went together (1, or a backlog's slice of 8)."""
     out: dict[int, list[float]] = collections.defaultdict(list)
-    for e0, e1, n in _emits:
-        if n:
-            out[n].append(e1 - e0)
+    for e0, e1, _, n in _emits:
+        out[n].append(e1 - e0)
     return out
 
 
@@ -169,9 +160,10 @@ def _dump() -> None:
     # per stall: the share of it spent releasing trees through the stages, and in how many releases
     inside = []
     for start, end in _stalls:
-        parts = [(min(e1, end) - max(e0, start)) for e0, e1, _ in _emits if e0 < end and e1 > start]
+        parts = [(min(e1, end) - max(e0, start)) for e0, e1, *_ in _emits if e0 < end and e1 > start]
         inside.append((end - start, sum(parts), len(parts)))
     inside.sort()
+    long_emits = sorted((e1 - e0, cpu, n) for e0, e1, cpu, n in _emits if e1 - e0 > STALL)
     pauses = sorted(_gc_pauses, key=lambda p: p[1] - p[0])
     with open(OUT, "w") as f:
         json.dump({"stall_ms": STALL * 1000, "stalls": len(_stalls),
@@ -185,7 +177,7 @@ def _dump() -> None:
                                    "cpu_ms": _quantiles([c for _, c in _trips]),
                                    "over_stall": sum(w > STALL for w, _ in _trips)},
                    "long_emits": [[round(w * 1000, 1), round(c * 1000, 1), n]
-                                  for w, c, n in sorted(_long_emits)[-8:]], "long_emit_count": len(_long_emits),
+                                  for w, c, n in long_emits[-8:]], "long_emit_count": len(long_emits),
                    "release_ms": {str(k): [len(v), round(sum(v) / len(v) * 1000, 2)] for k, v in
                                   sorted(_by_size().items())},
                    "stall_releases": [[round(w * 1000, 1), round(r * 1000, 1), n] for w, r, n in inside[-6:]]}, f)
@@ -194,8 +186,7 @@ def _dump() -> None:
 def main() -> int:
     atexit.register(_dump)
     gc.callbacks.append(_gc_timer)
-    _time_redis()
-    _time_emits()
+    _time_calls()
     threading.Thread(target=_watch, daemon=True, name="stallwatch").start()
     run = asyncio.run
 
