@@ -9,6 +9,7 @@ the pipeline. Metrics and logs are handed to their exporters as received
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from otel_tokenwatch.otlp.wire import TraceCheck, split_traces
 from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig, Assembler
 from otel_tokenwatch.pipeline.processor import ProcessorChain, slices
 from otel_tokenwatch.pipeline.tree import Tree, encode_spans
+from otel_tokenwatch.state.trip import Steps, run, run_async
 
 log = logging.getLogger("otel_tokenwatch.pipeline")
 
@@ -77,6 +79,12 @@ class TracesPipeline:
         self.spans_in = 0
         self.spans_out = 0
         self.trees_out = 0
+        #: whether the stages' round trips can be awaited (the shared state in Redis): the service then
+        #: releases due trees with ``emit_async``
+        self.awaitable = False
+        #: the release awaiting its round trip (``emit_async``), and the trees released meanwhile
+        self._inflight: asyncio.Future[None] | None = None
+        self._waiting: list[Tree] = []
         #: called with each processed tree before it is encoded (metrics recording)
         self.observers: list[Callable[[Tree], None]] = []
         #: the durable journal (None when durability is off): delivery releases a tree's sources
@@ -127,11 +135,43 @@ class TracesPipeline:
         # the trees released together go through the stages together: a stage on shared state (Redis)
         # reads and writes for all of them in one round trip; in slices, so that one release after a
         # stall does not become one script of thousands of calls
+        if self._inflight is not None:  # a release awaits its round trip: these go after it, in order
+            self._waiting += trees
+            return
         for part in slices(trees):
-            self._emit(part)
+            run(self._emit_steps(part))
 
-    def _emit(self, trees: list[Tree]) -> None:
-        self.chain.process_many(trees)
+    async def emit_async(self, trees: list[Tree]) -> None:
+        """``emit`` with the stages' round trips awaited (state/trip.py): receivers run while the shared
+        state answers. One release at a time goes through the stages (they judge each tree on what the
+        trees before it left in the shared state); trees released meanwhile (``emit``) wait their turn.
+        The release runs as its own task, so that cancelling the caller (the ticker, at shutdown) does
+        not drop trees halfway: ``settle`` awaits it."""
+        if self._inflight is not None:
+            self._waiting += trees
+            return
+        self._inflight = asyncio.ensure_future(self._emit_all(trees))
+        await asyncio.shield(self._inflight)
+
+    async def _emit_all(self, trees: list[Tree]) -> None:
+        try:
+            while trees:
+                for part in slices(trees):
+                    try:
+                        await run_async(self._emit_steps(part))
+                    except Exception:
+                        log.exception("tree emit failed", extra={"pipeline": self.id})
+                trees, self._waiting = self._waiting, []
+        finally:
+            self._inflight = None
+
+    async def settle(self) -> None:
+        """Wait for the release in flight (and the trees that waited for it) to be through the stages."""
+        if self._inflight is not None:
+            await asyncio.shield(self._inflight)
+
+    def _emit_steps(self, trees: list[Tree]) -> Steps[None]:
+        yield from self.chain.steps(trees)
         for tree in trees:
             for observe in self.observers:
                 try:

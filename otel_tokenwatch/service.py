@@ -28,6 +28,7 @@ from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig
 from otel_tokenwatch.pipeline.processor import ProcessorChain, ProcessorContext, TreeProcessor
 from otel_tokenwatch.pipelines import Consumers, Fanout, PassthroughPipeline, TracesPipeline
 from otel_tokenwatch.state import MemoryStore, StateStore
+from otel_tokenwatch.state.trip import awaitable
 from otel_tokenwatch.telemetry.selfmetrics import SelfTelemetry
 
 if TYPE_CHECKING:
@@ -169,6 +170,7 @@ class Service:
                 chain = ProcessorChain(stages, on_failure=lambda name: self.telemetry.add(
                     semconv.M_STAGE_FAILED, 1, {"processor": name}))
                 tp = TracesPipeline(pid, assemble, chain, fanout, self.telemetry)
+                tp.awaitable = awaitable(self.state)
                 tp.observers.append(self.genai_metrics.record_tree)
                 tp.journal = self.journal
                 self.traces[pid] = tp
@@ -344,7 +346,10 @@ class Service:
             while at < len(due):
                 n = DUE_TOGETHER if len(due) - at >= BACKLOG else 1
                 try:
-                    tp.emit(due[at:at + n])
+                    if tp.awaitable:  # the loop receives while the shared state answers
+                        await tp.emit_async(due[at:at + n])
+                    else:
+                        tp.emit(due[at:at + n])
                 except Exception:
                     log.exception("tree emit failed", extra={"pipeline": tp.id})
                 at += n
@@ -367,6 +372,8 @@ class Service:
             await r.shutdown()
         if self._tick_task is not None:
             self._tick_task.cancel()
+        for p in self.traces.values():
+            await p.settle()  # a release awaiting its round trip: through the stages before the flush
         for pp in self.passthrough.values():
             pp.flush()
         for p in self.traces.values():

@@ -33,6 +33,7 @@ from otel_tokenwatch import semconv
 from otel_tokenwatch.errors import TokenwatchError
 from otel_tokenwatch.pipeline.tree import Tree
 from otel_tokenwatch.state.carry import Carry
+from otel_tokenwatch.state.trip import Steps, run
 
 WARN_EVERY = 10.0
 #: trees that go through the stages together at most: one release after a stall is not one script of
@@ -154,7 +155,16 @@ class ProcessorChain:
         tree the exception that ``process`` would have raised, or None; its ``finish_many(trees)``,
         called after the last stage, says the same of the work it left for a later stage's round trip
         to carry (state/carry.py)."""
+        run(self.steps(trees))
+
+    def steps(self, trees: list[Tree]) -> Steps[None]:
+        """``process_many`` with the stages' round trips left to the driver (state/trip.py): a stage
+        with ``process_many_steps`` (``finish_many_steps``) asks for them, the others run as they are."""
         for p in self.processors:
+            steps = getattr(p, "process_many_steps", None)
+            if steps is not None:
+                yield from self._said(p.name, trees, steps)
+                continue
             many = getattr(p, "process_many", None)
             if many is None:
                 for tree in trees:
@@ -163,15 +173,18 @@ class ProcessorChain:
                     except Exception as exc:  # noqa: BLE001 - a stage failure never loses the tree
                         self._failed(p.name, tree, exc)
                 continue
-            self._said(p.name, trees, many)
+            yield from self._said(p.name, trees, _no_trips(many))
         for p in self.processors:
-            finish = getattr(p, "finish_many", None)
+            finish = getattr(p, "finish_many_steps", None)
+            if finish is None and (blocking := getattr(p, "finish_many", None)) is not None:
+                finish = _no_trips(blocking)
             if finish is not None:
-                self._said(p.name, trees, finish)
+                yield from self._said(p.name, trees, finish)
 
-    def _said(self, name: str, trees: list[Tree], call: Callable[[list[Tree]], list[Exception | None]]) -> None:
+    def _said(self, name: str, trees: list[Tree], call: Callable[[list[Tree]], Steps[list[Exception | None]]]
+              ) -> Steps[None]:
         try:
-            errors = call(trees)
+            errors = yield from call(trees)
         except Exception as exc:  # noqa: BLE001 - e.g. the shared state unreachable: all of them
             errors = [exc] * len(trees)
         for tree, err in zip(trees, errors):
@@ -193,3 +206,15 @@ class ProcessorChain:
                 root.set(semconv.PROCESSORS_FAILED, ",".join(failed))
             except Exception:
                 log.debug("could not mark the failed stage on the root", exc_info=True)
+
+
+def _no_trips(call: Callable[[list[Tree]], list[Exception | None]]
+              ) -> Callable[[list[Tree]], Steps[list[Exception | None]]]:
+    """A stage's blocking ``process_many`` (or ``finish_many``) as steps that ask for no trip (its own
+    round trips, if any, block)."""
+
+    def steps(trees: list[Tree]) -> Steps[list[Exception | None]]:
+        yield from ()  # a generator, with no trip to ask for
+        return call(trees)
+
+    return steps

@@ -22,6 +22,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from otel_tokenwatch.state.trip import Steps, Trip, run
+
 log = logging.getLogger("otel_tokenwatch.state")
 
 
@@ -57,12 +59,16 @@ class Carry:
 
     def batch(self, ops: list[tuple[Any, ...]]) -> list[Any]:
         """``ops`` in one round trip with the deferred calls; raises Replan when the guard stopped them."""
+        return run(self.batch_steps(ops))
+
+    def batch_steps(self, ops: list[tuple[Any, ...]]) -> Steps[list[Any]]:
+        """``batch`` as a step (state/trip.py): the round trip is the driver's to make."""
         if not self._thens:
-            return self.state.batch(ops)  # type: ignore[no-any-return]
+            return (yield Trip(self.state, ops))
         deferred, guarded, thens = self._take()
         lead = [*deferred, ("guard", guarded)] if guarded else deferred
         try:
-            got: list[Any] = self.state.batch(lead + ops)
+            got: list[Any] = yield Trip(self.state, lead + ops)
         except Exception as exc:
             _tell(thens, None, exc)
             raise
@@ -73,11 +79,15 @@ class Carry:
 
     def flush(self) -> None:
         """Send what no later stage carried (the chain's end calls this)."""
+        run(self.flush_steps())
+
+    def flush_steps(self) -> Steps[None]:
+        """``flush`` as a step."""
         if not self._thens:
             return
         deferred, _, thens = self._take()
         try:
-            got = self.state.batch(deferred)
+            got = yield Trip(self.state, deferred)
         except Exception as exc:  # noqa: BLE001 - each deferring stage reports it for its trees
             _tell(thens, None, exc)
             return

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from otel_tokenwatch.errors import Unavailable
+from otel_tokenwatch.state.redis_async import AsyncRedisConnection, ReplyError
 from otel_tokenwatch.state.store import BATCH_CALLS
 
 log = logging.getLogger("otel_tokenwatch.state")
@@ -129,25 +130,12 @@ def _guarded(f: F) -> F:
 
     @functools.wraps(f)
     def call(self: RedisStore, *args: Any, **kwargs: Any) -> Any:
-        now = time.monotonic()
-        if now < self._down_until:
-            raise StateUnavailable(f"shared state at {self._where} unreachable ({self._why}); retrying in "
-                                   f"{self._down_until - now:.1f}s", retry_after=self._down_until - now)
+        now = self._closed_breaker()
         try:
             out = f(self, *args, **kwargs)
         except self._transport_errors as e:
-            first = self._backoff == BACKOFF_MIN
-            self._why = f"{type(e).__name__}: {e}"
-            self._down_until = now + self._backoff
-            self._backoff = min(self._backoff * 2, BACKOFF_MAX)
-            if first:
-                log.warning("shared state unreachable: stages that need it are skipped and counted",
-                            extra={"redis": self._where, "error": self._why})
-            raise StateUnavailable(f"shared state at {self._where} unreachable ({self._why})",
-                                   retry_after=self._down_until - now) from e
-        if self._backoff != BACKOFF_MIN:
-            self._backoff = BACKOFF_MIN
-            log.warning("shared state reachable again", extra={"redis": self._where})
+            raise self._opened(e, now) from e
+        self._reached()
         return out
 
     return call  # type: ignore[return-value]
@@ -161,7 +149,8 @@ class RedisStore:
                  timeout: float = 1.0) -> None:
         import redis  # optional dependency: pip install otel-tokenwatch[redis]
 
-        if client is None:
+        own = client is None
+        if own:
             # calls run on the event loop: a short timeout, and the breaker below, bound a stall
             # one connection behind a lock rather than the pool: a pool checks a connection out and back
             # for every command (135 -> 80 us of client CPU per call here); calls come from one thread
@@ -178,6 +167,33 @@ class RedisStore:
         self._r = client
         self._prefix = prefix
         self._batch = client.register_script(_BATCH)
+        #: the event loop's own connection, for ``batch_async`` (None: a caller's client, or not plain TCP)
+        self._aconn = _async_connection(client, timeout) if own else None
+
+    def _closed_breaker(self) -> float:
+        """Now, if the breaker lets a call through (see ``_guarded``); else raises StateUnavailable."""
+        now = time.monotonic()
+        if now < self._down_until:
+            raise StateUnavailable(f"shared state at {self._where} unreachable ({self._why}); retrying in "
+                                   f"{self._down_until - now:.1f}s", retry_after=self._down_until - now)
+        return now
+
+    def _opened(self, e: BaseException, now: float) -> StateUnavailable:
+        """The breaker opened by a failed call that started at ``now``: what the caller raises."""
+        first = self._backoff == BACKOFF_MIN
+        self._why = f"{type(e).__name__}: {e}"
+        self._down_until = now + self._backoff
+        self._backoff = min(self._backoff * 2, BACKOFF_MAX)
+        if first:
+            log.warning("shared state unreachable: stages that need it are skipped and counted",
+                        extra={"redis": self._where, "error": self._why})
+        return StateUnavailable(f"shared state at {self._where} unreachable ({self._why})",
+                                retry_after=self._down_until - now)
+
+    def _reached(self) -> None:
+        if self._backoff != BACKOFF_MIN:
+            self._backoff = BACKOFF_MIN
+            log.warning("shared state reachable again", extra={"redis": self._where})
 
     def health(self) -> dict[str, Any]:
         """For /status.json: whether the last call reached Redis, and if not why and when the next
@@ -236,6 +252,33 @@ class RedisStore:
     def batch(self, ops: list[tuple[Any, ...]]) -> list[Any]:
         if not ops:
             return []
+        keys, args = self._pack(ops)
+        return self._unpack(ops, self._script(keys, args))
+
+    async def batch_async(self, ops: list[tuple[Any, ...]]) -> list[Any]:
+        """``batch`` on the event loop's own connection (state/redis_async.py): the loop goes on while
+        Redis answers. The same script, breaker and errors; a store whose URL is not plain TCP (a
+        socket path, TLS) or a caller's client makes the blocking call instead."""
+        if self._aconn is None:
+            return self.batch(ops)
+        now = self._closed_breaker()
+        if not ops:
+            return []
+        keys, args = self._pack(ops)
+        try:
+            try:
+                got = await self._aconn.call("EVALSHA", self._batch.sha, len(keys), *keys, *args)
+            except ReplyError as e:
+                if not str(e).startswith("NOSCRIPT"):
+                    raise
+                got = await self._aconn.call("EVAL", _BATCH, len(keys), *keys, *args)  # and cached again
+        except (OSError, TimeoutError) as e:
+            raise self._opened(e, now) from e
+        self._reached()
+        return self._unpack(ops, got)
+
+    def _pack(self, ops: list[tuple[Any, ...]]) -> tuple[list[str], list[Any]]:
+        """The script's KEYS and ARGV for ``ops`` (see _BATCH)."""
         keys: list[str] = []
         args: list[Any] = [len(ops)]
         for name, *op in ops:
@@ -258,8 +301,13 @@ class RedisStore:
                 args += [len(items), *items, max_len, _px(ttl), since, LOG_TAIL]
             elif name not in BATCH_CALLS:
                 raise ValueError(f"batch takes {', '.join(sorted(BATCH_CALLS))}, not {name!r}")
+        return keys, args
+
+    @staticmethod
+    def _unpack(ops: list[tuple[Any, ...]], replies: Any) -> list[Any]:
+        """Per call its result, as the memory store gives it."""
         out: list[Any] = []
-        for (name, *_), r in zip(ops, self._script(keys, args)):
+        for (name, *_), r in zip(ops, replies):
             if name in ("get", "pop"):
                 out.append(bytes(r) if r is not None else None)
             elif r is None:  # not run: a guard stopped the batch
@@ -313,6 +361,21 @@ class RedisStore:
 
     def close(self) -> None:
         self._r.close()
+        if self._aconn is not None:
+            self._aconn.close()
+
+
+def _async_connection(client: Any, timeout: float) -> AsyncRedisConnection | None:
+    """The event loop's connection to the client's server: plain TCP only (a socket path or TLS keeps
+    the blocking path, which redis-py's connection classes cover)."""
+    import redis
+
+    pool = client.connection_pool
+    kw = pool.connection_kwargs
+    if pool.connection_class is not redis.Connection or "host" not in kw:
+        return None
+    return AsyncRedisConnection(kw["host"], int(kw.get("port") or 6379), kw.get("username"), kw.get("password"),
+                                int(kw.get("db") or 0), timeout)
 
 
 def _px(ttl: float | None) -> int:

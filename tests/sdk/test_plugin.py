@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from opentelemetry.sdk.trace import TracerProvider
@@ -83,7 +84,12 @@ def test_force_flush_delivers_open_trees_and_a_failing_stage_still_exports() -> 
 
     sink = InMemorySpanExporter()
     exp = TokenwatchSpanExporter(downstream=sink)
-    exp.chain.processors[-1].process_many = lambda trees: 1 / 0  # type: ignore[method-assign]  # break the score stage
+
+    def broken(trees: list[object]) -> Iterator[object]:
+        yield from ()
+        raise ZeroDivisionError
+
+    exp.chain.processors[-1].process_many_steps = broken  # type: ignore[attr-defined]  # break the score stage
     tp = TracerProvider()
     tp.add_span_processor(SimpleSpanProcessor(exp))
     tracer = tp.get_tracer("t")

@@ -24,6 +24,7 @@ from otel_tokenwatch.pipeline.enrich.privacy import GroupSizes, Pseudonymizer, d
 from otel_tokenwatch.pipeline.processor import BaseProcessor, ProcessorContext, ProcessorFactory
 from otel_tokenwatch.pipeline.tree import ResourceInfo, SpanEntry, Tree
 from otel_tokenwatch.state.carry import Carry
+from otel_tokenwatch.state.trip import Steps, run
 
 CONVERSATION_KEYS = ("gen_ai.conversation.id", "session.id", "langfuse.session.id")
 _CONVERSATION_KEYS = frozenset(CONVERSATION_KEYS)
@@ -155,8 +156,12 @@ class EnrichProcessor(BaseProcessor):
     def finish_many(self, trees: list[Tree]) -> list[Exception | None]:
         """After the chain's last stage: what no later stage carried is sent now, and each tree's
         failure of the deferred calls is said (the chain counts it as this stage's)."""
+        return run(self.finish_many_steps(trees))
+
+    def finish_many_steps(self, trees: list[Tree]) -> Steps[list[Exception | None]]:
+        """``finish_many`` with its round trip left to the driver (state/trip.py)."""
         if self.carry is not None:
-            self.carry.flush()
+            yield from self.carry.flush_steps()
         if not self._late_errors:
             return [None] * len(trees)
         return [self._late_errors.pop(id(t), None) for t in trees]

@@ -30,6 +30,7 @@ from otel_tokenwatch.pipeline.score.sketch import WindowSketch
 from otel_tokenwatch.pipeline.score.units import TYPES, CallUnits, price_weights
 from otel_tokenwatch.pipeline.tree import SpanEntry, Tree, holds_id
 from otel_tokenwatch.state.carry import Replan
+from otel_tokenwatch.state.trip import Steps, batch_steps, run
 
 CALL_KINDS = ("inference", "embeddings")
 NS_BASELINE = "score.baseline_log"  # a log of samples: "score.baseline" held whole sketches
@@ -214,12 +215,16 @@ class Scorer:
         """``_score_many``, planned again when the round trip that carried enrich's calls found an
         outcome held for one of the trees (state/carry.py): nothing of the first plan was sent, and the
         trees now say the outcome they took."""
-        try:
-            return self._score_many(trees)
-        except Replan:
-            return self._score_many(trees)
+        return run(self.score_many_steps(trees))
 
-    def _score_many(self, trees: list[Tree]) -> list[TreeScore | Exception]:
+    def score_many_steps(self, trees: list[Tree]) -> Steps[list[TreeScore | Exception]]:
+        """``score_many`` with its round trips left to the driver (state/trip.py)."""
+        try:
+            return (yield from self._score_many(trees))
+        except Replan:
+            return (yield from self._score_many(trees))
+
+    def _score_many(self, trees: list[Tree]) -> Steps[list[TreeScore | Exception]]:
         """Score the trees released together, each as if alone and in order, on one round trip to the
         shared state for all of them: what a tree adds to it (its baseline sample, its calls in their
         conversations' windows, its inflation window entry) depends on its spans and outcome only,
@@ -268,7 +273,7 @@ class Scorer:
         extra = [("items", NS_CONV, c) for c in convs] + appends + \
             [op for ask in asks for op in self._inflation_ops(ask)]
         try:  # every read and write of these trees: one round trip
-            found, rest = self._baselines_before(wanted, extra)
+            found, rest = yield from self._baselines_before_steps(wanted, extra)
         except Replan:
             raise
         except Exception as exc:  # noqa: BLE001 - the shared state out: no tree is judged on it
@@ -625,6 +630,11 @@ class Scorer:
 
     def _baselines_before(self, wanted: list[tuple[str, float, float]], extra: list[tuple[Any, ...]] | None = None
                           ) -> tuple[list[tuple[WindowSketch, bytes]], list[Any]]:
+        return run(self._baselines_before_steps(wanted, extra))
+
+    def _baselines_before_steps(self, wanted: list[tuple[str, float, float]],
+                                extra: list[tuple[Any, ...]] | None = None
+                                ) -> Steps[tuple[list[tuple[WindowSketch, bytes]], list[Any]]]:
         """Append each (baseline key, sample, time) to its workflow's shared log, all in one round
         trip with the ``extra`` batch calls, and return per sample the sketch it is judged against and
         its item, and the extra calls' results. The sketch is this
@@ -634,7 +644,7 @@ class Scorer:
         if not wanted and not extra:
             # still one batch when a carried call is waiting (state/carry.py): these trees' reasons were
             # found on the outcomes their spans name, and hold only if no outcome was held for them
-            self.state.batch([])
+            yield from batch_steps(self.state, [])
             return [], []
         cfg = self.cfg
         by_key: dict[str, list[bytes]] = {}
@@ -651,7 +661,7 @@ class Scorer:
         # the log holds a little more than the sketch's bound, so a replica reading it whole sees
         # what the others' sketches hold before the bound drops their oldest slots
         keys = list(by_key)
-        got = self.state.batch([("log_extend", NS_BASELINE, k, by_key[k], cfg.baseline_max_samples * 2,
+        got = yield from batch_steps(self.state, [("log_extend", NS_BASELINE, k, by_key[k], cfg.baseline_max_samples * 2,
                                  cfg.baseline_window, since[k][0]) for k in keys] + (extra or []))
         got, rest = got[:len(keys)], got[len(keys):]
         now = wanted[0][2] if wanted else 0.0

@@ -10,6 +10,7 @@ from otel_tokenwatch.pipeline.score.config import ScoreConfig
 from otel_tokenwatch.pipeline.score.engine import Scorer, TreeScore
 from otel_tokenwatch.pipeline.tree import Tree
 from otel_tokenwatch.state import MemoryStore
+from otel_tokenwatch.state.trip import Steps, run
 
 
 class ScoreProcessor(BaseProcessor):
@@ -27,10 +28,15 @@ class ScoreProcessor(BaseProcessor):
     def process_many(self, trees: list[Tree]) -> list[Exception | None]:
         """The trees released together: their baseline samples go to the shared state in one round
         trip (``Scorer.score_many``), each tree judged as if scored alone, in order."""
+        return run(self.process_many_steps(trees))
+
+    def process_many_steps(self, trees: list[Tree]) -> Steps[list[Exception | None]]:
+        """``process_many`` with its round trip left to the driver (state/trip.py)."""
         errors: list[Exception | None] = [None] * len(trees)
         # not a GenAI tree (or normalize did not run): nothing to score
         genai = [i for i, t in enumerate(trees) if any(e.call is not None and e.call.kind != "other" for e in t.spans)]
-        for i, got in zip(genai, self.scorer.score_many([trees[i] for i in genai])):
+        scored = yield from self.scorer.score_many_steps([trees[i] for i in genai])
+        for i, got in zip(genai, scored):
             if isinstance(got, Exception):
                 errors[i] = got
                 continue
