@@ -220,8 +220,10 @@ def print_stalls(path: Path) -> None:
                  + ", ".join(f"{w} / {c} / {n}" for w, c, n in got["long_emits"]) + ")" if got["long_emits"] else ""),
               flush=True)
     if got.get("release_ms"):
+        held = got.get("release_held_ms", {})
         print("  releases through the stages, by trees together: " + ", ".join(
-            f"{k}: {n:,} at {ms} ms" for k, (n, ms) in got["release_ms"].items() if n >= 5), flush=True)
+            f"{k}: {n:,} at {ms} ms" + (f" (holding the loop {held[k]} ms)" if k in held else "")
+            for k, (n, ms) in got["release_ms"].items() if n >= 5), flush=True)
     if got.get("stall_releases"):
         print("  the longest stalls, as their ms / ms of it releasing trees / releases: "
               + ", ".join(f"{w} / {r} / {n}" for w, r, n in got["stall_releases"]), flush=True)

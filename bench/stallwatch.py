@@ -13,11 +13,13 @@ send or read. With the state in Redis that is the round trip every release makes
 would blame it. So the watchdog also times what a stall could be made of, and reports each beside the
 stalls: the cyclic collector's pauses (gc.callbacks) and how many stalls held one; each Redis round
 trip as the replica sees it (wall, and the loop thread's own CPU in it); each release of trees through
-the stages (TracesPipeline.emit), the ones longer than STALL_MS, and for the longest stalls how much of
-them was releasing trees and in how many releases. In runs 18-19 (bench/HISTORY.md) that showed the stalls
+the stages (TracesPipeline._emit_steps: over Redis the loop runs other work while a release awaits its
+round trip, so what counts is the stretches between trips), the ones longer than STALL_MS, and for the
+longest stalls how much of them was releasing trees and in how many releases. In runs 18-19 (bench/HISTORY.md) that showed the stalls
 are loop turns of several releases back to back, not one slow round trip.
 
 Usage (the bench does this): STALL_OUT=/tmp/x.json python bench/stallwatch.py serve --config cfg.yaml
+(STALL_BLOCKING_TRIPS=1: the state's round trips block the loop, as before they were awaited; for an A/B)
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ _gc_pauses: list[tuple[float, float, int]] = []  # (start, end, generation)
 _gc_started: list[float] = [0.0]
 _emits: list[tuple[float, float, float, int]] = []  # every release: (start, end, the loop's CPU, trees)
 _trips: list[tuple[float, float]] = []  # Redis round trips: (wall, the loop thread's CPU)
+_held: list[tuple[float, float, float]] = []  # the stretches releases held the loop: (start, end, CPU)
 _loop_thread = threading.get_ident()
 
 
@@ -122,23 +125,67 @@ def _timed(cls: Any, attr: str, record: Any) -> None:
     setattr(cls, attr, timed)
 
 
+def _timed_steps(cls: Any, attr: str, record: Any) -> None:
+    """Wrap the generator method ``cls.attr`` (a release's steps, state/trip.py) to hand ``record`` its
+    arguments and each stretch it ran between two round trips: (start, end, the loop thread's CPU). Over
+    Redis the service awaits each trip, so a release holds the loop only in those stretches."""
+    inner = getattr(cls, attr)
+
+    def timed(self: Any, *args: Any) -> Any:
+        gen = inner(self, *args)
+        runs: list[tuple[float, float, float]] = []
+        try:
+            sent: Any = None
+            failed: Exception | None = None
+            while True:
+                t0, c0 = time.perf_counter(), time.thread_time()
+                try:
+                    trip = gen.throw(failed) if failed is not None else gen.send(sent)
+                finally:
+                    runs.append((t0, time.perf_counter(), time.thread_time() - c0))
+                failed = None
+                try:
+                    sent = yield trip
+                except Exception as exc:  # noqa: BLE001 - the trip failed: handed on to the stage, which decides
+                    failed = exc
+        except StopIteration as stop:
+            return stop.value
+        finally:
+            record(args, runs)
+
+    setattr(cls, attr, timed)
+
+
 def _time_calls() -> None:
     """Time the state store's round trips as the replica sees them (wall, and the loop thread's own CPU in
-    them: the rest is waiting on the socket), to set beside the server's own time per script; and each
-    release of trees through the stages (TracesPipeline.emit), to tell a stall made of one long release
-    from one made of several, and work from waiting. A call with no trees releases nothing: not counted."""
+    them: the rest is waiting on the socket, or over the awaited path the loop doing other work), to set
+    beside the server's own time per script; and each release of trees through the stages
+    (TracesPipeline._emit_steps), to tell a stall made of one long release from one made of several,
+    and work from waiting. A call with no trees releases nothing: not counted."""
     from otel_tokenwatch.pipelines import TracesPipeline
 
-    def release(args: tuple[Any, ...], t0: float, t1: float, cpu: float) -> None:
-        if args[0]:
-            _emits.append((t0, t1, cpu, len(args[0])))
+    def release(args: tuple[Any, ...], runs: list[tuple[float, float, float]]) -> None:
+        if args[0] and runs:
+            _emits.append((runs[0][0], runs[-1][1], sum(c for *_, c in runs), len(args[0])))
+            _held.extend(runs)
 
-    _timed(TracesPipeline, "emit", release)
+    _timed_steps(TracesPipeline, "_emit_steps", release)
     try:
         from otel_tokenwatch.state.redis_store import RedisStore
     except ImportError:
         return
     _timed(RedisStore, "_script", lambda a, t0, t1, cpu: _trips.append((t1 - t0, cpu)))
+    inner = RedisStore.batch_async
+
+    async def timed(self: Any, ops: Any) -> Any:
+        t0, c0 = time.perf_counter(), time.thread_time()
+        try:
+            return await inner(self, ops)
+        finally:
+            # the loop thread's CPU over the wait includes whatever else it ran meanwhile
+            _trips.append((time.perf_counter() - t0, time.thread_time() - c0))
+
+    RedisStore.batch_async = timed  # type: ignore[method-assign]
 
 
 def _quantiles(xs: list[float]) -> list[float]:
@@ -154,14 +201,29 @@ def _by_size() -> dict[int, list[float]]:
     return out
 
 
+def _held_by_size() -> dict[int, list[float]]:
+    """How long releases held the loop (their stretches between round trips), by trees released together."""
+    out: dict[int, list[float]] = collections.defaultdict(list)
+    runs = iter(_held)
+    for e0, e1, _, n in _emits:
+        held = 0.0
+        for r0, r1, _ in runs:
+            held += r1 - r0
+            if r1 >= e1:
+                break
+        out[n].append(held)
+    return out
+
+
 def _dump() -> None:
     lengths = sorted(end - start for start, end in _stalls)
     in_gc = sum(any(g0 < end and g1 > start for g0, g1, _ in _gc_pauses) for start, end in _stalls)
     # per stall: the share of it spent releasing trees through the stages, and in how many releases
     inside = []
     for start, end in _stalls:
-        parts = [(min(e1, end) - max(e0, start)) for e0, e1, *_ in _emits if e0 < end and e1 > start]
-        inside.append((end - start, sum(parts), len(parts)))
+        parts = [(min(e1, end) - max(e0, start)) for e0, e1, *_ in _held if e0 < end and e1 > start]
+        n = sum(1 for e0, e1, *_ in _emits if e0 < end and e1 > start)
+        inside.append((end - start, sum(parts), n))
     inside.sort()
     long_emits = sorted((e1 - e0, cpu, n) for e0, e1, cpu, n in _emits if e1 - e0 > STALL)
     pauses = sorted(_gc_pauses, key=lambda p: p[1] - p[0])
@@ -180,6 +242,8 @@ def _dump() -> None:
                                   for w, c, n in long_emits[-8:]], "long_emit_count": len(long_emits),
                    "release_ms": {str(k): [len(v), round(sum(v) / len(v) * 1000, 2)] for k, v in
                                   sorted(_by_size().items())},
+                   "release_held_ms": {str(k): round(sum(v) / len(v) * 1000, 2) for k, v in
+                                       sorted(_held_by_size().items())},
                    "stall_releases": [[round(w * 1000, 1), round(r * 1000, 1), n] for w, r, n in inside[-6:]]}, f)
 
 
@@ -187,6 +251,10 @@ def main() -> int:
     atexit.register(_dump)
     gc.callbacks.append(_gc_timer)
     _time_calls()
+    if os.environ.get("STALL_BLOCKING_TRIPS") == "1":  # A/B: the release's round trip holding the loop, as before
+        from otel_tokenwatch import service
+
+        service.awaitable = lambda state: False  # type: ignore[assignment]
     threading.Thread(target=_watch, daemon=True, name="stallwatch").start()
     run = asyncio.run
 
