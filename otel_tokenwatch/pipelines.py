@@ -10,6 +10,7 @@ the pipeline. Metrics and logs are handed to their exporters as received
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -141,27 +142,31 @@ class TracesPipeline:
         for part in slices(trees):
             run(self._emit_steps(part))
 
-    async def emit_async(self, trees: list[Tree]) -> None:
+    async def emit_async(self, parts: list[list[Tree]]) -> None:
         """``emit`` with the stages' round trips awaited (state/trip.py): receivers run while the shared
-        state answers. One release at a time goes through the stages (they judge each tree on what the
-        trees before it left in the shared state); trees released meanwhile (``emit``) wait their turn.
-        The release runs as its own task, so that cancelling the caller (the ticker, at shutdown) does
-        not drop trees halfway: ``settle`` awaits it."""
+        state answers, and so does the next release's stage work that needs no shared state
+        (``ProcessorChain.prepare``: normalize). ``parts``: the releases, in order, each the trees that
+        go through the stages together. One release at a time goes through the stages (they judge each
+        tree on what the trees before it left in the shared state); trees released meanwhile (``emit``)
+        wait their turn. The releases run as a task of their own, so that cancelling the caller (the
+        ticker, at shutdown) does not drop trees halfway: ``settle`` awaits it."""
         if self._inflight is not None:
-            self._waiting += trees
+            self._waiting += [t for part in parts for t in part]
             return
-        self._inflight = asyncio.ensure_future(self._emit_all(trees))
+        self._inflight = asyncio.ensure_future(self._emit_all(parts))
         await asyncio.shield(self._inflight)
 
-    async def _emit_all(self, trees: list[Tree]) -> None:
+    async def _emit_all(self, parts: list[list[Tree]]) -> None:
         try:
-            while trees:
-                for part in slices(trees):
+            while parts:
+                for i, part in enumerate(parts):
+                    ahead = functools.partial(self.chain.prepare, parts[i + 1]) if i + 1 < len(parts) else None
                     try:
-                        await run_async(self._emit_steps(part))
+                        await run_async(self._emit_steps(part), ahead)
                     except Exception:
                         log.exception("tree emit failed", extra={"pipeline": self.id})
-                trees, self._waiting = self._waiting, []
+                parts = list(slices(self._waiting))
+                self._waiting = []
         finally:
             self._inflight = None
 

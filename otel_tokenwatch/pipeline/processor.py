@@ -69,6 +69,9 @@ class BaseProcessor:
     """Default no-op start/shutdown so small stages only write ``process``."""
 
     name = "base"
+    #: whether the stage reads or writes the shared state; a chain's leading stages that do not may run
+    #: on the next release's trees while a release waits for its round trip (``ProcessorChain.prepare``)
+    shared_state = True
 
     def process(self, tree: Tree) -> None:  # pragma: no cover - interface
         raise NotImplementedError
@@ -111,12 +114,18 @@ class ProcessorContext:
         return got
 
 
+#: tree.facts key: the tree went through the chain's leading stages ahead of its release (``prepare``)
+PREPARED = "prepared_stages"
+
+
 class ProcessorChain:
     """Runs stages in order; contains each stage's failure to that stage."""
 
     def __init__(self, processors: list[TreeProcessor], on_failure: Callable[[str], None] | None = None) -> None:
         self.processors = processors
         self._order = {p.name: i for i, p in enumerate(processors)}
+        #: how many leading stages touch no shared state (``prepare`` runs them ahead)
+        self._lead = next((i for i, p in enumerate(processors) if getattr(p, "shared_state", True)), len(processors))
         self._on_failure = on_failure
         #: processor -> (when it was last logged, failures since): an outage fails every tree, and the
         #: log says so every WARN_EVERY seconds with a count rather than once a tree (the metric counts all)
@@ -157,10 +166,34 @@ class ProcessorChain:
         to carry (state/carry.py)."""
         run(self.steps(trees))
 
+    def prepare(self, trees: list[Tree]) -> None:
+        """Run the leading stages that touch no shared state (normalize) on trees whose release comes
+        next, while the one before awaits its round trip: that wait does the next tree's work. ``steps``
+        then starts those trees after them. Each tree is still staged in the chain's order."""
+        todo = [t for t in trees if PREPARED not in t.facts]
+        if not todo or not self._lead:
+            return
+        for t in todo:
+            t.facts[PREPARED] = self._lead
+        run(self._stages(todo, self.processors[:self._lead]))
+
     def steps(self, trees: list[Tree]) -> Steps[None]:
         """``process_many`` with the stages' round trips left to the driver (state/trip.py): a stage
         with ``process_many_steps`` (``finish_many_steps``) asks for them, the others run as they are."""
+        fresh = [t for t in trees if PREPARED not in t.facts]
+        if fresh and len(fresh) < len(trees):  # some were prepared (``prepare``): the rest catch up
+            yield from self._stages(fresh, self.processors[:self._lead])
+            fresh = []
+        yield from self._stages(trees, self.processors if fresh else self.processors[self._lead:])
         for p in self.processors:
+            finish = getattr(p, "finish_many_steps", None)
+            if finish is None and (blocking := getattr(p, "finish_many", None)) is not None:
+                finish = _no_trips(blocking)
+            if finish is not None:
+                yield from self._said(p.name, trees, finish)
+
+    def _stages(self, trees: list[Tree], stages: list[TreeProcessor]) -> Steps[None]:
+        for p in stages:
             steps = getattr(p, "process_many_steps", None)
             if steps is not None:
                 yield from self._said(p.name, trees, steps)
@@ -174,12 +207,6 @@ class ProcessorChain:
                         self._failed(p.name, tree, exc)
                 continue
             yield from self._said(p.name, trees, _no_trips(many))
-        for p in self.processors:
-            finish = getattr(p, "finish_many_steps", None)
-            if finish is None and (blocking := getattr(p, "finish_many", None)) is not None:
-                finish = _no_trips(blocking)
-            if finish is not None:
-                yield from self._said(p.name, trees, finish)
 
     def _said(self, name: str, trees: list[Tree], call: Callable[[list[Tree]], Steps[list[Exception | None]]]
               ) -> Steps[None]:

@@ -9,16 +9,23 @@ coming. ``run`` makes each trip with the store's blocking ``batch``; ``run_async
 alone waits ~0.2-0.3 ms a trip, measured in bench/latency_scaling.py's watchdog round), and falls back
 to ``batch`` for a store without (memory: no wait to hide).
 
+What a stage does in a trip's follow-up stays blocking: enrich storing a tree's summary again with the
+early outcome it took (rare: outcomes mostly come after their trees), a replica reading a baseline's
+whole log when it starts or fell far behind.
+
 The generators nest with ``yield from``: a chain's steps are its stages' steps, a stage's steps its
 engine's, and the Carry's (state/carry.py) sit under those.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator
+import asyncio
+import logging
+from collections.abc import Callable, Generator
 from typing import Any, TypeVar
 
 R = TypeVar("R")
+log = logging.getLogger("otel_tokenwatch.pipeline")
 
 
 class Trip:
@@ -58,14 +65,27 @@ def run(steps: Steps[R]) -> R:
         return stop.value  # type: ignore[no-any-return]
 
 
-async def run_async(steps: Steps[R]) -> R:
-    """Drive ``steps`` to the end, awaiting each trip where the store can be awaited."""
+async def run_async(steps: Steps[R], meanwhile: Callable[[], None] | None = None) -> R:
+    """Drive ``steps`` to the end, awaiting each trip where the store can be awaited; ``meanwhile``
+    runs while the first trip is out (its request sent), for work that needs no reply."""
     try:
         trip = next(steps)
         while True:
             try:
                 wait = getattr(trip.state, "batch_async", None)
-                got = await wait(trip.ops) if wait is not None else trip.state.batch(trip.ops)
+                if wait is None:
+                    got = trip.state.batch(trip.ops)
+                elif meanwhile is None:
+                    got = await wait(trip.ops)
+                else:
+                    out = asyncio.ensure_future(wait(trip.ops))
+                    await asyncio.sleep(0)  # the task sends the request and waits for the reply
+                    try:
+                        meanwhile()
+                    except Exception:
+                        log.exception("work done while a round trip was out failed")
+                    meanwhile = None
+                    got = await out
             except Exception as exc:  # noqa: BLE001 - as in run
                 trip = steps.throw(exc)
             else:

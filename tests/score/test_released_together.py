@@ -7,7 +7,9 @@ calls (conversation duplicates across trees) and early outcomes held for most of
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import functools
 import random
 from collections import Counter
 from typing import Any
@@ -21,11 +23,12 @@ from otel_tokenwatch.config import load
 from otel_tokenwatch.otlp import files
 from otel_tokenwatch.outcome.model import Outcome
 from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig, Assembler
-from otel_tokenwatch.pipeline.processor import ProcessorChain, ProcessorContext
+from otel_tokenwatch.pipeline.processor import PREPARED, ProcessorChain, ProcessorContext
 from otel_tokenwatch.pipeline.tree import Tree
 from otel_tokenwatch.service import build_processors
 from otel_tokenwatch.state import MemoryStore
 from otel_tokenwatch.state.redis_store import RedisStore
+from otel_tokenwatch.state.trip import run_async
 from tests.conftest import FIXTURES
 from tests.state.conftest import fresh_prefix
 
@@ -94,9 +97,12 @@ class Counting:
 
 
 def run(store: Any, reqs: list[bytes], early: list[str], together: int,
-        failing_ok: bool = False, carried: bool = True) -> tuple[dict[str, dict[str, Any]], Counting]:
+        failing_ok: bool = False, carried: bool = True, awaited: bool = False
+        ) -> tuple[dict[str, dict[str, Any]], Counting]:
     """Every span's added attributes after the full chain, trees released ``together`` at a time;
-    ``carried=False``: enrich takes its outcomes in a round trip of its own, before score runs."""
+    ``carried=False``: enrich takes its outcomes in a round trip of its own, before score runs;
+    ``awaited``: each release's round trips awaited, the next release prepared meanwhile, as the
+    service does over Redis (state/trip.py)."""
     counting = Counting(store)
     cfg = load(None)
     _, stages = build_processors(cfg, "traces", ProcessorContext(state=counting))
@@ -117,7 +123,26 @@ def run(store: Any, reqs: list[bytes], early: list[str], together: int,
         asm = Assembler(AssembleConfig())
         asm.add(None, 0.0, None, r)
         trees += asm.flush(0.0)
-    for at in range(0, len(trees), together):
+    parts = [trees[at:at + together] for at in range(0, len(trees), together)]
+    normalize = next(s for s in stages if s.name == "normalize")
+    real = normalize.process
+
+    def normalized(tree: Tree) -> None:
+        counting.normalized[tree.trace_id_hex] += 1
+        real(tree)
+
+    counting.normalized = Counter()
+    normalize.process = normalized  # type: ignore[method-assign]
+    if awaited:
+        async def releases() -> None:
+            for i, part in enumerate(parts):
+                ahead = functools.partial(chain.prepare, parts[i + 1]) if i + 1 < len(parts) else None
+                await run_async(chain.steps(part), ahead)
+        asyncio.run(releases())
+        unprepared = [i for i, part in enumerate(parts) for t in part if PREPARED not in t.facts]
+        assert unprepared == [0] * len(parts[0]), unprepared
+        parts = []
+    for at in range(0, len(trees) if parts else 0, together):
         if together == 1:
             chain.process(trees[at])
         else:
@@ -161,6 +186,23 @@ def test_released_together_over_redis_in_one_round_trip_each(redis_url: str) -> 
     # when an outcome was taken, summaries stored again and the score planned again: three round trips
     # at most, whatever the slice holds
     assert many.calls["batch"] <= 3 * slices and not many.calls["put"], many.calls
+
+
+def test_released_while_the_one_before_awaits_its_round_trip_scores_as_one_at_a_time(redis_url: str) -> None:
+    """Over Redis the service awaits each release's round trip and meanwhile normalizes the next
+    release's trees (ProcessorChain.prepare): every attribute as when each tree went alone, blocking."""
+    reqs, early = workload()
+    alone, _ = run(RedisStore(redis_url, prefix=fresh_prefix("blocking")), reqs, early, together=1)
+    for together in (1, 8):
+        got, counted = run(RedisStore(redis_url, prefix=fresh_prefix(f"awaited{together}")), reqs, early,
+                           together, awaited=True)
+        assert got == alone, f"{together} trees at a time"
+        # awaited: every round trip but the blocking one that stores a summary again with the early
+        # outcome its tree took (outcomes mostly come after their trees; here most trees take one)
+        assert counted.calls["batch_async"] >= N_TREES // together, counted.calls
+        assert counted.calls["batch"] <= len(early), counted.calls
+        # normalized once each, all but the first release's while the release before waited
+        assert len(counted.normalized) == N_TREES and set(counted.normalized.values()) == {1}
 
 
 def test_a_stage_failing_on_one_tree_fails_that_tree_alone(monkeypatch: pytest.MonkeyPatch) -> None:

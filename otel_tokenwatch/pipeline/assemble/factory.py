@@ -16,6 +16,7 @@ from otel_tokenwatch.pipeline.tree import Tree
 
 class StampProcessor(BaseProcessor):
     name = "assemble"
+    shared_state = False  # the tree alone: may run ahead (ProcessorChain.prepare)
 
     def process(self, tree: Tree) -> None:
         if tree.late:

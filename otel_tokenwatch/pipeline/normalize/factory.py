@@ -57,6 +57,7 @@ class UnreadableSpans(TokenwatchError):
 
 class NormalizeProcessor(BaseProcessor):
     name = "normalize"
+    shared_state = False  # a tree's spans alone: may run ahead, while a release waits on Redis
     _unreadable = 0
 
     def __init__(self, cfg: NormalizeConfig) -> None:
