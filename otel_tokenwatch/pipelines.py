@@ -111,7 +111,10 @@ class TracesPipeline:
             return 1
         released = self.assembler.add(request, self.clock(), source, raw)
         touched = self.assembler.last_touched
-        self.emit(released)
+        if self.awaitable and released:
+            self._emit_soon(released)  # late trees, trees at their span bound: not on the receive path
+        else:
+            self.emit(released)
         return touched
 
     def _releaser(self, sources: set[int]) -> Callable[[bool], None] | None:
@@ -155,6 +158,18 @@ class TracesPipeline:
             return
         self._inflight = asyncio.ensure_future(self._emit_all(parts))
         await asyncio.shield(self._inflight)
+
+    def _emit_soon(self, trees: list[Tree]) -> None:
+        """``emit_async`` without waiting for it: after the release in flight, or in a task of its own."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # no loop (a caller of its own): as ``emit``
+            self.emit(trees)
+            return
+        if self._inflight is not None:
+            self._waiting += trees
+        else:
+            self._inflight = asyncio.ensure_future(self._emit_all(list(slices(trees))))
 
     async def _emit_all(self, parts: list[list[Tree]]) -> None:
         try:

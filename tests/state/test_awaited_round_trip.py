@@ -3,7 +3,8 @@
 Between the service and a real Redis sits a proxy that holds every reply for HOLD seconds. While it
 holds the reply to a release's script, the service answers another export: its event loop was not
 blocked on the round trip (state/trip.py, state/redis_async.py). Both trees come out scored whole,
-in order, and a shutdown while a release waits still forwards it.
+in order; a tree released on receipt (at its span bound, or late) does not hold the export that
+brought it; and a shutdown while a release waits still forwards it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import pytest
 
 from otel_tokenwatch.otlp.files import read
 from tests.conftest import FIXTURES, grpc_endpoint, running, service_config, wait_for
+from tests.relay.spans import by_span_id, read_file
 from tests.reliability.test_state_outage import roots, whole
 from tests.scaleout.test_replicas_redis import EXPORT, split_by_trace
 from tests.servers import redis_server
@@ -134,3 +136,26 @@ async def test_shutdown_while_a_release_waits_forwards_it(tmp_path: Path) -> Non
             assert first.hex() not in roots(out)
         # the service shut down while the release waited; it was forwarded, scored, before the end
         assert whole(roots(out)[first.hex()])
+
+
+async def test_a_tree_released_on_receipt_is_answered_before_its_round_trip_returns(tmp_path: Path) -> None:
+    """A trace that reaches its span bound is released on receipt (as late spans are), not by the ticker:
+    its round trip is awaited off the receive path too, so the export that brought it is answered while
+    Redis holds the reply."""
+    (_, req1), *_ = traces()
+    out = tmp_path / "out.jsonl"
+    cfg = config(tmp_path, "")
+    cfg["processors"]["assemble"]["max_spans_per_trace"] = 2
+    with holding_redis() as (url, proxy):
+        cfg["service"]["state"]["redis_url"] = url
+        async with running(cfg) as svc:
+            chan = grpc.aio.insecure_channel(grpc_endpoint(svc))
+            before = proxy.held  # replies so far (the service's start-up)
+            await chan.unary_unary(EXPORT)(req1.SerializeToString(), timeout=10)
+            # answered; the tree released when its second span came waits for its reply meanwhile
+            await wait_for(lambda: proxy.held > before, timeout=5, interval=0.005)
+            assert proxy.holding.is_set(), "the export waited for the released tree's round trip"
+            sent = {s.span_id for rs in req1.resource_spans for ss in rs.scope_spans for s in ss.spans}
+            await wait_for(lambda: sent <= {s.span_id for _, _, s in by_span_id(read_file(out)).values()}
+                           if out.exists() else False, timeout=20)
+            await chan.close()
