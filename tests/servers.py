@@ -105,17 +105,19 @@ def phoenix(tmp: Path) -> Iterator[tuple[str, str]]:
         log.close()
 
 
-def start_redis(port: int) -> subprocess.Popen[bytes]:
-    """Debian's redis-server on ``port`` (loopback, no persistence), answering PING when this returns."""
+def start_redis(port: int, password: str | None = None) -> subprocess.Popen[bytes]:
+    """Debian's redis-server on ``port`` (loopback, no persistence; ``password``: the default user's),
+    answering PING when this returns."""
     binary = need("redis-server")
-    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    auth = ["--requirepass", password] if password else []
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             *auth], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     import redis
 
     deadline = time.monotonic() + 15
     while True:
         try:
-            redis.Redis(port=port).ping()
+            redis.Redis(port=port, password=password).ping()
             return proc
         except redis.ConnectionError:
             assert proc.poll() is None, f"redis-server exited with {proc.returncode}"

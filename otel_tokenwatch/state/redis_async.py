@@ -58,7 +58,10 @@ class AsyncRedisConnection:
         self._reader, self._writer = await asyncio.open_connection(self._host, self._port)
         self._parser = hiredis.Reader()
         for cmd in self._hello:
-            await self._call(cmd)
+            try:
+                await self._call(cmd)
+            except ReplyError as e:  # a wrong password, say: the store's breaker takes it as Redis out
+                raise ConnectionError(f"Redis refused {cmd[0]}: {e}") from e
 
     async def _call(self, args: tuple[Any, ...]) -> Any:
         assert self._writer is not None and self._reader is not None
@@ -77,5 +80,8 @@ class AsyncRedisConnection:
 
     def close(self) -> None:
         if self._writer is not None:
-            self._writer.close()
+            try:
+                self._writer.close()
+            except RuntimeError:  # its event loop already closed (the socket went with it)
+                pass
         self._reader = self._writer = None
