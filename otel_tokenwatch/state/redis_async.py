@@ -8,8 +8,8 @@ load it kept up with in memory. On this connection the loop goes on receiving wh
 It is the least of a client: hiredis packs the command and parses the reply (the parser redis-py
 uses); the socket is asyncio's. Not redis.asyncio: its command path (retries, response callbacks,
 hooks) is what the blocking path already steps around for its one script (RedisStore._script), and
-this connection only ever sends that script. Commands go one at a time (a lock), replies in order. A timeout or a
-broken connection closes it (a reply may be half read); the next call connects again.
+this connection only ever sends that script. Commands go one at a time (a lock), replies in order.
+A timeout or a broken connection closes it (a reply may be half read); the next call connects again.
 """
 
 from __future__ import annotations

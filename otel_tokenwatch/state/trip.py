@@ -5,9 +5,10 @@ blocking it (the service over Redis).
 A stage that needs the shared state is written as a generator: it yields a ``Trip`` (a store and
 the batch calls for it) and gets the batch's results back, or the exception that kept them from
 coming. ``run`` makes each trip with the store's blocking ``batch``; ``run_async`` awaits the store's
-``batch_async`` where it has one, so the loop goes on receiving while Redis answers (a tree released
-alone waits ~0.2-0.3 ms a trip, measured in bench/latency_scaling.py's watchdog round), and falls back
-to ``batch`` for a store without (memory: no wait to hide).
+``batch_async`` where it has one, so the loop goes on receiving while Redis answers (the replica's
+round trips took 0.24-0.62 ms at the median in bench/latency_scaling.py's watchdog rounds, runs 17-23),
+and ``meanwhile`` (the next release's normalize) runs in that wait; it falls back to ``batch`` for a
+store without (memory: no wait to hide).
 
 What a stage does in a trip's follow-up stays blocking: enrich storing a tree's summary again with the
 early outcome it took (rare: outcomes mostly come after their trees), a replica reading a baseline's
