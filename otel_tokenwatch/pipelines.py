@@ -10,7 +10,6 @@ the pipeline. Metrics and logs are handed to their exporters as received
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import time
 from collections.abc import Callable
@@ -28,6 +27,26 @@ from otel_tokenwatch.pipeline.tree import Tree, encode_spans
 from otel_tokenwatch.state.trip import Steps, run, run_async
 
 log = logging.getLogger("otel_tokenwatch.pipeline")
+
+
+#: due trees emitted together (~1 ms a tree) when at least BACKLOG are due at once
+DUE_TOGETHER = 8
+BACKLOG = 16
+#: how long a run of awaited releases goes on taking trees that came due meanwhile before it hands the
+#: loop back to the ticker's housekeeping
+PULL_SECONDS = 0.02
+
+
+def releases(due: list[Tree]) -> list[list[Tree]]:
+    """Due trees as the releases they go through the stages in: one at a time, each exported as soon as
+    it is done, and DUE_TOGETHER at a time from a backlog (see Service._emit_due)."""
+    parts = []
+    at = 0
+    while at < len(due):
+        n = DUE_TOGETHER if len(due) - at >= BACKLOG else 1
+        parts.append(due[at:at + n])
+        at += n
+    return parts
 
 
 def count_spans(request: ExportTraceServiceRequest) -> int:
@@ -172,16 +191,26 @@ class TracesPipeline:
             self._inflight = asyncio.ensure_future(self._emit_all(list(slices(trees))))
 
     async def _emit_all(self, parts: list[list[Tree]]) -> None:
+        """The releases in order; while each awaits its round trip, the next is prepared. When the last
+        is out, trees that came due since join as further releases (for PULL_SECONDS: then the ticker's
+        housekeeping runs), so that a burst's trees are prepared in their predecessors' waits too."""
         try:
-            while parts:
-                for i, part in enumerate(parts):
-                    ahead = functools.partial(self.chain.prepare, parts[i + 1]) if i + 1 < len(parts) else None
-                    try:
-                        await run_async(self._emit_steps(part), ahead)
-                    except Exception:
-                        log.exception("tree emit failed", extra={"pipeline": self.id})
-                parts = list(slices(self._waiting))
-                self._waiting = []
+            pull_until = time.monotonic() + PULL_SECONDS
+            i = 0
+            while i < len(parts):
+                def ahead(i: int = i) -> None:
+                    if i + 1 == len(parts) and self.assembler is not None and time.monotonic() < pull_until:
+                        parts.extend(releases(self.assembler.expire(self.clock())))
+                    if i + 1 < len(parts):
+                        self.chain.prepare(parts[i + 1])
+                try:
+                    await run_async(self._emit_steps(parts[i]), ahead)
+                except Exception:
+                    log.exception("tree emit failed", extra={"pipeline": self.id})
+                i += 1
+                if i == len(parts) and self._waiting:
+                    parts.extend(slices(self._waiting))
+                    self._waiting = []
         finally:
             self._inflight = None
 

@@ -26,7 +26,7 @@ from otel_tokenwatch.exporters.contract import Exporter, ExporterContext
 from otel_tokenwatch.journal import Journal
 from otel_tokenwatch.pipeline.assemble.assembler import AssembleConfig
 from otel_tokenwatch.pipeline.processor import ProcessorChain, ProcessorContext, TreeProcessor
-from otel_tokenwatch.pipelines import Consumers, Fanout, PassthroughPipeline, TracesPipeline
+from otel_tokenwatch.pipelines import Consumers, Fanout, PassthroughPipeline, TracesPipeline, releases
 from otel_tokenwatch.state import MemoryStore, StateStore
 from otel_tokenwatch.state.trip import awaitable
 from otel_tokenwatch.telemetry.selfmetrics import SelfTelemetry
@@ -39,9 +39,6 @@ log = logging.getLogger("otel_tokenwatch.service")
 #: the ticker lets receivers run after emitting trees for this long
 YIELD_SECONDS = 0.001
 TICK_SECONDS = 0.005  # assembly release precision: trees leave within 5 ms of being due
-#: due trees emitted together (~1 ms a tree) when at least BACKLOG are due at once
-DUE_TOGETHER = 8
-BACKLOG = 16
 
 
 class RecentErrors(logging.Handler):
@@ -341,12 +338,7 @@ class Service:
             # (p99 at half load 25-40 -> 35-75 ms when 8 went together whenever one was 5 ms late).
             # Receivers run in between once a millisecond has passed (a yield per tree cost an
             # event-loop round per tree), and over Redis while each release awaits its round trip
-            parts = []
-            at = 0
-            while at < len(due):
-                n = DUE_TOGETHER if len(due) - at >= BACKLOG else 1
-                parts.append(due[at:at + n])
-                at += n
+            parts = releases(due)
             if tp.awaitable and parts:  # the loop receives while the shared state answers
                 try:
                     await tp.emit_async(parts)

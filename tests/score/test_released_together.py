@@ -285,3 +285,31 @@ def test_one_round_trip_per_tree_when_no_outcome_is_held(redis_url: str) -> None
     assert 0 < in_conversation < N_TREES
     assert counting.calls["batch"] == N_TREES, counting.calls
     assert set(counting.calls) == {"batch"}, counting.calls
+
+
+def test_trees_due_during_a_release_are_prepared_in_its_wait(redis_url: str) -> None:
+    """Over Redis the pipeline awaits a release's round trip; a tree that came due meanwhile is taken
+    into the same run of releases and normalized in that wait (TracesPipeline._emit_all), then
+    scored after it, in order."""
+    from otel_tokenwatch.pipelines import Fanout, TracesPipeline, releases
+
+    reqs, _ = workload()
+    clock = [0.0]
+    store = RedisStore(redis_url, prefix=fresh_prefix("pull"))
+    cfg = load(None)
+    assemble, stages = build_processors(cfg, "traces", ProcessorContext(state=store))
+    tp = TracesPipeline("traces", assemble, ProcessorChain(stages), Fanout([]), clock=lambda: clock[0])
+    tp.awaitable = True
+    seen: list[Tree] = []
+    tp.observers.append(seen.append)
+    tp.consume(None, raw=reqs[0])
+    clock[0] = 100.0  # the first trace is due
+    first = tp.assembler.expire(clock[0])
+    assert len(first) == 1
+    tp.consume(None, raw=reqs[1])
+    clock[0] = 200.0  # the second comes due while the first's round trip is out
+    asyncio.run(tp.emit_async(releases(first)))
+    assert [t.trace_id_hex for t in seen] == [first[0].trace_id_hex, seen[1].trace_id_hex] and len(seen) == 2
+    assert PREPARED not in seen[0].facts and PREPARED in seen[1].facts  # normalized in the first's wait
+    assert all("tokenwatch.trace.waste_score" in dict(t.root().added) for t in seen)  # type: ignore[union-attr]
+    store.close()
