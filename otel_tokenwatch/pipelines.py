@@ -172,11 +172,9 @@ class TracesPipeline:
         tree on what the trees before it left in the shared state); trees released meanwhile (``emit``)
         wait their turn. The releases run as a task of their own, so that cancelling the caller (the
         ticker, at shutdown) does not drop trees halfway: ``settle`` awaits it."""
-        if self._inflight is not None:
-            self._waiting += [t for part in parts for t in part]
-            return
-        self._inflight = asyncio.ensure_future(self._emit_all(parts))
-        await asyncio.shield(self._inflight)
+        started = self._start(parts)
+        if started is not None:
+            await asyncio.shield(started)
 
     def _emit_soon(self, trees: list[Tree]) -> None:
         """``emit_async`` without waiting for it: after the release in flight, or in a task of its own."""
@@ -185,10 +183,16 @@ class TracesPipeline:
         except RuntimeError:  # no loop (a caller of its own): as ``emit``
             self.emit(trees)
             return
+        self._start(list(slices(trees)))
+
+    def _start(self, parts: list[list[Tree]]) -> asyncio.Future[None] | None:
+        """The task that takes ``parts`` through the stages, or None when one is in flight: the trees
+        then wait for it, which takes them after its own."""
         if self._inflight is not None:
-            self._waiting += trees
-        else:
-            self._inflight = asyncio.ensure_future(self._emit_all(list(slices(trees))))
+            self._waiting += [t for part in parts for t in part]
+            return None
+        self._inflight = asyncio.ensure_future(self._emit_all(parts))
+        return self._inflight
 
     async def _emit_all(self, parts: list[list[Tree]]) -> None:
         """The releases in order; while each awaits its round trip, the next is prepared. When the last

@@ -180,11 +180,10 @@ class ProcessorChain:
     def steps(self, trees: list[Tree]) -> Steps[None]:
         """``process_many`` with the stages' round trips left to the driver (state/trip.py): a stage
         with ``process_many_steps`` (``finish_many_steps``) asks for them, the others run as they are."""
-        fresh = [t for t in trees if PREPARED not in t.facts]
-        if fresh and len(fresh) < len(trees):  # some were prepared (``prepare``): the rest catch up
-            yield from self._stages(fresh, self.processors[:self._lead])
-            fresh = []
-        yield from self._stages(trees, self.processors if fresh else self.processors[self._lead:])
+        unprepared = [t for t in trees if PREPARED not in t.facts]  # all, but after ``prepare``
+        if unprepared:
+            yield from self._stages(unprepared, self.processors[:self._lead])
+        yield from self._stages(trees, self.processors[self._lead:])
         for p in self.processors:
             finish = getattr(p, "finish_many_steps", None)
             if finish is None and (blocking := getattr(p, "finish_many", None)) is not None:

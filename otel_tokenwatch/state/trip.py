@@ -96,6 +96,5 @@ async def run_async(steps: Steps[R], meanwhile: Callable[[], None] | None = None
 
 
 def awaitable(state: Any) -> bool:
-    """Whether trips on ``state`` (a store, or a Carry over one) can be awaited."""
-    inner = getattr(state, "state", state)  # a Carry's store
-    return callable(getattr(inner, "batch_async", None))
+    """Whether trips on ``state`` (a store, or a Carry over one: it hands the store's on) can be awaited."""
+    return callable(getattr(state, "batch_async", None))
