@@ -182,4 +182,8 @@ class OutcomeBook:
     def update_many(self, summaries: list[TreeSummary]) -> None:
         """Store summaries again (with the outcome their trees took), in one round trip."""
         if summaries:
-            self.state.batch([("put", NS_TREES, s.trace_id, s.to_bytes(), self.tree_ttl) for s in summaries])
+            self.state.batch(self.update_ops(summaries))
+
+    def update_ops(self, summaries: list[TreeSummary]) -> list[tuple[Any, ...]]:
+        """``update_many`` as batch calls, for a caller that sends them with others (state/carry.py)."""
+        return [("put", NS_TREES, s.trace_id, s.to_bytes(), self.tree_ttl) for s in summaries]

@@ -82,16 +82,16 @@ class Carry:
         run(self.flush_steps())
 
     def flush_steps(self) -> Steps[None]:
-        """``flush`` as a step."""
-        if not self._thens:
-            return
-        deferred, _, thens = self._take()
-        try:
-            got = yield Trip(self.state, deferred)
-        except Exception as exc:  # noqa: BLE001 - each deferring stage reports it for its trees
-            _tell(thens, None, exc)
-            return
-        _tell(thens, got, None)
+        """``flush`` as a step. A follow-up may defer more calls (enrich stores a summary again with the
+        outcome it took): those go on a further trip, so that nothing is left for an unrelated batch."""
+        while self._thens:
+            deferred, _, thens = self._take()
+            try:
+                got = yield Trip(self.state, deferred)
+            except Exception as exc:  # noqa: BLE001 - each deferring stage reports it for its trees
+                _tell(thens, None, exc)
+                continue
+            _tell(thens, got, None)
 
     def __getattr__(self, name: str) -> Any:
         # every other call goes straight to the store (a log read after the batch, say): the deferred

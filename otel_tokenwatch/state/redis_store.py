@@ -67,6 +67,9 @@ for i = 1, n do
     out[i] = redis.call('GETDEL', k)
   elseif op == 'items' then
     out[i] = redis.call('LRANGE', k, 0, -1)
+  elseif op == 'log_read' then
+    out[i] = {tonumber(redis.call('GET', KEYS[ki]) or '0'), redis.call('LRANGE', k, 0, -1)}
+    ki = ki + 1
   elseif op == 'put' then
     if tonumber(ARGV[a + 1]) > 0 then
       redis.call('SET', k, ARGV[a], 'PX', ARGV[a + 1])
@@ -239,14 +242,8 @@ class RedisStore:
                    since: int) -> tuple[int, list[bytes] | None]:
         return self.batch([("log_extend", ns, key, items, max_len, ttl, since)])[0]  # type: ignore[no-any-return]
 
-    @_guarded
     def log_read(self, ns: str, key: str) -> tuple[int, list[bytes]]:
-        k = self._k(ns, key)
-        pipe = self._r.pipeline(transaction=True)
-        pipe.get(k + ":seq")
-        pipe.lrange(k, 0, -1)
-        seq, items = pipe.execute()
-        return int(seq or 0), [bytes(v) for v in items]
+        return self.batch([("log_read", ns, key)])[0]  # type: ignore[no-any-return]
 
     @_guarded
     def batch(self, ops: list[tuple[Any, ...]]) -> list[Any]:
@@ -295,6 +292,8 @@ class RedisStore:
             elif name == "append":
                 item, max_len, ttl = (*rest, None)[:3]
                 args += [item, max_len, _px(ttl)]
+            elif name == "log_read":
+                keys.append(k + ":seq")
             elif name == "log_extend":
                 items, max_len, ttl, since = rest
                 keys.append(k + ":seq")
@@ -314,6 +313,8 @@ class RedisStore:
                 out.append(None)
             elif name == "items":
                 out.append([bytes(v) for v in r])
+            elif name == "log_read":
+                out.append((int(r[0]), [bytes(v) for v in r[1]]))
             elif name == "log_extend":
                 seq, between = r
                 out.append((int(seq), None if between == 0 else [bytes(v) for v in between]))

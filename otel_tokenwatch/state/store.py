@@ -83,7 +83,7 @@ class StateStore(Protocol):
 
 
 #: the calls ``batch`` takes
-BATCH_CALLS = frozenset({"get", "pop", "put", "append", "items", "log_extend", "guard"})
+BATCH_CALLS = frozenset({"get", "pop", "put", "append", "items", "log_extend", "log_read", "guard"})
 
 
 class _Log:

@@ -10,9 +10,9 @@ round trips took 0.24-0.62 ms at the median in bench/latency_scaling.py's watchd
 and ``meanwhile`` (the next release's normalize) runs in that wait; it falls back to ``batch`` for a
 store without (memory: no wait to hide).
 
-What a stage does in a trip's follow-up stays blocking: enrich storing a tree's summary again with the
-early outcome it took (rare: outcomes mostly come after their trees), a replica reading a baseline's
-whole log when it starts or fell far behind.
+A trip's follow-up asks for its own trip the same way: enrich storing a tree's summary again with the
+early outcome it took (Carry.flush_steps sends it), a replica reading a baseline's whole log when it
+starts or fell far behind (one more trip for every such log of the release).
 
 The generators nest with ``yield from``: a chain's steps are its stages' steps, a stage's steps its
 engine's, and the Carry's (state/carry.py) sit under those.

@@ -84,6 +84,7 @@ class Counting:
     def __init__(self, inner: Any) -> None:
         self.inner = inner
         self.calls: Counter[str] = Counter()
+        self.ops: Counter[str] = Counter()  # the batches' calls by name
 
     def __getattr__(self, name: str) -> Any:
         f = getattr(self.inner, name)
@@ -92,6 +93,8 @@ class Counting:
 
         def call(*a: Any, **k: Any) -> Any:
             self.calls[name] += 1
+            if name in ("batch", "batch_async"):
+                self.ops.update(op[0] for op in a[0])
             return f(*a, **k)
         return call
 
@@ -117,6 +120,7 @@ def run(store: Any, reqs: list[bytes], early: list[str], together: int,
     for tid in early:
         enrich.book.hold(Outcome(outcome="success", trace_id=tid))
     counting.calls.clear()
+    counting.ops.clear()
     chain = ProcessorChain(stages)
     trees: list[Tree] = []
     for r in reqs:  # one release per request: the order of the workload
@@ -197,12 +201,31 @@ def test_released_while_the_one_before_awaits_its_round_trip_scores_as_one_at_a_
         got, counted = run(RedisStore(redis_url, prefix=fresh_prefix(f"awaited{together}")), reqs, early,
                            together, awaited=True)
         assert got == alone, f"{together} trees at a time"
-        # awaited: every round trip but the blocking one that stores a summary again with the early
-        # outcome its tree took (outcomes mostly come after their trees; here most trees take one)
-        assert counted.calls["batch_async"] >= N_TREES // together, counted.calls
-        assert counted.calls["batch"] <= len(early), counted.calls
+        # awaited: every round trip, the ones that store a summary again with the early outcome its tree
+        # took among them (here most trees take one): none blocks the loop
+        assert counted.calls["batch_async"] >= N_TREES // together + len(early) // together, counted.calls
+        assert set(counted.calls) == {"batch_async"}, counted.calls
         # normalized once each, all but the first release's while the release before waited
         assert len(counted.normalized) == N_TREES and set(counted.normalized.values()) == {1}
+
+
+def test_a_replica_new_to_a_long_log_reads_it_in_an_awaited_round_trip(redis_url: str) -> None:
+    """A replica that starts while others have logged more baseline samples than one round trip brings
+    back (LOG_TAIL) reads each such log whole: awaited too, and judged as the blocking read judges."""
+    reqs, early = workload()
+    prefixes = [fresh_prefix("cold-blocking"), fresh_prefix("cold-awaited")]
+    for prefix in prefixes:  # the replicas before: more than LOG_TAIL samples of each workflow
+        for _ in range(3):
+            run(RedisStore(redis_url, prefix=prefix), reqs, [], together=8)
+    blocking, calls = run(RedisStore(redis_url, prefix=prefixes[0]), reqs, early, together=8)
+    assert calls.calls["batch"] > 0 and not calls.calls["log_read"], calls.calls
+    awaited, counted = run(RedisStore(redis_url, prefix=prefixes[1]), reqs, early, together=8, awaited=True)
+    assert awaited == blocking
+    assert set(counted.calls) == {"batch_async"}, counted.calls
+    assert counted.ops["log_read"] == calls.ops["log_read"] == 2, counted.ops  # each workflow's log, once
+    # the logs read whole: the scores stand on the earlier replicas' samples, not on this replica's alone
+    fresh, _ = run(RedisStore(redis_url, prefix=fresh_prefix("cold-none")), reqs, early, together=8)
+    assert fresh != blocking
 
 
 def test_a_stage_failing_on_one_tree_fails_that_tree_alone(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -84,6 +84,10 @@ def test_a_guard_stops_the_batch_where_an_earlier_call_found_a_value(store: Any)
     # what came before the guard ran, nothing after it did
     assert store.get("o", "tree") == b"sum" and store.get("o", "planned2") is None
     assert store.log_read("b", "wf")[0] == 1
+    # a log read whole in a batch, with the calls around it (a replica new to the log: pipeline/score/engine.py)
+    got = store.batch([("log_extend", "b", "wf", [b"t", b"u"], 10, 60, 1), ("log_read", "b", "wf"),
+                       ("log_read", "b", "none"), ("get", "o", "tree")])
+    assert got == [(3, []), (3, [b"s", b"t", b"u"]), (0, []), b"sum"]
 
 
 def test_a_redis_that_lost_the_script_gets_it_again(redis_url: str) -> None:

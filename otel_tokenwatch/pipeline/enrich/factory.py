@@ -145,11 +145,18 @@ class EnrichProcessor(BaseProcessor):
                         again.append((tree, f.summary))
                 except Exception as e:  # noqa: BLE001
                     self._late_errors[id(tree)] = e
-            try:
-                self.book.update_many([s for _, s in again])  # stored again, with the outcomes (rare)
-            except Exception as e:  # noqa: BLE001 - their trees are written; the stored summaries lack it
-                for tree, _ in again:
-                    self._late_errors[id(tree)] = e
+            if not again:
+                return
+
+            def stored(_: list[Any] | None, e: Exception | None) -> None:
+                if e is not None:  # their trees are written; the stored summaries lack the outcome
+                    for tree, _s in again:
+                        self._late_errors[id(tree)] = e
+
+            # stored again, with the outcomes (rare): on the next round trip, which the chain's end makes at the
+            # latest (Carry.flush_steps), so that over Redis this too is awaited, not a blocking call in the loop
+            assert self.carry is not None
+            self.carry.defer(self.book.update_ops([s for _, s in again]), stored)
 
         self.carry.defer(ops, then, finds)
 

@@ -666,10 +666,15 @@ class Scorer:
         got, rest = got[:len(keys)], got[len(keys):]
         now = wanted[0][2] if wanted else 0.0
         fresh: dict[str, WindowSketch] = {}
+        cold = [k for k, (_, between) in zip(keys, got) if between is None]
+        # a log this scorer is new to, or fell too far behind on, is read whole: one more trip for all of them
+        # (a replica starting, a workflow first seen), awaited like the first
+        logs = dict(zip(cold, (yield from batch_steps(self.state, [("log_read", NS_BASELINE, k) for k in cold])))) \
+            if cold else {}
         for k, (seq, between) in zip(keys, got):
             sketch = since[k][1]
             if between is None:
-                last, items = self.state.log_read(NS_BASELINE, k)
+                last, items = logs[k]
                 # the log may have moved on since these appends: keep the items logged before them
                 keep = max(0, min(len(items), len(items) - (last - seq) - len(by_key[k])))
                 sketch = fresh[k] = WindowSketch(cfg.baseline_window, cfg.baseline_max_samples)
