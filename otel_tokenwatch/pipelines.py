@@ -183,7 +183,7 @@ class TracesPipeline:
         except RuntimeError:  # no loop (a caller of its own): as ``emit``
             self.emit(trees)
             return
-        self._start(list(slices(trees)))
+        self._start(releases(trees))
 
     def _start(self, parts: list[list[Tree]]) -> asyncio.Future[None] | None:
         """The task that takes ``parts`` through the stages, or None when one is in flight: the trees
@@ -213,7 +213,10 @@ class TracesPipeline:
                     log.exception("tree emit failed", extra={"pipeline": self.id})
                 i += 1
                 if i == len(parts) and self._waiting:
-                    parts.extend(slices(self._waiting))
+                    # as the ticker releases due trees: one at a time, each exported when it is done, unless
+                    # a backlog waited (then DUE_TOGETHER at a time); a slice of 32 held its first tree's export
+                    # until all 32 were through
+                    parts.extend(releases(self._waiting))
                     self._waiting = []
         finally:
             self._inflight = None

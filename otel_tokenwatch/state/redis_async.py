@@ -38,12 +38,16 @@ class AsyncRedisConnection:
         self._writer: asyncio.StreamWriter | None = None
         self._parser = hiredis.Reader()
         self._lock: asyncio.Lock | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def call(self, *args: Any) -> Any:
         """One command's reply; an error reply raised as ReplyError; a transport failure as OSError
         or TimeoutError (the connection closed)."""
-        if self._lock is None:
-            self._lock = asyncio.Lock()
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:  # first use, or a new loop (its lock and socket were the old loop's)
+            self.close()
+            self._loop, self._lock = loop, asyncio.Lock()
+        assert self._lock is not None
         async with self._lock:
             try:
                 async with asyncio.timeout(self._timeout):

@@ -336,3 +336,51 @@ def test_trees_due_during_a_release_are_prepared_in_its_wait(redis_url: str) -> 
     assert PREPARED not in seen[0].facts and PREPARED in seen[1].facts  # normalized in the first's wait
     assert all("tokenwatch.trace.waste_score" in dict(t.root().added) for t in seen)  # type: ignore[union-attr]
     store.close()
+
+
+def test_trees_that_waited_for_a_release_go_as_the_ticker_releases_them(redis_url: str) -> None:
+    """Trees released while a release awaits its round trip (on receipt, or by a tick) wait their turn,
+    then go one at a time, each exported when it is done, as the ticker's due trees go; a backlog of
+    them goes DUE_TOGETHER at a time (pipelines.releases)."""
+    from otel_tokenwatch.pipelines import BACKLOG, DUE_TOGETHER, Fanout, TracesPipeline, releases
+
+    reqs, _ = workload()
+    store = RedisStore(redis_url, prefix=fresh_prefix("waited"))
+    assemble, stages = build_processors(load(None), "traces", ProcessorContext(state=store))
+    chain = ProcessorChain(stages)
+    tp = TracesPipeline("traces", assemble, chain, Fanout([]), clock=lambda: 0.0)
+    tp.awaitable = True
+    sizes: list[int] = []
+    real = chain.steps
+
+    def steps(trees: list[Tree]) -> Any:
+        sizes.append(len(trees))
+        return real(trees)
+
+    chain.steps = steps  # type: ignore[method-assign]
+    failed: list[Any] = []
+    tp.observers.append(lambda t: failed.append(t.facts.get("failed_stages")))
+
+    def trees(batch: list[bytes]) -> list[Tree]:
+        asm = Assembler(AssembleConfig())
+        for r in batch:
+            asm.add(None, 0.0, None, r)
+        return asm.flush(0.0)
+
+    async def go(waiting: list[Tree]) -> None:
+        first = tp.emit_async(releases(trees(reqs[:1])))
+        task = asyncio.ensure_future(first)
+        await asyncio.sleep(0)  # the first release is in flight, awaiting Redis
+        tp.emit(waiting)  # e.g. a trace released on receipt, or the ticker's housekeeping
+        await task
+        await tp.settle()
+
+    asyncio.run(go(trees(reqs[1:4])))
+    assert sizes == [1, 1, 1, 1], sizes
+    assert failed == [None] * 4, failed
+    sizes.clear()
+    asyncio.run(go(trees(reqs[4:4 + BACKLOG + 3])))
+    # 19 waited: 8 together while at least BACKLOG are left, then one at a time
+    assert sizes == [1, DUE_TOGETHER] + [1] * (BACKLOG + 3 - DUE_TOGETHER), sizes
+    assert failed == [None] * (4 + 1 + BACKLOG + 3), failed
+    store.close()

@@ -42,3 +42,15 @@ def test_password_user_and_database_as_the_url_says() -> None:
         stale.close()
     finally:
         stop(proc, 10)
+
+
+def test_a_second_event_loop_gets_a_connection_of_its_own(redis_url: str) -> None:
+    """A store used from one loop, then from another (a test's asyncio.run after another, an embedding
+    program's loop restarted): the first loop's socket and lock are not the second's, and no call fails."""
+    from tests.state.conftest import fresh_prefix
+
+    store = RedisStore(redis_url, prefix=fresh_prefix("loops"))
+    assert asyncio.run(store.batch_async(OPS)) == [None, (1, []), b"v"]
+    assert asyncio.run(store.batch_async(OPS)) == [None, (2, [b"x"]), b"v"]
+    assert store.health()["reachable"] is True
+    store.close()
