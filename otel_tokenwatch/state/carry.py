@@ -94,8 +94,8 @@ class Carry:
             _tell(thens, got, None)
 
     def __getattr__(self, name: str) -> Any:
-        # every other call goes straight to the store (a log read after the batch, say): the deferred
-        # calls only ever ride on a batch
+        # every other call goes straight to the store (batch_async, which trip.awaitable looks for): the
+        # deferred calls only ever ride on a batch
         return getattr(self.state, name)
 
 
